@@ -1,0 +1,78 @@
+/*
+ * imsg-style framing over a SOCK_STREAM socketpair between the supervisor
+ * and one child.  A message is a fixed 16-byte header followed by its
+ * payload; a file descriptor may travel with a message (SCM_RIGHTS).
+ *
+ *	uint32_t type;		enum msg_type (proto.h)
+ *	uint16_t len;		header + payload, in bytes
+ *	uint16_t flags;		IMSGF_HASFD
+ *	uint32_t peerid;	free for the sender (connection id, generation)
+ *	uint32_t pid;		sender's pid
+ *
+ * All fields are in host byte order: both ends are the same binary on the
+ * same machine.  Writes are queued and flushed without blocking; reads
+ * accumulate until whole messages are available.
+ */
+#ifndef IMSG_H
+#define IMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IMSG_HEADER_SIZE	16
+#define IMSG_MAX_SIZE		65535	/* header included */
+#define IMSG_MAX_PAYLOAD	(IMSG_MAX_SIZE - IMSG_HEADER_SIZE)
+#define IMSGF_HASFD		0x0001
+
+struct imsg_hdr {
+	uint32_t	type;
+	uint16_t	len;
+	uint16_t	flags;
+	uint32_t	peerid;
+	uint32_t	pid;
+};
+
+struct imsg {
+	struct imsg_hdr	 hdr;
+	int		 fd;		/* -1 when none; owned by the caller */
+	size_t		 datalen;	/* hdr.len - IMSG_HEADER_SIZE */
+	uint8_t		*data;		/* NULL when datalen is 0 */
+};
+
+struct ichan;
+
+/* Takes ownership of fd and makes it non-blocking. */
+struct ichan	*ichan_new(int fd);
+/* Closes the socket, frees queued output and any received, unclaimed fds. */
+void		 ichan_free(struct ichan *);
+int		 ichan_fd(const struct ichan *);
+
+/*
+ * Queue one message.  fd (or -1) is passed to the peer and closed here once
+ * sent.  Returns 0, or -1 with errno EMSGSIZE when len > IMSG_MAX_PAYLOAD
+ * (fd is then closed too).
+ */
+int		 ichan_compose(struct ichan *, uint32_t type, uint32_t peerid,
+		    int fd, const void *data, size_t len);
+/* Write queued output: 0 all written, 1 more pending (EAGAIN), -1 error. */
+int		 ichan_flush(struct ichan *);
+/* Bytes still queued for writing. */
+size_t		 ichan_queued(const struct ichan *);
+
+/*
+ * Read what the socket has: >0 bytes read, 0 end of file, -1 error
+ * (errno EAGAIN when nothing was available).
+ */
+ssize_t		 ichan_read(struct ichan *);
+/*
+ * Take the next whole message: 1 a message is in *m (release it with
+ * imsg_free), 0 no whole message yet, -1 the stream is corrupt (a length
+ * below the header size, a missing passed fd).  A corrupt stream stays
+ * corrupt: the caller closes the channel.
+ */
+int		 ichan_get(struct ichan *, struct imsg *m);
+/* Free m's payload and close its fd if the caller did not take it. */
+void		 imsg_free(struct imsg *m);
+
+#endif
