@@ -1,0 +1,26 @@
+/*
+ * The one place where a child gives up privileges, once it holds every
+ * file descriptor it needs.
+ */
+#ifndef SANDBOX_H
+#define SANDBOX_H
+
+#include <stddef.h>
+
+/*
+ * Always: no core dumps (RLIMIT_CORE 0, PR_SET_DUMPABLE 0) and
+ * PR_SET_NO_NEW_PRIVS.  Only when running as root: chroot to dir (when dir
+ * is neither NULL nor ""), then switch to user's uid, gid and groups with
+ * setres[ug]id, and verify root cannot be regained.
+ * Returns 0, or -1 with the reason logged.
+ */
+int	sandbox_enter(const char *user, const char *chroot_dir);
+
+/*
+ * Start-up check run by the supervisor as root: user exists and dir (if
+ * set) is a directory.  Returns 0, or -1 with a message in err.
+ */
+int	sandbox_check(const char *user, const char *chroot_dir, char *err,
+	    size_t errlen);
+
+#endif
