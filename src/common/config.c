@@ -1,0 +1,947 @@
+/*
+ * The option table and everything that works on one option at a time:
+ * defaults, typed parsing of a value, canonical text, comparison,
+ * validation across options, the environment and the load pipeline.
+ * The "key value" file parser is in config_parse.c, the command line and
+ * --help in config_cli.c.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "log.h"
+
+#define OFF(f)	offsetof(struct config, f)
+
+/*
+ * Durations are kept in ms but bounded like Go's time.Duration (int64
+ * nanoseconds), which leaves every consumer room to add them to a clock.
+ */
+#define DURATION_MAX_MS	((uint64_t)INT64_MAX / 1000000)
+
+/* How much of a bad value an error message repeats. */
+#define MSG_VALUE_MAX	80
+
+static const char *const kind_choices[] = { "tile38", "redis", NULL };
+static const char *const level_choices[] = { "info", "debug", NULL };
+
+const struct opt_def opt_table[] = {
+	{ "id", "SERVICE_ID", NULL, OPT_NAME, RELOAD_NEVER,
+	    OPT_REQUIRED, OFF(id), NULL,
+	    "unique instance id; also Meta.id of both catalog services" },
+	{ "advertise", "ADVERTISE", NULL, OPT_NAME, RELOAD_LIVE,
+	    OPT_REQUIRED, OFF(advertise), NULL,
+	    "address of this node registered in the Consul catalog" },
+	{ "server.addr", "SERVER_ADDR", "127.0.0.1", OPT_NAME, RELOAD_LIVE,
+	    0, OFF(server_addr), NULL,
+	    "address of the local Tile38 (or Redis) server" },
+	{ "server.port", "SERVER_PORT", NULL, OPT_PORT, RELOAD_LIVE,
+	    OPT_REQUIRED, OFF(server_port), NULL,
+	    "port of the local Tile38 (or Redis) server" },
+	{ "server.kind", "SERVER_KIND", "tile38", OPT_ENUM, RELOAD_NEVER,
+	    0, OFF(server_kind), kind_choices,
+	    "local server kind: tile38 (FOLLOW) or redis (REPLICAOF)" },
+	{ "server.password", "SERVER_PASSWORD", "", OPT_STRING, RELOAD_LIVE,
+	    OPT_SECRET, OFF(server_password), NULL,
+	    "password of the local server, also used to authenticate to "
+	    "the leader" },
+	{ "bind.addr.leader", "BIND_ADDR_LEADER", "0.0.0.0", OPT_ADDR,
+	    RELOAD_REBIND, 0, OFF(bind_addr_leader), NULL,
+	    "writer listener (W) address" },
+	{ "bind.port.leader", "BIND_PORT_LEADER", NULL, OPT_PORT,
+	    RELOAD_REBIND, OPT_REQUIRED, OFF(bind_port_leader), NULL,
+	    "writer listener (W) port, registered as the writer service" },
+	{ "bind.addr.follower", "BIND_ADDR_FOLLOWER", "0.0.0.0", OPT_ADDR,
+	    RELOAD_REBIND, 0, OFF(bind_addr_follower), NULL,
+	    "reader listener (R) address" },
+	{ "bind.port.follower", "BIND_PORT_FOLLOWER", NULL, OPT_PORT,
+	    RELOAD_REBIND, OPT_REQUIRED, OFF(bind_port_follower), NULL,
+	    "reader listener (R) port, registered as the reader service" },
+	{ "bind.addr.bridge", "REPL_BRIDGE_IP", "127.0.0.1", OPT_LOOPBACK,
+	    RELOAD_REBIND, 0, OFF(bind_addr_bridge), NULL,
+	    "replication bridge (B) address the local server follows; "
+	    "loopback only" },
+	{ "bind.port.bridge", "REPL_BRIDGE_PORT", "0", OPT_PORT0,
+	    RELOAD_REBIND, 0, OFF(bind_port_bridge), NULL,
+	    "replication bridge (B) port; 0 picks an ephemeral port" },
+	{ "consul.addr", "CONSUL_HTTP_ADDR", "127.0.0.1:8500", OPT_NAME,
+	    RELOAD_LIVE, 0, OFF(consul_addr), NULL,
+	    "Consul agent as host:port or [v6]:port; https:// turns on "
+	    "consul.ssl" },
+	{ "consul.lock.prefix", "CONSUL_LOCK_PREFIX",
+	    "_locks/tile38/cluster/manager", OPT_NAME, RELOAD_NEVER,
+	    0, OFF(consul_lock_prefix), NULL,
+	    "KV prefix of the leader lock: the key is <prefix>/leader, "
+	    "its value the id" },
+	{ "consul.token", "CONSUL_HTTP_TOKEN", "", OPT_STRING, RELOAD_LIVE,
+	    OPT_SECRET, OFF(consul_token), NULL,
+	    "Consul ACL token" },
+	{ "consul.ssl", "CONSUL_HTTP_SSL", "false", OPT_BOOL, RELOAD_LIVE,
+	    0, OFF(consul_ssl), NULL,
+	    "talk to the Consul agent over HTTPS" },
+	{ "consul.cacert", "CONSUL_CACERT", "", OPT_STRING, RELOAD_LIVE,
+	    0, OFF(consul_cacert), NULL,
+	    "CA certificate file that verifies the Consul agent" },
+	{ "consul.client.cert", "CONSUL_CLIENT_CERT", "", OPT_STRING,
+	    RELOAD_LIVE, 0, OFF(consul_client_cert), NULL,
+	    "client certificate file for the Consul agent (with the "
+	    "client key)" },
+	{ "consul.client.key", "CONSUL_CLIENT_KEY", "", OPT_STRING,
+	    RELOAD_LIVE, 0, OFF(consul_client_key), NULL,
+	    "client key file for the Consul agent (with the client "
+	    "certificate)" },
+	{ "dogstatsd.addr", "DD_AGENT_HOST", "127.0.0.1", OPT_NAME,
+	    RELOAD_LIVE, 0, OFF(dogstatsd_addr), NULL,
+	    "DogStatsD agent address" },
+	{ "dogstatsd.port", "DD_AGENT_PORT", "8125", OPT_PORT, RELOAD_LIVE,
+	    0, OFF(dogstatsd_port), NULL,
+	    "DogStatsD agent UDP port (the original's 8126 is the APM port)" },
+	{ "service.manage", "SERVICE_MANAGE", "false", OPT_BOOL, RELOAD_LIVE,
+	    0, OFF(service_manage), NULL,
+	    "register and deregister both services in the Consul catalog" },
+	{ "service.name.leader", "SERVICE_NAME_LEADER", "tile38-writer",
+	    OPT_NAME, RELOAD_NEVER, 0, OFF(service_name_leader), NULL,
+	    "catalog name of the writer service (W)" },
+	{ "service.name.follower", "SERVICE_NAME_FOLLOWER", "tile38-reader",
+	    OPT_NAME, RELOAD_NEVER, 0, OFF(service_name_follower), NULL,
+	    "catalog name of the reader service (R)" },
+	{ "user", NULL, "tile38cm", OPT_NAME, RELOAD_NEVER,
+	    0, OFF(user), NULL,
+	    "unprivileged user the children run as when started as root" },
+	{ "chroot", NULL, "/var/empty", OPT_STRING, RELOAD_NEVER,
+	    0, OFF(chroot), NULL,
+	    "directory the proxies are chrooted to when started as root; "
+	    "empty disables" },
+	{ "log.level", "LOG_LEVEL", "info", OPT_ENUM, RELOAD_LIVE,
+	    0, OFF(log_level), level_choices,
+	    "log level: info or debug" },
+	{ "shutdown.timeout", "SHUTDOWN_TIMEOUT", "15s", OPT_DURATION,
+	    RELOAD_LIVE, 0, OFF(shutdown_timeout), NULL,
+	    "how long a graceful stop may take before children are killed" },
+};
+
+const size_t opt_count = sizeof(opt_table) / sizeof(opt_table[0]);
+
+const struct opt_def *
+opt_lookup(const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < opt_count; i++)
+		if (strcmp(opt_table[i].key, key) == 0)
+			return &opt_table[i];
+	return NULL;
+}
+
+static int
+opt_is_string(const struct opt_def *opt)
+{
+	switch (opt->type) {
+	case OPT_STRING:
+	case OPT_NAME:
+	case OPT_ADDR:
+	case OPT_LOOPBACK:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static char **
+opt_str(struct config *cfg, const struct opt_def *opt)
+{
+	return (char **)(void *)((char *)cfg + opt->offset);
+}
+
+static const char *
+opt_cstr(const struct config *cfg, const struct opt_def *opt)
+{
+	return *(char *const *)(const void *)((const char *)cfg +
+	    opt->offset);
+}
+
+static uint16_t *
+opt_u16(struct config *cfg, const struct opt_def *opt)
+{
+	return (uint16_t *)(void *)((char *)cfg + opt->offset);
+}
+
+static uint16_t
+opt_cu16(const struct config *cfg, const struct opt_def *opt)
+{
+	return *(const uint16_t *)(const void *)((const char *)cfg +
+	    opt->offset);
+}
+
+static int *
+opt_int(struct config *cfg, const struct opt_def *opt)
+{
+	return (int *)(void *)((char *)cfg + opt->offset);
+}
+
+static int
+opt_cint(const struct config *cfg, const struct opt_def *opt)
+{
+	return *(const int *)(const void *)((const char *)cfg + opt->offset);
+}
+
+static uint64_t *
+opt_u64(struct config *cfg, const struct opt_def *opt)
+{
+	return (uint64_t *)(void *)((char *)cfg + opt->offset);
+}
+
+static uint64_t
+opt_cu64(const struct config *cfg, const struct opt_def *opt)
+{
+	return *(const uint64_t *)(const void *)((const char *)cfg +
+	    opt->offset);
+}
+
+/*
+ * A value as it may appear inside "..." in an error message: whatever
+ * the user typed, the message stays one printable line.
+ */
+static void
+msg_value(char *dst, size_t len, const char *v)
+{
+	size_t		 n = 0, i;
+	unsigned char	 c;
+	char		 tmp[8];
+
+	if (len == 0)
+		return;
+	dst[0] = '\0';
+	for (i = 0; v[i] != '\0'; i++) {
+		if (i == MSG_VALUE_MAX) {
+			snprintf(tmp, sizeof(tmp), "...");
+		} else {
+			c = (unsigned char)v[i];
+			if (c == '"' || c == '\\')
+				snprintf(tmp, sizeof(tmp), "\\%c", c);
+			else if (c < 0x20 || c >= 0x7f)
+				snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+			else
+				snprintf(tmp, sizeof(tmp), "%c", c);
+		}
+		if (n + strlen(tmp) >= len)
+			break;
+		memcpy(dst + n, tmp, strlen(tmp) + 1);
+		n += strlen(tmp);
+		if (i == MSG_VALUE_MAX)
+			break;
+	}
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+parse_port(const char *s, unsigned int min, uint16_t *out)
+{
+	unsigned long	v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (!is_digit(*s))
+			return -1;
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 65535)
+			return -1;
+	}
+	if (v < min)
+		return -1;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static int
+parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = { "true", "t", "1", "yes", "on" };
+	static const char *const no[] = { "false", "f", "0", "no", "off" };
+	size_t			 i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Go-like durations: a sum of integer+unit terms (ms, s, m, h), or a
+ * lone "0".  Returns -1 on bad syntax; sets *range when the value is
+ * well formed but too large.
+ */
+static int
+parse_duration(const char *s, uint64_t *out, int *range)
+{
+	uint64_t	total = 0, n, unit;
+
+	*range = 0;
+	if (strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (!is_digit(*s))
+			return -1;
+		n = 0;
+		for (; is_digit(*s); s++) {
+			/* Keep scanning to tell bad syntax from overflow. */
+			if (n > DURATION_MAX_MS)
+				continue;
+			n = n * 10 + (uint64_t)(*s - '0');
+		}
+		if (strncmp(s, "ms", 2) == 0) {
+			unit = 1;
+			s += 2;
+		} else if (*s == 's') {
+			unit = 1000;
+			s++;
+		} else if (*s == 'm') {
+			unit = 60 * 1000;
+			s++;
+		} else if (*s == 'h') {
+			unit = 60 * 60 * 1000;
+			s++;
+		} else
+			return -1;
+		if (n > DURATION_MAX_MS / unit ||
+		    total > DURATION_MAX_MS - n * unit)
+			*range = 1;
+		else
+			total += n * unit;
+	}
+	if (*range)
+		return -1;
+	*out = total;
+	return 0;
+}
+
+/* Canonical text: the largest unit that divides the value exactly. */
+static void
+format_duration(uint64_t ms, char *buf, size_t len)
+{
+	if (ms == 0)
+		snprintf(buf, len, "0s");
+	else if (ms % (60 * 60 * 1000) == 0)
+		snprintf(buf, len, "%lluh",
+		    (unsigned long long)(ms / (60 * 60 * 1000)));
+	else if (ms % (60 * 1000) == 0)
+		snprintf(buf, len, "%llum",
+		    (unsigned long long)(ms / (60 * 1000)));
+	else if (ms % 1000 == 0)
+		snprintf(buf, len, "%llus", (unsigned long long)(ms / 1000));
+	else
+		snprintf(buf, len, "%llums", (unsigned long long)ms);
+}
+
+/*
+ * Control characters are refused everywhere: the file syntax has no
+ * escape for them, and a value must survive config_serialize().
+ */
+static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return 1;
+	return 0;
+}
+
+static int
+parse_ip(const char *s, int *af, unsigned char *bytes)
+{
+	if (inet_pton(AF_INET, s, bytes) == 1) {
+		*af = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, bytes) == 1) {
+		*af = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+is_loopback(const char *s)
+{
+	unsigned char	b[sizeof(struct in6_addr)];
+	int		af;
+
+	if (parse_ip(s, &af, b) == -1)
+		return 0;
+	if (af == AF_INET)
+		return b[0] == 127;
+	return memcmp(b, &in6addr_loopback, sizeof(in6addr_loopback)) == 0;
+}
+
+/* "host:port" or "[v6]:port", as Consul's CONSUL_HTTP_ADDR after the scheme. */
+static int
+check_hostport(const char *s)
+{
+	char			 host[INET6_ADDRSTRLEN];
+	struct in6_addr		 a6;
+	const char		*end, *port;
+	uint16_t		 p;
+
+	if (*s == '[') {
+		end = strchr(s, ']');
+		if (end == NULL || end[1] != ':' ||
+		    (size_t)(end - s - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, end - s - 1);
+		host[end - s - 1] = '\0';
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			return -1;
+		port = end + 2;
+	} else {
+		end = strrchr(s, ':');
+		/* A second colon is a bare IPv6 address: brackets needed. */
+		if (end == NULL || end == s || memchr(s, ':', end - s) != NULL)
+			return -1;
+		port = end + 1;
+	}
+	return parse_port(port, 1, &p);
+}
+
+/*
+ * Parse value for opt and store it in cfg.  problem gets the reason
+ * without the option's name, so each source can name it its own way.
+ */
+static int
+opt_apply(struct config *cfg, const struct opt_def *opt, const char *value,
+    char *problem, size_t plen)
+{
+	char		 shown[MSG_VALUE_MAX * 4 + 8];
+	unsigned char	 ip[sizeof(struct in6_addr)];
+	const char	*v = value;
+	char		*dup, **sp;
+	uint64_t	 ms;
+	uint16_t	 port;
+	size_t		 i;
+	int		 b, range, https = 0;
+
+	msg_value(shown, sizeof(shown), value);
+	switch (opt->type) {
+	case OPT_STRING:
+		if (has_control(v)) {
+			snprintf(problem, plen, "\"%s\" contains a control "
+			    "character", shown);
+			return -1;
+		}
+		if (strcmp(opt->key, "chroot") == 0 && *v != '\0' &&
+		    *v != '/') {
+			snprintf(problem, plen,
+			    "\"%s\" is not an absolute path", shown);
+			return -1;
+		}
+		break;
+	case OPT_NAME:
+		if (*v == '\0') {
+			snprintf(problem, plen, "must not be empty");
+			return -1;
+		}
+		for (i = 0; v[i] != '\0'; i++)
+			if ((unsigned char)v[i] <= 0x20 ||
+			    (unsigned char)v[i] == 0x7f)
+				break;
+		if (v[i] != '\0') {
+			snprintf(problem, plen, "\"%s\" contains white space "
+			    "or a control character", shown);
+			return -1;
+		}
+		if (strcmp(opt->key, "consul.addr") == 0) {
+			/* Consul's own clients accept a URL scheme here. */
+			if (strncasecmp(v, "http://", 7) == 0)
+				v += 7;
+			else if (strncasecmp(v, "https://", 8) == 0) {
+				v += 8;
+				https = 1;
+			}
+			if (check_hostport(v) == -1) {
+				snprintf(problem, plen, "\"%s\" is not "
+				    "host:port (IPv6 as [::1]:8500)", shown);
+				return -1;
+			}
+		}
+		break;
+	case OPT_ADDR:
+		if (parse_ip(v, &b, ip) == -1) {
+			snprintf(problem, plen, "\"%s\" is not a numeric "
+			    "IPv4 or IPv6 address", shown);
+			return -1;
+		}
+		break;
+	case OPT_LOOPBACK:
+		if (!is_loopback(v)) {
+			snprintf(problem, plen, "\"%s\" is not a loopback "
+			    "address (127.0.0.0/8 or ::1)", shown);
+			return -1;
+		}
+		break;
+	case OPT_PORT:
+	case OPT_PORT0:
+		if (parse_port(v, opt->type == OPT_PORT ? 1 : 0, &port) == -1) {
+			snprintf(problem, plen, "\"%s\" is not a port number "
+			    "(%d-65535)", shown, opt->type == OPT_PORT ? 1 : 0);
+			return -1;
+		}
+		*opt_u16(cfg, opt) = port;
+		return 0;
+	case OPT_BOOL:
+		if (parse_bool(v, &b) == -1) {
+			snprintf(problem, plen, "\"%s\" is not a boolean "
+			    "(true/false, yes/no, on/off, 1/0)", shown);
+			return -1;
+		}
+		*opt_int(cfg, opt) = b;
+		return 0;
+	case OPT_DURATION:
+		if (parse_duration(v, &ms, &range) == -1) {
+			if (range)
+				snprintf(problem, plen, "\"%s\" is too long "
+				    "a duration (at most %lluh)", shown,
+				    (unsigned long long)(DURATION_MAX_MS /
+				    (60 * 60 * 1000)));
+			else
+				snprintf(problem, plen, "\"%s\" is not a "
+				    "duration (such as 500ms, 10s or 1m30s)",
+				    shown);
+			return -1;
+		}
+		*opt_u64(cfg, opt) = ms;
+		return 0;
+	case OPT_ENUM:
+		for (i = 0; opt->choices[i] != NULL; i++) {
+			if (strcasecmp(v, opt->choices[i]) == 0) {
+				*opt_int(cfg, opt) = (int)i;
+				return 0;
+			}
+		}
+		snprintf(problem, plen, "\"%s\" is not one of", shown);
+		for (i = 0; opt->choices[i] != NULL; i++)
+			snprintf(problem + strlen(problem), plen -
+			    strlen(problem), "%s %s", i == 0 ? ":" : ",",
+			    opt->choices[i]);
+		return -1;
+	}
+
+	if ((dup = strdup(v)) == NULL) {
+		snprintf(problem, plen, "out of memory");
+		return -1;
+	}
+	sp = opt_str(cfg, opt);
+	free(*sp);
+	*sp = dup;
+	if (https)
+		cfg->consul_ssl = 1;
+	return 0;
+}
+
+int
+config_set(struct config *cfg, const struct opt_def *opt, const char *value,
+    char *err, size_t errlen)
+{
+	char	problem[512];
+
+	if (opt_apply(cfg, opt, value, problem, sizeof(problem)) == -1) {
+		snprintf(err, errlen, "%s: %s", opt->key, problem);
+		return -1;
+	}
+	return 0;
+}
+
+void
+config_init(struct config *cfg)
+{
+	char	problem[512];
+	size_t	i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < opt_count; i++) {
+		if (opt_table[i].def == NULL)
+			continue;
+		/* Defaults are ours: failing here is a bug or no memory. */
+		if (opt_apply(cfg, &opt_table[i], opt_table[i].def, problem,
+		    sizeof(problem)) == -1)
+			fatalx("default of %s: %s", opt_table[i].key, problem);
+	}
+}
+
+void
+config_clear(struct config *cfg)
+{
+	size_t	i;
+
+	for (i = 0; i < opt_count; i++)
+		if (opt_is_string(&opt_table[i]))
+			free(*opt_str(cfg, &opt_table[i]));
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int
+config_copy(struct config *dst, const struct config *src)
+{
+	const char	*s;
+	size_t		 i;
+
+	*dst = *src;
+	/* Nothing in dst may point into src when a copy fails halfway. */
+	for (i = 0; i < opt_count; i++)
+		if (opt_is_string(&opt_table[i]))
+			*opt_str(dst, &opt_table[i]) = NULL;
+	for (i = 0; i < opt_count; i++) {
+		if (!opt_is_string(&opt_table[i]))
+			continue;
+		if ((s = opt_cstr(src, &opt_table[i])) == NULL)
+			continue;
+		if ((*opt_str(dst, &opt_table[i]) = strdup(s)) == NULL)
+			goto fail;
+	}
+	return 0;
+
+fail:
+	config_clear(dst);
+	return -1;
+}
+
+/*
+ * An https:// consul.addr turns consul.ssl on, but an explicit consul.ssl
+ * from the same source must still win; every loader therefore applies
+ * consul.ssl after that source's other options.
+ */
+int
+config_load_env(struct config *cfg, char *err, size_t errlen)
+{
+	const struct opt_def	*opt;
+	const char		*v;
+	char			 problem[512];
+	size_t			 i;
+	int			 pass, late;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < opt_count; i++) {
+			opt = &opt_table[i];
+			late = strcmp(opt->key, "consul.ssl") == 0;
+			if (opt->env == NULL || late != pass)
+				continue;
+			/*
+			 * Empty counts as unset, as in Consul's own clients and
+			 * the Go original: containers often define every
+			 * variable, with empty meaning "not given".
+			 */
+			if ((v = getenv(opt->env)) == NULL || *v == '\0')
+				continue;
+			if (opt_apply(cfg, opt, v, problem,
+			    sizeof(problem)) == -1) {
+				snprintf(err, errlen, "%s (%s): %s", opt->env,
+				    opt->key, problem);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* A cleared config has NULL where config_init() puts defaults. */
+static const char *
+nonnull(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+static int
+opt_is_set(const struct config *cfg, const struct opt_def *opt)
+{
+	if (opt_is_string(opt))
+		return opt_cstr(cfg, opt) != NULL;
+	if (opt->type == OPT_PORT)
+		return opt_cu16(cfg, opt) != 0;
+	return 1;
+}
+
+/*
+ * Two listeners collide when their ports match and one address covers
+ * the other.  Families are kept apart because the listeners bind "::"
+ * with IPV6_V6ONLY, so 0.0.0.0 and :: do not overlap.
+ */
+static int
+addrs_overlap(const char *a, const char *b)
+{
+	unsigned char		 ba[sizeof(struct in6_addr)];
+	unsigned char		 bb[sizeof(struct in6_addr)];
+	static const unsigned char zero[sizeof(struct in6_addr)];
+	size_t			 len;
+	int			 afa, afb;
+
+	if (parse_ip(a, &afa, ba) == -1 || parse_ip(b, &afb, bb) == -1)
+		return strcmp(a, b) == 0;
+	if (afa != afb)
+		return 0;
+	len = afa == AF_INET ? sizeof(struct in_addr) :
+	    sizeof(struct in6_addr);
+	return memcmp(ba, zero, len) == 0 || memcmp(bb, zero, len) == 0 ||
+	    memcmp(ba, bb, len) == 0;
+}
+
+static int
+validate_listeners(const struct config *cfg, char *err, size_t errlen)
+{
+	struct {
+		const char	*key;
+		const char	*addr;
+		uint16_t	 port;
+	} l[3] = {
+		{ "bind.port.leader", cfg->bind_addr_leader,
+		    cfg->bind_port_leader },
+		{ "bind.port.follower", cfg->bind_addr_follower,
+		    cfg->bind_port_follower },
+		{ "bind.port.bridge", cfg->bind_addr_bridge,
+		    cfg->bind_port_bridge },
+	};
+	size_t	i, j;
+
+	for (i = 0; i < 3; i++) {
+		for (j = i + 1; j < 3; j++) {
+			/* Port 0 is ephemeral: the kernel keeps them apart. */
+			if (l[i].port == 0 || l[i].port != l[j].port ||
+			    l[i].addr == NULL || l[j].addr == NULL ||
+			    !addrs_overlap(l[i].addr, l[j].addr))
+				continue;
+			snprintf(err, errlen, "%s and %s are both %u",
+			    l[i].key, l[j].key, l[i].port);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+config_validate(const struct config *cfg, char *err, size_t errlen)
+{
+	const struct opt_def	*opt;
+	size_t			 i, n = 0, len;
+
+	for (i = 0; i < opt_count; i++) {
+		opt = &opt_table[i];
+		if (!(opt->flags & OPT_REQUIRED) || opt_is_set(cfg, opt))
+			continue;
+		if (n++ == 0)
+			snprintf(err, errlen, "missing required options: ");
+		else
+			strlcat(err, ", ", errlen);
+		len = strlen(err);
+		if (opt->env != NULL)
+			snprintf(err + len, errlen - len, "--%s (%s)",
+			    opt->key, opt->env);
+		else
+			snprintf(err + len, errlen - len, "--%s", opt->key);
+	}
+	if (n > 0)
+		return -1;
+
+	if (validate_listeners(cfg, err, errlen) == -1)
+		return -1;
+	if (strcmp(nonnull(cfg->service_name_leader),
+	    nonnull(cfg->service_name_follower)) == 0) {
+		snprintf(err, errlen, "service.name.leader and "
+		    "service.name.follower are both \"%s\"",
+		    nonnull(cfg->service_name_leader));
+		return -1;
+	}
+	if ((*nonnull(cfg->consul_client_cert) == '\0') !=
+	    (*nonnull(cfg->consul_client_key) == '\0')) {
+		snprintf(err, errlen, "consul.client.cert and "
+		    "consul.client.key must be set together");
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_load(struct config *out, const struct cli *cli, char *err,
+    size_t errlen)
+{
+	config_init(out);
+	if (cli != NULL && cli->conffile != NULL) {
+		if (config_load_file(out, cli->conffile, 1, err, errlen) == -1)
+			goto fail;
+	} else if (config_load_file(out, CONFIG_FILE_DEFAULT, 0, err,
+	    errlen) == -1)
+		goto fail;
+	if (config_load_env(out, err, errlen) == -1)
+		goto fail;
+	if (cli != NULL && config_load_cli(out, cli, err, errlen) == -1)
+		goto fail;
+	if (config_validate(out, err, errlen) == -1)
+		goto fail;
+	return 0;
+
+fail:
+	config_clear(out);
+	return -1;
+}
+
+/*
+ * The canonical text of a non-string value into buf; strings are
+ * returned as they are (NULL: an unset required option).
+ */
+static const char *
+opt_format(const struct config *cfg, const struct opt_def *opt, char *buf,
+    size_t len)
+{
+	size_t	i;
+	int	v;
+
+	switch (opt->type) {
+	case OPT_PORT:
+	case OPT_PORT0:
+		snprintf(buf, len, "%u", opt_cu16(cfg, opt));
+		return buf;
+	case OPT_BOOL:
+		return opt_cint(cfg, opt) ? "true" : "false";
+	case OPT_DURATION:
+		format_duration(opt_cu64(cfg, opt), buf, len);
+		return buf;
+	case OPT_ENUM:
+		v = opt_cint(cfg, opt);
+		for (i = 0; opt->choices[i] != NULL; i++)
+			if ((int)i == v)
+				return opt->choices[i];
+		/* Not reachable through config_set(); shown, not hidden. */
+		snprintf(buf, len, "%d", v);
+		return buf;
+	default:
+		return opt_cstr(cfg, opt);
+	}
+}
+
+char *
+config_value_text(const struct config *cfg, const struct opt_def *opt)
+{
+	char		 buf[32];
+	const char	*s;
+
+	s = opt_format(cfg, opt, buf, sizeof(buf));
+	return strdup(s != NULL ? s : "");
+}
+
+int
+config_differs(const struct config *a, const struct config *b,
+    const struct opt_def *opt)
+{
+	const char	*sa, *sb;
+
+	switch (opt->type) {
+	case OPT_PORT:
+	case OPT_PORT0:
+		return opt_cu16(a, opt) != opt_cu16(b, opt);
+	case OPT_BOOL:
+		return !opt_cint(a, opt) != !opt_cint(b, opt);
+	case OPT_ENUM:
+		return opt_cint(a, opt) != opt_cint(b, opt);
+	case OPT_DURATION:
+		return opt_cu64(a, opt) != opt_cu64(b, opt);
+	default:
+		sa = opt_cstr(a, opt);
+		sb = opt_cstr(b, opt);
+		if (sa == NULL || sb == NULL)
+			return sa != sb;
+		return strcmp(sa, sb) != 0;
+	}
+}
+
+/* Quoted whenever the file parser would not read the bare text back. */
+static void
+write_value(FILE *fp, const char *s)
+{
+	const unsigned char	*p;
+	int			 quote = *s == '\0';
+
+	for (p = (const unsigned char *)s; *p != '\0' && !quote; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '#' || *p == '"' ||
+		    *p == '\\')
+			quote = 1;
+	if (!quote) {
+		fputs(s, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', fp);
+		fputc(*p, fp);
+	}
+	fputc('"', fp);
+}
+
+static void
+config_write(const struct config *cfg, FILE *fp, int redact)
+{
+	const struct opt_def	*opt;
+	const char		*s;
+	char			 buf[32];
+	size_t			 i;
+
+	for (i = 0; i < opt_count; i++) {
+		opt = &opt_table[i];
+		s = opt_format(cfg, opt, buf, sizeof(buf));
+		if (s == NULL)
+			s = "";
+		fprintf(fp, "%s ", opt->key);
+		/* Quoted, so the placeholder is never taken for a value. */
+		if (redact && (opt->flags & OPT_SECRET) && *s != '\0')
+			fputs("\"********\"", fp);
+		else
+			write_value(fp, s);
+		fputc('\n', fp);
+	}
+}
+
+void
+config_print(const struct config *cfg, FILE *fp, int redact)
+{
+	config_write(cfg, fp, redact);
+}
+
+char *
+config_serialize(const struct config *cfg)
+{
+	FILE	*fp;
+	char	*buf = NULL;
+	size_t	 len = 0;
+	int	 bad;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		return NULL;
+	config_write(cfg, fp, 0);
+	bad = ferror(fp);
+	if (fclose(fp) != 0 || bad) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
