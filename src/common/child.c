@@ -1,0 +1,258 @@
+/*
+ * Child side of the supervisor channel.  The supervisor is trusted: a
+ * malformed message from it means the channel is corrupt, which is fatal.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "log.h"
+#include "proto.h"
+#include "sandbox.h"
+
+static void	child_flush(struct child *);
+
+static void
+child_flush(struct child *c)
+{
+	int	rv;
+
+	rv = ichan_flush(c->chan);
+	if (rv == -1) {
+		if (errno == EPIPE || errno == ECONNRESET) {
+			log_debug("supervisor went away");
+			child_exit(c, 0);
+			return;
+		}
+		fatal("channel write");
+	}
+	ev_io_set(c->loop, &c->io, rv == 1 ? EPOLLIN | EPOLLOUT : EPOLLIN);
+}
+
+int
+child_send(struct child *c, uint32_t type, int fd, const void *data,
+    size_t len)
+{
+	if (ichan_compose(c->chan, type, 0, fd, data, len) == -1)
+		return -1;
+	child_flush(c);
+	return 0;
+}
+
+void
+child_exit(struct child *c, int code)
+{
+	c->exit_code = code;
+	ev_break(c->loop);
+}
+
+static void
+child_config(struct child *c, struct imsg *m)
+{
+	struct msg_config	mc;
+	struct config		newcfg;
+	char			err[512] = "";
+	int			ok;
+
+	if (msg_config_decode(&mc, m->data, m->datalen) == -1)
+		fatalx("malformed %s message", msg_name(m->hdr.type));
+	config_init(&newcfg);
+	/* The supervisor validated this text; failing here is corruption. */
+	if (config_parse_text(&newcfg, mc.text, "supervisor", err,
+	    sizeof(err)) == -1 || config_validate(&newcfg, err,
+	    sizeof(err)) == -1)
+		fatalx("configuration from supervisor: %s", err);
+
+	if (!c->configured) {
+		if (c->ops->configure != NULL &&
+		    c->ops->configure(c, &newcfg, err, sizeof(err)) == -1) {
+			log_warnx("configuration refused: %s", err);
+			config_clear(&newcfg);
+			msg_config_clear(&mc);
+			child_exit(c, CHILD_EXIT_CONFIG);
+			return;
+		}
+		ok = 1;
+	} else
+		ok = c->ops->reconfigure == NULL ||
+		    c->ops->reconfigure(c, &newcfg, err, sizeof(err)) == 0;
+
+	if (ok) {
+		config_clear(&c->cfg);
+		c->cfg = newcfg;
+		c->generation = mc.generation;
+		log_setlevel(c->verbose ? LOG_LEVEL_DEBUG : c->cfg.log_level);
+		if (c->configured)
+			log_debug("configuration generation %u applied",
+			    c->generation);
+	} else {
+		log_warnx("configuration generation %u refused: %s",
+		    mc.generation, err);
+		config_clear(&newcfg);
+	}
+	if (c->configured && proto_send_config_ack(c->chan, mc.generation, ok,
+	    ok ? "" : err) == 0)
+		child_flush(c);
+	c->configured = 1;
+	msg_config_clear(&mc);
+}
+
+static void
+child_listener(struct child *c, struct imsg *m)
+{
+	struct msg_listener	ml;
+
+	if (msg_listener_decode(&ml, m->data, m->datalen) == -1 ||
+	    m->hdr.peerid >= PROC_MAX)
+		fatalx("malformed %s message", msg_name(m->hdr.type));
+	if (c->ops->listener != NULL) {
+		c->ops->listener(c, (int)m->hdr.peerid, m->fd, ml.addr,
+		    ml.port);
+		m->fd = -1;	/* the callback owns it now */
+	}
+	msg_listener_clear(&ml);
+}
+
+static void
+child_start(struct child *c)
+{
+	const char	*root;
+
+	if (!c->configured)
+		fatalx("start before configuration");
+	/*
+	 * Proxies need no files once they hold their sockets and TLS
+	 * material, so they are chrooted; the elector keeps the file system
+	 * because libcurl may need the resolver's files.
+	 */
+	root = PROC_IS_PROXY(c->kind) ? c->cfg.chroot : NULL;
+	if (sandbox_enter(c->cfg.user, root) == -1) {
+		child_exit(c, CHILD_EXIT_CONFIG);
+		return;
+	}
+	c->started = 1;
+	if (c->ops->start != NULL)
+		c->ops->start(c);
+	if (proto_send_empty(c->chan, MSG_READY) == 0)
+		child_flush(c);
+}
+
+static void
+child_dispatch(struct child *c, struct imsg *m)
+{
+	if (m->datalen > 0 && (m->hdr.type == MSG_START ||
+	    m->hdr.type == MSG_SHUTDOWN))
+		fatalx("malformed %s message", msg_name(m->hdr.type));
+
+	switch (m->hdr.type) {
+	case MSG_CONFIG:
+		child_config(c, m);
+		break;
+	case MSG_LISTENER:
+		child_listener(c, m);
+		break;
+	case MSG_START:
+		child_start(c);
+		break;
+	case MSG_SHUTDOWN:
+		log_debug("shutdown requested");
+		if (c->ops->shutdown != NULL)
+			c->ops->shutdown(c);
+		else
+			child_exit(c, 0);
+		break;
+	default:
+		if (c->ops->dispatch == NULL)
+			fatalx("unexpected %s message", msg_name(m->hdr.type));
+		c->ops->dispatch(c, m);
+		break;
+	}
+}
+
+static void
+child_chan_cb(int fd, uint32_t events, void *arg)
+{
+	struct child	*c = arg;
+	struct imsg	 m;
+	ssize_t		 n;
+	int		 rv;
+
+	if (events & EPOLLOUT)
+		child_flush(c);
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+
+	n = ichan_read(c->chan);
+	if (n == -1 && errno == EAGAIN)
+		return;
+	if (n == -1 && errno != ECONNRESET)
+		fatal("channel read");
+	if (n <= 0) {
+		/* The supervisor is gone: nobody would restart or use us. */
+		log_debug("supervisor went away");
+		child_exit(c, 0);
+		return;
+	}
+	while ((rv = ichan_get(c->chan, &m)) == 1) {
+		child_dispatch(c, &m);
+		imsg_free(&m);
+	}
+	if (rv == -1)
+		fatalx("corrupt channel from supervisor");
+}
+
+int
+child_run(int kind, int foreground, int verbose, const struct child_ops *ops,
+    void *arg)
+{
+	struct child	c;
+	char		comm[16];
+
+	memset(&c, 0, sizeof(c));
+	c.kind = kind;
+	c.ops = ops;
+	c.arg = arg;
+	c.verbose = verbose;
+	config_init(&c.cfg);
+
+	log_init(foreground, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	log_procname(proc_name(kind));
+	setproctitle("%s", proc_name(kind));
+	snprintf(comm, sizeof(comm), "t38cm-%s", proc_name(kind));
+	prctl(PR_SET_NAME, comm, 0, 0, 0);
+
+	/*
+	 * Ctrl-C and SIGHUP reach the whole process group; the supervisor
+	 * alone decides what they mean.  A SIGTERM sent to a child stops it
+	 * like a crash would.  Writes to a dead peer must not kill us.
+	 */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((c.loop = ev_loop_new()) == NULL)
+		fatal("event loop");
+	if ((c.chan = ichan_new(CHILD_CHAN_FD)) == NULL)
+		fatal("channel");
+	if (ev_io_start(c.loop, &c.io, CHILD_CHAN_FD, EPOLLIN, child_chan_cb,
+	    &c) == -1)
+		fatal("channel watch");
+	if (proto_send_hello(c.chan, kind) == -1)
+		fatal("hello");
+	child_flush(&c);
+
+	if (ev_run(c.loop) == -1)
+		fatal("event loop");
+
+	ev_io_stop(c.loop, &c.io);
+	ichan_free(c.chan);
+	ev_loop_free(c.loop);
+	config_clear(&c.cfg);
+	return c.exit_code;
+}
