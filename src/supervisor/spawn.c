@@ -1,0 +1,464 @@
+/*
+ * Starting children, the supervisor's side of their handshake, and what
+ * happens when one dies.  A child is re-executed from our own binary with
+ * -P <kind>, so it starts with a clean address space and shares nothing
+ * with the supervisor but its channel on descriptor 3.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "log.h"
+#include "supervisor.h"
+
+static void	sv_child_chan_cb(int, uint32_t, void *);
+static void	sv_child_close(struct sv_child *);
+
+int
+sv_child_running(const struct sv_child *ch)
+{
+	return ch->pid > 0;
+}
+
+static void
+sv_child_flush(struct sv_child *ch)
+{
+	int	rv;
+
+	if (ch->chan == NULL)
+		return;
+	if ((rv = ichan_flush(ch->chan)) == -1) {
+		/* It died; SIGCHLD tells the rest. */
+		log_debug("%s: channel write: %s", proc_name(ch->kind),
+		    strerror(errno));
+		sv_child_close(ch);
+		return;
+	}
+	ev_io_set(ch->sv->loop, &ch->io, rv == 1 ? EPOLLIN | EPOLLOUT :
+	    EPOLLIN);
+}
+
+int
+sv_child_send(struct sv_child *ch, uint32_t type, int fd, const void *data,
+    size_t len)
+{
+	if (ch->chan == NULL) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (ichan_compose(ch->chan, type, 0, fd, data, len) == -1) {
+		log_warn("%s: %s message", proc_name(ch->kind),
+		    msg_name(type));
+		return -1;
+	}
+	sv_child_flush(ch);
+	return 0;
+}
+
+void
+sv_child_send_config(struct sv_child *ch)
+{
+	struct supervisor	*sv = ch->sv;
+
+	if (ch->chan == NULL)
+		return;
+	if (proto_send_config(ch->chan, sv->generation, sv->cfgtext) == -1)
+		fatalx("configuration does not fit in one message");
+	ch->configured = 1;
+	sv_child_flush(ch);
+}
+
+/*
+ * A proxy gets its own listening socket; the elector gets every
+ * listener's address (it registers them and points FOLLOW at the bridge).
+ * which[kind] selects the listeners to send; NULL means all.
+ */
+void
+sv_child_send_listeners(struct sv_child *ch, const int *which)
+{
+	struct supervisor	*sv = ch->sv;
+	struct listener		*l;
+	int			 k, fd;
+
+	for (k = PROC_WRITER; k <= PROC_BRIDGE; k++) {
+		if (which != NULL && !which[k])
+			continue;
+		if (PROC_IS_PROXY(ch->kind) && k != ch->kind)
+			continue;
+		l = &sv->listeners[k];
+		fd = -1;
+		if (ch->kind == k && (fd = dup(l->fd)) == -1) {
+			log_warn("%s: dup listener", proc_name(ch->kind));
+			sv_child_kill(ch, "cannot hand over its listener");
+			return;
+		}
+		if (proto_send_listener(ch->chan, k, fd, l->addr,
+		    l->bound_port) == -1) {
+			sv_child_kill(ch, "listener message failed");
+			return;
+		}
+	}
+	sv_child_flush(ch);
+}
+
+static void
+sv_child_replay(struct sv_child *ch)
+{
+	struct supervisor	*sv = ch->sv;
+	struct msg_session	 ms;
+	uint8_t			 buf[IMSG_MAX_PAYLOAD];
+	int			 n;
+
+	/* An elector restarted after a crash keeps the leadership it had. */
+	if (ch->kind == PROC_ELECTOR && sv->session != NULL) {
+		ms.id = sv->session;
+		if ((n = msg_session_encode(&ms, buf, sizeof(buf))) != -1)
+			sv_child_send(ch, MSG_SESSION_REPLAY, -1, buf, n);
+	}
+	if (PROC_IS_PROXY(ch->kind) && sv->role != NULL)
+		sv_child_send(ch, MSG_ROLE_UPDATE, -1, sv->role, sv->rolelen);
+}
+
+static void
+sv_child_ready_timeout(void *arg)
+{
+	struct sv_child	*ch = arg;
+
+	sv_child_kill(ch, "not ready in time");
+}
+
+static void
+sv_child_restart_cb(void *arg)
+{
+	struct sv_child	*ch = arg;
+
+	if (ch->sv->stopping || sv_child_running(ch))
+		return;
+	if (sv_child_spawn(ch) == -1) {
+		log_warnx("%s: restart failed; trying again",
+		    proc_name(ch->kind));
+		ev_timer_init(&ch->timer, sv_child_restart_cb, ch);
+		ev_timer_start(ch->sv->loop, &ch->timer,
+		    backoff_next(&ch->backoff, 0));
+	}
+}
+
+int
+sv_child_spawn(struct sv_child *ch)
+{
+	struct supervisor	*sv = ch->sv;
+	char			*argv[8];
+	int			 sp[2], argc = 0;
+	pid_t			 pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) == -1) {
+		log_warn("%s: socketpair", proc_name(ch->kind));
+		return -1;
+	}
+	argv[argc++] = "tile38-cluster-manager";
+	argv[argc++] = "-P";
+	argv[argc++] = (char *)proc_name(ch->kind);
+	if (sv->cli->foreground)
+		argv[argc++] = "-d";
+	if (sv->cli->verbose)
+		argv[argc++] = "-v";
+	argv[argc] = NULL;
+
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("%s: fork", proc_name(ch->kind));
+		close(sp[0]);
+		close(sp[1]);
+		return -1;
+	case 0:
+		/* The child inherits our blocked signals across exec. */
+		ev_signal_unblock_all();
+		if (sp[1] == CHILD_CHAN_FD) {
+			if (fcntl(sp[1], F_SETFD, 0) == -1)
+				_exit(127);
+		} else if (dup2(sp[1], CHILD_CHAN_FD) == -1)
+			_exit(127);
+		execv(sv->self, argv);
+		dprintf(STDERR_FILENO, "%s: exec %s: %s\n",
+		    proc_name(ch->kind), sv->self, strerror(errno));
+		_exit(CHILD_EXIT_CONFIG);
+	}
+
+	close(sp[1]);
+	if ((ch->chan = ichan_new(sp[0])) == NULL) {
+		/* ichan_new() closed sp[0]; the child sees EOF and exits. */
+		log_warn("%s: channel", proc_name(ch->kind));
+		kill(pid, SIGKILL);
+		ch->pid = pid;	/* reaped by SIGCHLD as usual */
+		return 0;
+	}
+	ch->pid = pid;
+	ch->state = CHILD_STARTING;
+	ch->configured = 0;
+	if (ev_io_start(sv->loop, &ch->io, sp[0], EPOLLIN, sv_child_chan_cb,
+	    ch) == -1)
+		fatal("channel watch");
+	ev_timer_init(&ch->timer, sv_child_ready_timeout, ch);
+	ev_timer_start(sv->loop, &ch->timer, CHILD_READY_TIMEOUT_MS);
+	log_debug("%s started (pid %d)", proc_name(ch->kind), (int)pid);
+	return 0;
+}
+
+void
+sv_child_kill(struct sv_child *ch, const char *why)
+{
+	if (!sv_child_running(ch))
+		return;
+	log_warnx("%s (pid %d): %s; killing it", proc_name(ch->kind),
+	    (int)ch->pid, why);
+	kill(ch->pid, SIGKILL);
+	sv_child_close(ch);
+}
+
+static void
+sv_child_close(struct sv_child *ch)
+{
+	if (ch->chan == NULL)
+		return;
+	ev_io_stop(ch->sv->loop, &ch->io);
+	ichan_free(ch->chan);
+	ch->chan = NULL;
+}
+
+static void
+sv_child_hello(struct sv_child *ch, struct imsg *m)
+{
+	struct msg_hello	h;
+
+	if (msg_hello_decode(&h, m->data, m->datalen) == -1) {
+		sv_child_kill(ch, "malformed hello");
+		return;
+	}
+	if (h.version != PROTO_VERSION || h.kind != (uint32_t)ch->kind) {
+		/* Most likely the binary on disk was replaced by another version. */
+		log_warnx("%s speaks protocol %u as kind %u, we speak %u as %d;"
+		    " restart the daemon", proc_name(ch->kind), h.version,
+		    h.kind, PROTO_VERSION, ch->kind);
+		sv_child_kill(ch, "protocol mismatch");
+		sv_stop(ch->sv, 1);
+		return;
+	}
+	sv_child_send_config(ch);
+	sv_child_send_listeners(ch, NULL);
+	sv_child_replay(ch);
+	sv_child_send(ch, MSG_START, -1, NULL, 0);
+}
+
+static void
+sv_child_all_ready(struct supervisor *sv)
+{
+	int	k;
+
+	if (sv->all_ready_once)
+		return;
+	for (k = PROC_ELECTOR; k < PROC_MAX; k++)
+		if (sv->children[k].state != CHILD_READY)
+			return;
+	sv->all_ready_once = 1;
+	log_info("running: elector, writer, reader and bridge ready");
+}
+
+static void
+sv_child_role(struct sv_child *ch, struct imsg *m)
+{
+	struct supervisor	*sv = ch->sv;
+	struct msg_role		 r;
+	uint8_t			*copy = NULL;
+	int			 k;
+
+	if (msg_role_decode(&r, m->data, m->datalen) == -1) {
+		sv_child_kill(ch, "malformed role message");
+		return;
+	}
+	msg_role_clear(&r);
+	if (m->datalen > 0 && (copy = malloc(m->datalen)) == NULL)
+		fatal("role");
+	if (copy != NULL)
+		memcpy(copy, m->data, m->datalen);
+	free(sv->role);
+	sv->role = copy;
+	sv->rolelen = m->datalen;
+	for (k = PROC_WRITER; k <= PROC_BRIDGE; k++)
+		if (sv->children[k].configured)
+			sv_child_send(&sv->children[k], MSG_ROLE_UPDATE, -1,
+			    sv->role, sv->rolelen);
+}
+
+static void
+sv_child_session(struct sv_child *ch, struct imsg *m)
+{
+	struct supervisor	*sv = ch->sv;
+	struct msg_session	 s;
+
+	if (msg_session_decode(&s, m->data, m->datalen) == -1) {
+		sv_child_kill(ch, "malformed session message");
+		return;
+	}
+	free(sv->session);
+	sv->session = s.id[0] != '\0' ? s.id : NULL;
+	if (sv->session == NULL)
+		free(s.id);
+}
+
+static void
+sv_child_config_ack(struct sv_child *ch, struct imsg *m)
+{
+	struct msg_config_ack	a;
+
+	if (msg_config_ack_decode(&a, m->data, m->datalen) == -1) {
+		sv_child_kill(ch, "malformed configuration acknowledgement");
+		return;
+	}
+	if (a.ok)
+		log_info("%s applied configuration generation %u",
+		    proc_name(ch->kind), a.generation);
+	else
+		log_warnx("%s refused configuration generation %u: %s",
+		    proc_name(ch->kind), a.generation, a.error);
+	msg_config_ack_clear(&a);
+}
+
+/*
+ * Children are less trusted than the supervisor: anything unexpected from
+ * one (wrong sender, wrong state, wrong size) restarts that child only.
+ */
+static void
+sv_child_dispatch(struct sv_child *ch, struct imsg *m)
+{
+	if (m->hdr.pid != (uint32_t)ch->pid) {
+		sv_child_kill(ch, "message with a foreign pid");
+		return;
+	}
+	if (m->fd != -1) {
+		sv_child_kill(ch, "unexpected file descriptor");
+		return;
+	}
+	if (ch->state == CHILD_STARTING && !ch->configured &&
+	    m->hdr.type != MSG_HELLO) {
+		sv_child_kill(ch, "no hello");
+		return;
+	}
+
+	switch (m->hdr.type) {
+	case MSG_HELLO:
+		if (ch->configured) {
+			sv_child_kill(ch, "second hello");
+			break;
+		}
+		sv_child_hello(ch, m);
+		break;
+	case MSG_READY:
+		if (ch->state != CHILD_STARTING || m->datalen != 0) {
+			sv_child_kill(ch, "unexpected ready");
+			break;
+		}
+		ch->state = CHILD_READY;
+		ch->ready_at = ev_now();
+		ev_timer_stop(ch->sv->loop, &ch->timer);
+		log_info("%s ready (pid %d)", proc_name(ch->kind),
+		    (int)ch->pid);
+		sv_child_all_ready(ch->sv);
+		break;
+	case MSG_CONFIG_ACK:
+		sv_child_config_ack(ch, m);
+		break;
+	case MSG_SESSION:
+		if (ch->kind != PROC_ELECTOR)
+			sv_child_kill(ch, "session from a proxy");
+		else
+			sv_child_session(ch, m);
+		break;
+	case MSG_ROLE:
+		if (ch->kind != PROC_ELECTOR)
+			sv_child_kill(ch, "role from a proxy");
+		else
+			sv_child_role(ch, m);
+		break;
+	default:
+		sv_child_kill(ch, "unexpected message");
+		break;
+	}
+}
+
+static void
+sv_child_chan_cb(int fd, uint32_t events, void *arg)
+{
+	struct sv_child	*ch = arg;
+	struct imsg	 m;
+	ssize_t		 n;
+	int		 rv;
+
+	if (events & EPOLLOUT)
+		sv_child_flush(ch);
+	if (ch->chan == NULL || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		return;
+	n = ichan_read(ch->chan);
+	if (n == -1 && errno == EAGAIN)
+		return;
+	if (n <= 0) {
+		/* Dying or dead: SIGCHLD decides what comes next. */
+		sv_child_close(ch);
+		return;
+	}
+	while (ch->chan != NULL && (rv = ichan_get(ch->chan, &m)) != 0) {
+		if (rv == -1) {
+			sv_child_kill(ch, "corrupt channel");
+			break;
+		}
+		sv_child_dispatch(ch, &m);
+		imsg_free(&m);
+	}
+}
+
+void
+sv_child_reaped(struct sv_child *ch, int status)
+{
+	struct supervisor	*sv = ch->sv;
+	uint64_t		 ready_for, delay;
+	char			 how[64];
+
+	ready_for = ch->state == CHILD_READY ? ev_now() - ch->ready_at : 0;
+	sv_child_close(ch);
+	ev_timer_stop(sv->loop, &ch->timer);
+	ch->pid = 0;
+	ch->state = CHILD_DOWN;
+	ch->configured = 0;
+
+	if (WIFSIGNALED(status))
+		snprintf(how, sizeof(how), "killed by signal %d",
+		    WTERMSIG(status));
+	else
+		snprintf(how, sizeof(how), "exited with status %d",
+		    WEXITSTATUS(status));
+
+	if (sv->stopping) {
+		log_debug("%s %s", proc_name(ch->kind), how);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_CONFIG) {
+		/* Starting it again would fail the same way: no respawn loop. */
+		log_warnx("%s %s: it cannot run with this configuration;"
+		    " stopping", proc_name(ch->kind), how);
+		sv_stop(sv, 1);
+		return;
+	}
+	delay = backoff_next(&ch->backoff, ready_for);
+	log_warnx("%s %s; restarting it in %llu ms", proc_name(ch->kind), how,
+	    (unsigned long long)delay);
+	ev_timer_init(&ch->timer, sv_child_restart_cb, ch);
+	ev_timer_start(sv->loop, &ch->timer, delay);
+}

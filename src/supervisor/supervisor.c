@@ -1,0 +1,198 @@
+/*
+ * The supervisor process: listeners, children, signals.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "supervisor.h"
+
+static void
+sv_stop_timeout(void *arg)
+{
+	struct supervisor	*sv = arg;
+	int			 k;
+
+	for (k = PROC_ELECTOR; k < PROC_MAX; k++)
+		if (sv_child_running(&sv->children[k]))
+			sv_child_kill(&sv->children[k],
+			    "still running at the end of the shutdown timeout");
+}
+
+static int
+sv_children_running(const struct supervisor *sv)
+{
+	int	k, n = 0;
+
+	for (k = PROC_ELECTOR; k < PROC_MAX; k++)
+		n += sv_child_running(&sv->children[k]);
+	return n;
+}
+
+void
+sv_stop(struct supervisor *sv, int code)
+{
+	int	k;
+
+	if (sv->stopping)
+		return;
+	sv->stopping = 1;
+	sv->exit_code = code;
+	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
+		ev_timer_stop(sv->loop, &sv->children[k].timer);
+		if (sv_child_running(&sv->children[k]))
+			sv_child_send(&sv->children[k], MSG_SHUTDOWN, -1,
+			    NULL, 0);
+	}
+	if (sv_children_running(sv) == 0) {
+		ev_break(sv->loop);
+		return;
+	}
+	ev_timer_init(&sv->stop_timer, sv_stop_timeout, sv);
+	ev_timer_start(sv->loop, &sv->stop_timer, sv->cfg.shutdown_timeout);
+}
+
+/* A second SIGTERM/SIGINT: kill everything, wait for it, leave. */
+static void
+sv_stop_now(struct supervisor *sv)
+{
+	int	k, status;
+
+	log_warnx("second signal: exiting at once");
+	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
+		struct sv_child	*ch = &sv->children[k];
+
+		if (!sv_child_running(ch))
+			continue;
+		kill(ch->pid, SIGKILL);
+		while (waitpid(ch->pid, &status, 0) == -1 && errno == EINTR)
+			;
+		sv_child_reaped(ch, status);
+	}
+	sv->exit_code = 1;
+	ev_break(sv->loop);
+}
+
+static void
+sv_signal(int signo, void *arg)
+{
+	struct supervisor	*sv = arg;
+	struct sv_child		*ch;
+	pid_t			 pid;
+	int			 status, k;
+
+	switch (signo) {
+	case SIGTERM:
+	case SIGINT:
+		if (sv->stopping) {
+			sv_stop_now(sv);
+			break;
+		}
+		log_info("%s: stopping", strsignal(signo));
+		sv_stop(sv, 0);
+		break;
+	case SIGHUP:
+		if (!sv->stopping)
+			sv_reload(sv);
+		break;
+	case SIGCHLD:
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
+				ch = &sv->children[k];
+				if (ch->pid == pid) {
+					sv_child_reaped(ch, status);
+					break;
+				}
+			}
+		}
+		if (sv->stopping && sv_children_running(sv) == 0) {
+			log_info("all children stopped");
+			ev_break(sv->loop);
+		}
+		break;
+	}
+}
+
+void
+sv_apply_loglevel(struct supervisor *sv)
+{
+	log_setlevel(sv->cli->verbose ? LOG_LEVEL_DEBUG : sv->cfg.log_level);
+}
+
+static void
+sv_free(struct supervisor *sv)
+{
+	int	k;
+
+	for (k = PROC_WRITER; k <= PROC_BRIDGE; k++)
+		listener_close(&sv->listeners[k]);
+	ev_loop_free(sv->loop);
+	free(sv->cfgtext);
+	free(sv->session);
+	free(sv->role);
+	config_clear(&sv->cfg);
+}
+
+int
+supervisor_main(const struct cli *cli, struct config *cfg, const char *self)
+{
+	struct supervisor	 sv;
+	char			 err[512];
+	const int		 signals[] = { SIGTERM, SIGINT, SIGHUP,
+				    SIGCHLD };
+	size_t			 i;
+	int			 k;
+
+	memset(&sv, 0, sizeof(sv));
+	sv.cli = cli;
+	sv.cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	strlcpy(sv.self, self, sizeof(sv.self));
+	sv.generation = 1;
+	if ((sv.cfgtext = config_serialize(&sv.cfg)) == NULL)
+		fatal("configuration");
+	/* Our title stays the operator's command line; children name theirs. */
+	log_procname("supervisor");
+	sv_apply_loglevel(&sv);
+
+	for (k = PROC_WRITER; k <= PROC_BRIDGE; k++) {
+		sv.listeners[k].fd = -1;
+		if (listener_bind(&sv.listeners[k], &sv.cfg, k, err,
+		    sizeof(err)) == -1)
+			fatalx("%s", err);
+		log_info("%s listening on %s:%u", proc_name(k),
+		    sv.listeners[k].addr, sv.listeners[k].bound_port);
+	}
+
+	if (!cli->foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((sv.loop = ev_loop_new()) == NULL)
+		fatal("event loop");
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (ev_signal(sv.loop, signals[i], sv_signal, &sv) == -1)
+			fatal("signal %d", signals[i]);
+
+	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
+		sv.children[k].sv = &sv;
+		sv.children[k].kind = k;
+		backoff_init(&sv.children[k].backoff, BACKOFF_MIN_MS,
+		    BACKOFF_MAX_MS, BACKOFF_STABLE_MS);
+		ev_timer_init(&sv.children[k].timer, NULL, NULL);
+		if (sv_child_spawn(&sv.children[k]) == -1)
+			fatalx("cannot start %s", proc_name(k));
+	}
+
+	if (ev_run(sv.loop) == -1)
+		fatal("event loop");
+
+	log_info("exiting");
+	sv_free(&sv);
+	return sv.exit_code;
+}

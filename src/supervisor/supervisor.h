@@ -1,0 +1,104 @@
+/*
+ * The supervisor: owns the configuration and the listening sockets, runs
+ * one elector and one proxy per listener, restarts them when they die,
+ * keeps the latest cluster state to hand to a restarted child, reloads on
+ * SIGHUP and stops gracefully on SIGTERM/SIGINT.
+ */
+#ifndef SUPERVISOR_H
+#define SUPERVISOR_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "backoff.h"
+#include "config.h"
+#include "event.h"
+#include "imsg.h"
+#include "listeners.h"
+#include "proto.h"
+
+/* A child that has not said it is ready by then is killed and restarted. */
+#define CHILD_READY_TIMEOUT_MS	10000
+
+enum sv_child_state {
+	CHILD_DOWN = 0,		/* not running; maybe a restart is pending */
+	CHILD_STARTING,		/* forked, handshake not finished */
+	CHILD_READY,		/* reported ready */
+};
+
+struct supervisor;
+
+struct sv_child {
+	struct supervisor	*sv;
+	int			 kind;
+	pid_t			 pid;		/* 0 when not running */
+	struct ichan		*chan;
+	struct ev_io		 io;
+	enum sv_child_state	 state;
+	int			 configured;	/* configuration sent */
+	uint64_t		 ready_at;	/* ev_now() of MSG_READY */
+	struct backoff		 backoff;
+	struct ev_timer		 timer;		/* restart or ready deadline */
+};
+
+struct supervisor {
+	struct ev_loop		*loop;
+	const struct cli	*cli;
+	struct config		 cfg;
+	char			*cfgtext;	/* config_serialize(&cfg) */
+	uint32_t		 generation;
+	char			 self[PATH_MAX];	/* our binary, for exec */
+
+	struct sv_child		 children[PROC_MAX];	/* by kind */
+	struct listener		 listeners[PROC_MAX];	/* proxies' only */
+	int			 all_ready_once;
+
+	/* Latest state, replayed to restarted children. */
+	char			*session;	/* elector's session id */
+	uint8_t			*role;		/* MSG_ROLE payload */
+	size_t			 rolelen;
+
+	int			 stopping;
+	int			 exit_code;
+	struct ev_timer		 stop_timer;
+};
+
+/* Run until stopped; takes cfg.  Returns the exit status. */
+int	supervisor_main(const struct cli *, struct config *cfg,
+	    const char *self);
+
+/* spawn.c */
+int	sv_child_spawn(struct sv_child *);
+void	sv_child_reaped(struct sv_child *, int status);
+void	sv_child_kill(struct sv_child *, const char *why);
+int	sv_child_send(struct sv_child *, uint32_t type, int fd,
+	    const void *data, size_t len);
+void	sv_child_send_config(struct sv_child *);
+void	sv_child_send_listeners(struct sv_child *, const int *which);
+int	sv_child_running(const struct sv_child *);
+
+/* supervisor.c */
+void	sv_stop(struct supervisor *, int code);
+void	sv_apply_loglevel(struct supervisor *);
+
+/* reload.c */
+#define RELOAD_MAX_CHANGED	64
+
+struct reload_plan {
+	const struct opt_def	*changed[RELOAD_MAX_CHANGED];
+	size_t			 nchanged;
+	int			 rebind[PROC_MAX];	/* per proxy kind */
+};
+
+/*
+ * What going from the running configuration to next means.  Returns -1
+ * with err when an option that cannot change at run time differs.
+ */
+int	reload_plan(const struct config *running, const struct config *next,
+	    const struct listener *listeners, struct reload_plan *,
+	    char *err, size_t errlen);
+void	sv_reload(struct supervisor *);
+
+#endif

@@ -1,0 +1,28 @@
+/*
+ * The unit test runner: every module's suite, in fork mode so that a
+ * crash or a fatal() path fails one test instead of the run.
+ */
+#include <stdlib.h>
+
+#include "suites.h"
+
+int
+main(void)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(backoff_suite());
+	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, event_suite());
+	srunner_add_suite(sr, imsg_suite());
+	srunner_add_suite(sr, listeners_suite());
+	srunner_add_suite(sr, proto_suite());
+	srunner_add_suite(sr, reload_suite());
+	srunner_add_suite(sr, sandbox_suite());
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

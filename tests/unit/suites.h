@@ -1,0 +1,16 @@
+/* One Check suite per module; check_all.c runs them all. */
+#ifndef SUITES_H
+#define SUITES_H
+
+#include <check.h>
+
+Suite	*backoff_suite(void);
+Suite	*config_suite(void);
+Suite	*event_suite(void);
+Suite	*imsg_suite(void);
+Suite	*listeners_suite(void);
+Suite	*proto_suite(void);
+Suite	*reload_suite(void);
+Suite	*sandbox_suite(void);
+
+#endif
