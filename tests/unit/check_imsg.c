@@ -15,74 +15,17 @@
 
 #include <check.h>
 
+#include "chanpair.h"
 #include "imsg.h"
 #include "suites.h"
 
 /* Highest fd number scanned when looking for leaks or new fds. */
 #define FD_SCAN_MAX	1024
 
-struct pair {
-	struct ichan	*a;	/* the side the test writes */
-	struct ichan	*b;	/* the side the test reads */
-};
-
-static void
-pair_open(struct pair *p)
-{
-	int	sv[2];
-
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	ck_assert_ptr_nonnull(p->a = ichan_new(sv[0]));
-	ck_assert_ptr_nonnull(p->b = ichan_new(sv[1]));
-}
-
-static void
-pair_close(struct pair *p)
-{
-	ichan_free(p->a);
-	ichan_free(p->b);
-}
-
 static int
 fd_is_open(int fd)
 {
 	return fcntl(fd, F_GETFD) != -1;
-}
-
-/* Wait up to a second for fd to become readable. */
-static void
-wait_readable(int fd)
-{
-	struct pollfd	pfd;
-
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	ck_assert_int_eq(poll(&pfd, 1, 1000), 1);
-}
-
-/*
- * Flush a and read b until b yields one message; both directions make
- * progress, so a message bigger than the socket buffer still arrives.
- */
-static void
-pump_one(struct pair *p, struct imsg *m)
-{
-	ssize_t	n;
-	int	r, i;
-
-	for (i = 0; i < 10000; i++) {
-		if ((r = ichan_get(p->b, m)) == 1)
-			return;
-		ck_assert_int_eq(r, 0);
-		ck_assert_int_ne(ichan_flush(p->a), -1);
-		n = ichan_read(p->b);
-		if (n == -1) {
-			ck_assert_int_eq(errno, EAGAIN);
-			wait_readable(ichan_fd(p->b));
-		} else
-			ck_assert_int_gt(n, 0);
-	}
-	ck_abort_msg("no message arrived");
 }
 
 static void
@@ -108,7 +51,7 @@ START_TEST(test_roundtrip_sizes)
 	pair_open(&p);
 	ck_assert_int_eq(ichan_compose(p.a, 4242, 77, -1, buf, len), 0);
 	ck_assert_uint_eq(ichan_queued(p.a), IMSG_HEADER_SIZE + len);
-	pump_one(&p, &m);
+	pair_recv(&p, &m);
 
 	ck_assert_uint_eq(m.hdr.type, 4242);
 	ck_assert_uint_eq(m.hdr.peerid, 77);
@@ -298,7 +241,7 @@ START_TEST(test_fd_passing)
 	ck_assert_int_eq(ichan_flush(p.a), 0);
 	/* Checked before reading, which may reuse the number. */
 	ck_assert(!fd_is_open(pfd[0]));
-	pump_one(&p, &m);
+	pair_recv(&p, &m);
 
 	ck_assert_uint_eq(m.hdr.flags & IMSGF_HASFD, IMSGF_HASFD);
 	ck_assert_int_ge(m.fd, 0);
@@ -336,7 +279,7 @@ START_TEST(test_fd_interleaved)
 	ck_assert_int_eq(ichan_flush(p.a), 0);
 
 	for (i = 0; i < count; i++) {
-		pump_one(&p, &m);
+		pair_recv(&p, &m);
 		ck_assert_uint_eq(m.hdr.peerid, i);
 		memcpy(&v, m.data, sizeof(v));
 		ck_assert_uint_eq(v, i);

@@ -14,6 +14,7 @@
 
 #include <check.h>
 
+#include "chanpair.h"
 #include "imsg.h"
 #include "proto.h"
 #include "suites.h"
@@ -506,50 +507,6 @@ START_TEST(test_reject_string_too_big_for_message)
 	free(s);
 }
 END_TEST
-
-struct pair {
-	struct ichan	*a;
-	struct ichan	*b;
-};
-
-static void
-pair_open(struct pair *p)
-{
-	int	sv[2];
-
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	ck_assert_ptr_nonnull(p->a = ichan_new(sv[0]));
-	ck_assert_ptr_nonnull(p->b = ichan_new(sv[1]));
-}
-
-static void
-pair_close(struct pair *p)
-{
-	ichan_free(p->a);
-	ichan_free(p->b);
-}
-
-/* Flush a and read b until b gives one message. */
-static void
-pair_recv(struct pair *p, struct imsg *m)
-{
-	struct pollfd	pfd;
-	int		i, r;
-
-	for (i = 0; i < 10000; i++) {
-		if ((r = ichan_get(p->b, m)) == 1)
-			return;
-		ck_assert_int_eq(r, 0);
-		ck_assert_int_ne(ichan_flush(p->a), -1);
-		if (ichan_read(p->b) == -1) {
-			ck_assert_int_eq(errno, EAGAIN);
-			pfd.fd = ichan_fd(p->b);
-			pfd.events = POLLIN;
-			ck_assert_int_eq(poll(&pfd, 1, 1000), 1);
-		}
-	}
-	ck_abort_msg("no message arrived");
-}
 
 START_TEST(test_send_empty_and_hello)
 {
