@@ -23,7 +23,6 @@ static const char *const proc_names[PROC_MAX] = {
 	[PROC_BRIDGE] = "bridge",
 };
 
-static int	pbuf_w_result(const struct pbuf_w *);
 static int	proto_send(struct ichan *, uint32_t, uint32_t, int, const void *,
 		    int);
 
@@ -62,6 +61,18 @@ msg_name(uint32_t type)
 		return "session";
 	case MSG_ROLE:
 		return "role";
+	case MSG_PEERS:
+		return "peers";
+	case MSG_TLS_LEAF:
+		return "tls_leaf";
+	case MSG_TLS_ROOTS:
+		return "tls_roots";
+	case MSG_SERVER_STATE:
+		return "server_state";
+	case MSG_AUTHZ_REQ:
+		return "authz_req";
+	case MSG_AUTHZ_RESP:
+		return "authz_resp";
 	case MSG_CONFIG:
 		return "config";
 	case MSG_LISTENER:
@@ -74,6 +85,16 @@ msg_name(uint32_t type)
 		return "session_replay";
 	case MSG_ROLE_UPDATE:
 		return "role_update";
+	case MSG_PEERS_UPDATE:
+		return "peers_update";
+	case MSG_TLS_LEAF_UPDATE:
+		return "tls_leaf_update";
+	case MSG_TLS_ROOTS_UPDATE:
+		return "tls_roots_update";
+	case MSG_AUTHZ_CHECK:
+		return "authz_check";
+	case MSG_AUTHZ_RESULT:
+		return "authz_result";
 	}
 	return "unknown";
 }
@@ -200,8 +221,7 @@ pbuf_r_done(const struct pbuf_r *r)
 	return 0;
 }
 
-/* The encoders' common ending: the length written, or -1 EMSGSIZE. */
-static int
+int
 pbuf_w_result(const struct pbuf_w *w)
 {
 	if (w->err || w->len > INT_MAX) {

@@ -41,6 +41,12 @@ enum msg_type {
 	MSG_CONFIG_ACK,		/* config_ack: generation, ok, error */
 	MSG_SESSION,		/* session: elector's Consul session id */
 	MSG_ROLE,		/* role: elector's view of the cluster */
+	MSG_PEERS,		/* peers: peerid = PROC_WRITER or PROC_READER */
+	MSG_TLS_LEAF,		/* tls_leaf: peerid = PROC_WRITER or PROC_READER */
+	MSG_TLS_ROOTS,		/* tls_roots: the Connect CA roots */
+	MSG_SERVER_STATE,	/* server_state: the local server as observed */
+	MSG_AUTHZ_REQ,		/* authz_req from a proxy; peerid = request */
+	MSG_AUTHZ_RESP,		/* authz_resp from the elector; peerid routes */
 
 	/* supervisor -> child */
 	MSG_CONFIG = 200,	/* config: generation, canonical config text */
@@ -50,7 +56,20 @@ enum msg_type {
 	MSG_SHUTDOWN,		/* empty: stop gracefully and exit */
 	MSG_SESSION_REPLAY,	/* session: hand a restarted elector its session */
 	MSG_ROLE_UPDATE,	/* role: forwarded to the proxies */
+	MSG_PEERS_UPDATE,	/* peers: forwarded to the proxies */
+	MSG_TLS_LEAF_UPDATE,	/* tls_leaf: forwarded to the proxies */
+	MSG_TLS_ROOTS_UPDATE,	/* tls_roots: forwarded to the proxies */
+	MSG_AUTHZ_CHECK,	/* authz_req to the elector; peerid routes */
+	MSG_AUTHZ_RESULT,	/* authz_resp to the proxy; peerid = request */
 };
+
+/*
+ * An authorization request crosses the supervisor twice: the proxy's
+ * request id and kind are packed into the peerid seen by the elector.
+ */
+#define AUTHZ_ROUTE(kind, id)	(((uint32_t)(kind) << 24) | ((id) & 0xffffff))
+#define AUTHZ_ROUTE_KIND(r)	((int)((r) >> 24))
+#define AUTHZ_ROUTE_ID(r)	((r) & 0xffffff)
 
 const char	*msg_name(uint32_t type);
 
@@ -83,6 +102,8 @@ uint64_t pbuf_get_u64(struct pbuf_r *);
 char	*pbuf_get_str(struct pbuf_r *);
 /* 0 when everything was read without error and nothing is left over. */
 int	 pbuf_r_done(const struct pbuf_r *);
+/* The encoders' common ending: the length written, or -1 EMSGSIZE. */
+int	 pbuf_w_result(const struct pbuf_w *);
 
 /*
  * Payloads.  Each *_encode writes into buf (cap bytes) and returns the
@@ -144,6 +165,81 @@ struct msg_role {
 int	msg_role_encode(const struct msg_role *, void *buf, size_t cap);
 int	msg_role_decode(struct msg_role *, const void *buf, size_t len);
 void	msg_role_clear(struct msg_role *);
+
+/* proto_state.c: the cluster state the elector publishes. */
+#define PEER_PASSING	0x01	/* every health check passing */
+
+struct peer {
+	char		*id;		/* manager id (Meta.id) */
+	char		*addr;
+	uint32_t	 port;
+	char		*uri;		/* SPIFFE id its certificate must carry */
+	uint32_t	 flags;		/* PEER_* */
+};
+
+struct msg_peers {
+	struct peer	*v;
+	uint32_t	 n;
+};
+int	msg_peers_encode(const struct msg_peers *, void *buf, size_t cap);
+int	msg_peers_decode(struct msg_peers *, const void *buf, size_t len);
+void	msg_peers_clear(struct msg_peers *);
+
+struct msg_tls_leaf {
+	char		*cert_pem;
+	char		*key_pem;	/* never written to disk */
+	char		*uri;		/* our SPIFFE id for this service */
+	uint64_t	 valid_before;	/* unix seconds */
+};
+int	msg_tls_leaf_encode(const struct msg_tls_leaf *, void *buf, size_t cap);
+int	msg_tls_leaf_decode(struct msg_tls_leaf *, const void *buf,
+	    size_t len);
+void	msg_tls_leaf_clear(struct msg_tls_leaf *);
+
+struct msg_tls_roots {
+	char		*trust_domain;
+	char		*pem;		/* every root, concatenated */
+};
+int	msg_tls_roots_encode(const struct msg_tls_roots *, void *buf,
+	    size_t cap);
+int	msg_tls_roots_decode(struct msg_tls_roots *, const void *buf,
+	    size_t len);
+void	msg_tls_roots_clear(struct msg_tls_roots *);
+
+struct msg_server_state {
+	uint32_t	 up;
+	uint32_t	 leader;
+	uint32_t	 caught_up;
+	uint64_t	 offset;
+	uint64_t	 keys;
+	char		*following;	/* "" when leading */
+};
+int	msg_server_state_encode(const struct msg_server_state *, void *buf,
+	    size_t cap);
+int	msg_server_state_decode(struct msg_server_state *, const void *buf,
+	    size_t len);
+void	msg_server_state_clear(struct msg_server_state *);
+
+struct msg_authz_req {
+	char		*target;	/* service the client connects to */
+	char		*uri;		/* client's SPIFFE id */
+	char		*serial;	/* client certificate serial, hex */
+};
+int	msg_authz_req_encode(const struct msg_authz_req *, void *buf,
+	    size_t cap);
+int	msg_authz_req_decode(struct msg_authz_req *, const void *buf,
+	    size_t len);
+void	msg_authz_req_clear(struct msg_authz_req *);
+
+struct msg_authz_resp {
+	uint32_t	 allowed;
+	char		*reason;
+};
+int	msg_authz_resp_encode(const struct msg_authz_resp *, void *buf,
+	    size_t cap);
+int	msg_authz_resp_decode(struct msg_authz_resp *, const void *buf,
+	    size_t len);
+void	msg_authz_resp_clear(struct msg_authz_resp *);
 
 /*
  * Send helpers: encode and queue in one call.  Return 0 or -1.

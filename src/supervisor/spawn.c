@@ -28,7 +28,7 @@ sv_child_running(const struct sv_child *ch)
 	return ch->pid > 0;
 }
 
-static void
+void
 sv_child_flush(struct sv_child *ch)
 {
 	int	rv;
@@ -108,24 +108,6 @@ sv_child_send_listeners(struct sv_child *ch, const int *which)
 		}
 	}
 	sv_child_flush(ch);
-}
-
-static void
-sv_child_replay(struct sv_child *ch)
-{
-	struct supervisor	*sv = ch->sv;
-	struct msg_session	 ms;
-	uint8_t			 buf[IMSG_MAX_PAYLOAD];
-	int			 n;
-
-	/* An elector restarted after a crash keeps the leadership it had. */
-	if (ch->kind == PROC_ELECTOR && sv->session != NULL) {
-		ms.id = sv->session;
-		if ((n = msg_session_encode(&ms, buf, sizeof(buf))) != -1)
-			sv_child_send(ch, MSG_SESSION_REPLAY, -1, buf, n);
-	}
-	if (PROC_IS_PROXY(ch->kind) && sv->role != NULL)
-		sv_child_send(ch, MSG_ROLE_UPDATE, -1, sv->role, sv->rolelen);
 }
 
 static void
@@ -254,7 +236,7 @@ sv_child_hello(struct sv_child *ch, struct imsg *m)
 	}
 	sv_child_send_config(ch);
 	sv_child_send_listeners(ch, NULL);
-	sv_child_replay(ch);
+	sv_state_replay(ch);
 	sv_child_send(ch, MSG_START, -1, NULL, 0);
 }
 
@@ -270,48 +252,6 @@ sv_child_all_ready(struct supervisor *sv)
 			return;
 	sv->all_ready_once = 1;
 	log_info("running: elector, writer, reader and bridge ready");
-}
-
-static void
-sv_child_role(struct sv_child *ch, struct imsg *m)
-{
-	struct supervisor	*sv = ch->sv;
-	struct msg_role		 r;
-	uint8_t			*copy = NULL;
-	int			 k;
-
-	if (msg_role_decode(&r, m->data, m->datalen) == -1) {
-		sv_child_kill(ch, "malformed role message");
-		return;
-	}
-	msg_role_clear(&r);
-	if (m->datalen > 0 && (copy = malloc(m->datalen)) == NULL)
-		fatal("role");
-	if (copy != NULL)
-		memcpy(copy, m->data, m->datalen);
-	free(sv->role);
-	sv->role = copy;
-	sv->rolelen = m->datalen;
-	for (k = PROC_WRITER; k <= PROC_BRIDGE; k++)
-		if (sv->children[k].configured)
-			sv_child_send(&sv->children[k], MSG_ROLE_UPDATE, -1,
-			    sv->role, sv->rolelen);
-}
-
-static void
-sv_child_session(struct sv_child *ch, struct imsg *m)
-{
-	struct supervisor	*sv = ch->sv;
-	struct msg_session	 s;
-
-	if (msg_session_decode(&s, m->data, m->datalen) == -1) {
-		sv_child_kill(ch, "malformed session message");
-		return;
-	}
-	free(sv->session);
-	sv->session = s.id[0] != '\0' ? s.id : NULL;
-	if (sv->session == NULL)
-		free(s.id);
 }
 
 static void
@@ -377,16 +317,25 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 		sv_child_config_ack(ch, m);
 		break;
 	case MSG_SESSION:
-		if (ch->kind != PROC_ELECTOR)
-			sv_child_kill(ch, "session from a proxy");
-		else
-			sv_child_session(ch, m);
-		break;
 	case MSG_ROLE:
+	case MSG_PEERS:
+	case MSG_TLS_LEAF:
+	case MSG_TLS_ROOTS:
+	case MSG_SERVER_STATE:
 		if (ch->kind != PROC_ELECTOR)
-			sv_child_kill(ch, "role from a proxy");
-		else
-			sv_child_role(ch, m);
+			sv_child_kill(ch, "cluster state from a proxy");
+		else if (sv_state_update(ch->sv, m) == -1)
+			sv_child_kill(ch, "malformed cluster state");
+		break;
+	case MSG_AUTHZ_REQ:
+		if (!PROC_IS_PROXY(ch->kind) ||
+		    sv_authz_request(ch, m) == -1)
+			sv_child_kill(ch, "malformed authorization request");
+		break;
+	case MSG_AUTHZ_RESP:
+		if (ch->kind != PROC_ELECTOR ||
+		    sv_authz_response(ch->sv, m) == -1)
+			sv_child_kill(ch, "malformed authorization response");
 		break;
 	default:
 		sv_child_kill(ch, "unexpected message");

@@ -133,8 +133,7 @@ sv_free(struct supervisor *sv)
 		listener_close(&sv->listeners[k]);
 	ev_loop_free(sv->loop);
 	free(sv->cfgtext);
-	free(sv->session);
-	free(sv->role);
+	sv_state_free(sv);
 	config_clear(&sv->cfg);
 }
 

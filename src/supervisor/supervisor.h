@@ -30,6 +30,15 @@ enum sv_child_state {
 
 struct supervisor;
 
+/* One kept payload of the latest state. */
+struct sv_blob {
+	uint8_t		*data;
+	size_t		 len;
+	int		 set;
+};
+
+#define SV_STATE_SLOTS	6
+
 struct sv_child {
 	struct supervisor	*sv;
 	int			 kind;
@@ -55,10 +64,8 @@ struct supervisor {
 	struct listener		 listeners[PROC_MAX];	/* proxies' only */
 	int			 all_ready_once;
 
-	/* Latest state, replayed to restarted children. */
-	char			*session;	/* elector's session id */
-	uint8_t			*role;		/* MSG_ROLE payload */
-	size_t			 rolelen;
+	/* Latest state, replayed to restarted children (state.c). */
+	struct sv_blob		 state[SV_STATE_SLOTS][PROC_MAX];
 
 	int			 stopping;
 	int			 exit_code;
@@ -77,7 +84,16 @@ int	sv_child_send(struct sv_child *, uint32_t type, int fd,
 	    const void *data, size_t len);
 void	sv_child_send_config(struct sv_child *);
 void	sv_child_send_listeners(struct sv_child *, const int *which);
+void	sv_child_flush(struct sv_child *);
 int	sv_child_running(const struct sv_child *);
+
+/* state.c */
+int	sv_state_update(struct supervisor *, const struct imsg *);
+void	sv_state_replay(struct sv_child *);
+void	sv_state_free(struct supervisor *);
+void	sv_blob_clear(struct sv_blob *);
+int	sv_authz_request(struct sv_child *, const struct imsg *);
+int	sv_authz_response(struct supervisor *, const struct imsg *);
 
 /* supervisor.c */
 void	sv_stop(struct supervisor *, int code);

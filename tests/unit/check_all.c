@@ -18,8 +18,10 @@ main(void)
 	srunner_add_suite(sr, imsg_suite());
 	srunner_add_suite(sr, listeners_suite());
 	srunner_add_suite(sr, proto_suite());
+	srunner_add_suite(sr, proto_state_suite());
 	srunner_add_suite(sr, reload_suite());
 	srunner_add_suite(sr, sandbox_suite());
+	srunner_add_suite(sr, state_suite());
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -75,8 +75,8 @@ START_TEST(test_msg_names)
 	ck_assert_str_eq(msg_name(MSG_SESSION_REPLAY), "session_replay");
 	ck_assert_str_eq(msg_name(MSG_ROLE_UPDATE), "role_update");
 	ck_assert_str_eq(msg_name(0), "unknown");
-	ck_assert_str_eq(msg_name(MSG_ROLE + 1), "unknown");
-	ck_assert_str_eq(msg_name(MSG_ROLE_UPDATE + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_AUTHZ_RESP + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_AUTHZ_RESULT + 1), "unknown");
 	ck_assert_str_eq(msg_name(UINT32_MAX), "unknown");
 }
 END_TEST

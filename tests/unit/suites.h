@@ -10,7 +10,9 @@ Suite	*event_suite(void);
 Suite	*imsg_suite(void);
 Suite	*listeners_suite(void);
 Suite	*proto_suite(void);
+Suite	*proto_state_suite(void);
 Suite	*reload_suite(void);
 Suite	*sandbox_suite(void);
+Suite	*state_suite(void);
 
 #endif
