@@ -113,6 +113,38 @@ const struct opt_def opt_table[] = {
 	{ "service.name.follower", "SERVICE_NAME_FOLLOWER", "tile38-reader",
 	    OPT_NAME, RELOAD_NEVER, 0, OFF(service_name_follower), NULL,
 	    "catalog name of the reader service (R)" },
+	{ "server.probe.interval", NULL, "250ms", OPT_DURATION,
+	    RELOAD_LIVE, 0, OFF(server_probe_interval), NULL,
+	    "how often the local server is probed" },
+	{ "server.down.timeout", NULL, "2s", OPT_DURATION,
+	    RELOAD_LIVE, 0, OFF(server_down_timeout), NULL,
+	    "a leader whose server has not answered for this long releases "
+	    "the lock" },
+	{ "election.session.ttl", NULL, "10s", OPT_DURATION,
+	    RELOAD_LIVE, 0, OFF(election_session_ttl), NULL,
+	    "TTL of the Consul session (10s to 24h), the backstop behind "
+	    "election.check.ttl; applies to the next session" },
+	{ "election.check.ttl", NULL, "1500ms", OPT_DURATION,
+	    RELOAD_LIVE, 0, OFF(election_check_ttl), NULL,
+	    "TTL of the manager's own Consul check that the session is tied "
+	    "to: a dead manager loses the lock this long after it last "
+	    "refreshed it" },
+	{ "election.lock.delay", NULL, "1500ms", OPT_DURATION,
+	    RELOAD_LIVE, 0, OFF(election_lock_delay), NULL,
+	    "Consul lock-delay: nobody may take a lock whose session was "
+	    "invalidated for this long; applies to the next session" },
+	{ "election.lease", NULL, "1s", OPT_DURATION,
+	    RELOAD_LIVE, 0, OFF(election_lease), NULL,
+	    "a leader that could not confirm its lock for this long stops "
+	    "routing writes; at least 250ms shorter than election.lock.delay" },
+	{ "election.handover.timeout", NULL, "5s", OPT_DURATION,
+	    RELOAD_LIVE, 0, OFF(election_handover_timeout), NULL,
+	    "on a graceful stop or switchover, how long the leader waits for "
+	    "a follower to catch up before it releases the lock" },
+	{ "election.fresher.wait", NULL, "2s", OPT_DURATION,
+	    RELOAD_LIVE, 0, OFF(election_fresher_wait), NULL,
+	    "how long a candidate lets a fresher live peer take a free lock "
+	    "first" },
 	{ "user", NULL, "tile38cm", OPT_NAME, RELOAD_NEVER,
 	    0, OFF(user), NULL,
 	    "unprivileged user the children run as when started as root" },
@@ -739,6 +771,39 @@ validate_listeners(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The election's safety rests on these relations: a leader must fence
+ * itself (lease) before anybody else may take an invalidated lock
+ * (lock-delay), and Consul refuses session TTLs outside 10s..24h.
+ */
+static int
+validate_timings(const struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->election_session_ttl < 10000 ||
+	    cfg->election_session_ttl > 24 * 3600 * 1000ULL) {
+		snprintf(err, errlen, "election.session.ttl must be between "
+		    "10s and 24h");
+		return -1;
+	}
+	if (cfg->election_lease + 250 > cfg->election_lock_delay) {
+		snprintf(err, errlen, "election.lease must be at least 250ms "
+		    "shorter than election.lock.delay");
+		return -1;
+	}
+	if (cfg->election_lease < 200 || cfg->election_check_ttl < 500) {
+		snprintf(err, errlen, "election.lease must be at least 200ms "
+		    "and election.check.ttl at least 500ms");
+		return -1;
+	}
+	if (cfg->server_probe_interval < 50 ||
+	    cfg->server_down_timeout < 2 * cfg->server_probe_interval) {
+		snprintf(err, errlen, "server.probe.interval must be at least "
+		    "50ms and server.down.timeout at least twice as long");
+		return -1;
+	}
+	return 0;
+}
+
 int
 config_validate(const struct config *cfg, char *err, size_t errlen)
 {
@@ -778,7 +843,7 @@ config_validate(const struct config *cfg, char *err, size_t errlen)
 		    "consul.client.key must be set together");
 		return -1;
 	}
-	return 0;
+	return validate_timings(cfg, err, errlen);
 }
 
 int

@@ -57,6 +57,16 @@ struct config {
 	char		*service_name_leader;
 	char		*service_name_follower;
 
+	uint64_t	 server_probe_interval;	/* ms */
+	uint64_t	 server_down_timeout;	/* ms */
+
+	uint64_t	 election_session_ttl;	/* ms */
+	uint64_t	 election_check_ttl;	/* ms */
+	uint64_t	 election_lock_delay;	/* ms */
+	uint64_t	 election_lease;	/* ms */
+	uint64_t	 election_handover_timeout; /* ms */
+	uint64_t	 election_fresher_wait;	/* ms */
+
 	char		*user;
 	char		*chroot;
 	int		 log_level;		/* enum log_level */

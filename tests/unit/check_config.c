@@ -181,7 +181,18 @@ START_TEST(test_table)
 	char			*text;
 	size_t			 i, j;
 
-	ck_assert_int_eq(opt_count, 28);
+	static const char *const go_keys[] = {
+		"id", "advertise", "server.addr", "server.port",
+		"bind.addr.leader", "bind.port.leader", "bind.addr.follower",
+		"bind.port.follower", "consul.addr", "consul.lock.prefix",
+		"dogstatsd.addr", "dogstatsd.port", "service.manage",
+		"service.name.leader", "service.name.follower", NULL,
+	};
+
+	/* Every flag of the Go original is here (drop-in compatibility). */
+	for (i = 0; go_keys[i] != NULL; i++)
+		ck_assert_msg(opt_lookup(go_keys[i]) != NULL, "no option %s",
+		    go_keys[i]);
 	config_init(&cfg);
 	for (i = 0; i < opt_count; i++) {
 		o = &opt_table[i];
@@ -935,6 +946,29 @@ START_TEST(test_validate_other)
 }
 END_TEST
 
+START_TEST(test_validate_timings)
+{
+	expect_validate_error(base_conf, "election.session.ttl 9s\n",
+	    "election.session.ttl must be between 10s and 24h");
+	expect_validate_error(base_conf, "election.session.ttl 25h\n",
+	    "election.session.ttl must be between 10s and 24h");
+	/* A leader must fence itself before the lock-delay runs out. */
+	expect_validate_error(base_conf,
+	    "election.lease 1300ms\nelection.lock.delay 1500ms\n",
+	    "election.lease must be at least 250ms shorter than "
+	    "election.lock.delay");
+	expect_valid(base_conf,
+	    "election.lease 1250ms\nelection.lock.delay 1500ms\n");
+	expect_validate_error(base_conf, "election.check.ttl 100ms\n",
+	    "election.lease must be at least 200ms and election.check.ttl "
+	    "at least 500ms");
+	expect_validate_error(base_conf,
+	    "server.probe.interval 1s\nserver.down.timeout 1500ms\n",
+	    "server.probe.interval must be at least 50ms and "
+	    "server.down.timeout at least twice as long");
+}
+END_TEST
+
 /* Values chosen to stress the quoting of every type. */
 static const char full_conf[] =
     "id \"node#1\"\n"
@@ -1338,6 +1372,7 @@ config_suite(void)
 	tcase_add_test(tc, test_missing_required);
 	tcase_add_test(tc, test_port_clash);
 	tcase_add_test(tc, test_validate_other);
+	tcase_add_test(tc, test_validate_timings);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("output");
