@@ -33,6 +33,18 @@ static const struct state_route {
 	{ MSG_SERVER_STATE, 0, 0, 0 },
 };
 
+/* To one child, if its channel is still open (it may be exiting). */
+static void
+state_send(struct sv_child *ch, uint32_t type, uint32_t peerid,
+    const void *data, size_t len)
+{
+	if (ch->chan == NULL || !ch->configured)
+		return;
+	if (ichan_compose(ch->chan, type, peerid, -1, data, len) == -1)
+		log_warn("%s: %s message", proc_name(ch->kind), msg_name(type));
+	sv_child_flush(ch);
+}
+
 /* Decode and throw away: a malformed payload must not be kept or passed on. */
 static int
 state_valid(uint32_t type, const void *data, size_t len)
@@ -121,15 +133,16 @@ sv_state_update(struct supervisor *sv, const struct imsg *m)
 	b->data = copy;
 	b->len = m->datalen;
 	b->set = 1;
+	if (m->hdr.type == MSG_TLS_LEAF)
+		log_info("TLS material: leaf for %s", proc_name(m->hdr.peerid));
+	else if (m->hdr.type == MSG_TLS_ROOTS)
+		log_info("TLS material: roots");
 
 	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
 		/* The elector already knows what it just told us. */
-		if (k == PROC_ELECTOR || !(route->to & (1 << k)) ||
-		    !sv->children[k].configured)
-			continue;
-		ichan_compose(sv->children[k].chan, route->out, m->hdr.peerid,
-		    -1, b->data, b->len);
-		sv_child_flush(&sv->children[k]);
+		if (k != PROC_ELECTOR && (route->to & (1 << k)))
+			state_send(&sv->children[k], route->out, m->hdr.peerid,
+			    b->data, b->len);
 	}
 	return 0;
 }
@@ -148,11 +161,10 @@ sv_state_replay(struct sv_child *ch)
 			struct sv_blob	*b = &sv->state[i][p];
 
 			if (b->set)
-				ichan_compose(ch->chan, state_routes[i].out, p,
-				    -1, b->data, b->len);
+				state_send(ch, state_routes[i].out, p, b->data,
+				    b->len);
 		}
 	}
-	sv_child_flush(ch);
 }
 
 void
@@ -179,12 +191,8 @@ sv_authz_deny(struct supervisor *sv, int kind, uint32_t id, const char *why)
 	uint8_t			buf[512];
 	int			n;
 
-	if ((n = msg_authz_resp_encode(&r, buf, sizeof(buf))) == -1 ||
-	    !sv->children[kind].configured)
-		return;
-	ichan_compose(sv->children[kind].chan, MSG_AUTHZ_RESULT, id, -1, buf,
-	    n);
-	sv_child_flush(&sv->children[kind]);
+	if ((n = msg_authz_resp_encode(&r, buf, sizeof(buf))) != -1)
+		state_send(&sv->children[kind], MSG_AUTHZ_RESULT, id, buf, n);
 }
 
 int
@@ -202,9 +210,8 @@ sv_authz_request(struct sv_child *from, const struct imsg *m)
 		    "elector unavailable");
 		return 0;
 	}
-	ichan_compose(el->chan, MSG_AUTHZ_CHECK,
-	    AUTHZ_ROUTE(from->kind, m->hdr.peerid), -1, m->data, m->datalen);
-	sv_child_flush(el);
+	state_send(el, MSG_AUTHZ_CHECK, AUTHZ_ROUTE(from->kind, m->hdr.peerid),
+	    m->data, m->datalen);
 	return 0;
 }
 
@@ -218,10 +225,8 @@ sv_authz_response(struct supervisor *sv, const struct imsg *m)
 	    msg_authz_resp_decode(&r, m->data, m->datalen) == -1)
 		return -1;
 	msg_authz_resp_clear(&r);
-	if (!sv->children[kind].configured)
-		return 0;	/* the proxy restarted; its request died with it */
-	ichan_compose(sv->children[kind].chan, MSG_AUTHZ_RESULT,
-	    AUTHZ_ROUTE_ID(m->hdr.peerid), -1, m->data, m->datalen);
-	sv_child_flush(&sv->children[kind]);
+	/* A proxy that restarted meanwhile lost the request with it. */
+	state_send(&sv->children[kind], MSG_AUTHZ_RESULT,
+	    AUTHZ_ROUTE_ID(m->hdr.peerid), m->data, m->datalen);
 	return 0;
 }

@@ -118,6 +118,25 @@ START_TEST(test_role_forwarded_to_proxies_only)
 }
 END_TEST
 
+START_TEST(test_exiting_child_skipped)
+{
+	struct msg_role	r = { ROLE_UNKNOWN, 9, "" };
+	struct imsg	m, got;
+	int		n;
+
+	/* A proxy that already closed its channel but is not reaped yet. */
+	ichan_free(sv.children[PROC_WRITER].chan);
+	sv.children[PROC_WRITER].chan = NULL;
+	ev_io_stop(sv.loop, &sv.children[PROC_WRITER].io);
+	n = msg_role_encode(&r, buf, sizeof(buf));
+	m = from_elector(MSG_ROLE, 0, buf, n);
+	ck_assert_int_eq(sv_state_update(&sv, &m), 0);
+	child_recv(PROC_READER, &got);
+	ck_assert_uint_eq(got.hdr.type, MSG_ROLE_UPDATE);
+	imsg_free(&got);
+}
+END_TEST
+
 START_TEST(test_malformed_state_refused)
 {
 	struct imsg	m;
@@ -248,6 +267,7 @@ state_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_role_forwarded_to_proxies_only);
+	tcase_add_test(tc, test_exiting_child_skipped);
 	tcase_add_test(tc, test_malformed_state_refused);
 	tcase_add_test(tc, test_replay_after_restart);
 	tcase_add_test(tc, test_authz_fails_closed_without_elector);
