@@ -1,8 +1,8 @@
 #!/bin/bash
 # The supervisor and its four children: distinct titles, restart of a
 # killed child with backoff, children gone when the supervisor dies.
-. "$TESTS_SRCDIR/tests/integration/lib.sh"
-. "$TESTS_SRCDIR/tests/integration/tcm.sh"
+. "$TESTS_SRCDIR/tests/integration/lib.sh" || exit 99
+. "$TESTS_SRCDIR/tests/integration/tcm.sh" || exit 99
 t_begin children
 
 tcm_conf "$T_DIR/tcm.conf"

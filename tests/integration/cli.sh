@@ -1,7 +1,7 @@
 #!/bin/bash
 # Command line: --help, -n, -nv, precedence and the errors for bad input.
-. "$TESTS_SRCDIR/tests/integration/lib.sh"
-. "$TESTS_SRCDIR/tests/integration/tcm.sh"
+. "$TESTS_SRCDIR/tests/integration/lib.sh" || exit 99
+. "$TESTS_SRCDIR/tests/integration/tcm.sh" || exit 99
 t_begin cli
 
 run() {

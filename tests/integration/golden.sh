@@ -4,7 +4,7 @@
 # passes "-n".  An empty environment keeps the caller's CONSUL_HTTP_ADDR
 # and friends out of the result; the sanitizers' settings are passed on
 # so that a report still fails the test.
-. "$TESTS_SRCDIR/tests/integration/lib.sh"
+. "$TESTS_SRCDIR/tests/integration/lib.sh" || exit 99
 t_begin golden
 
 run() {

@@ -2,8 +2,8 @@
 # SIGHUP: a moved listener is re-bound and handed over without touching
 # established connections; a broken file or a change of id keeps the
 # running configuration.
-. "$TESTS_SRCDIR/tests/integration/lib.sh"
-. "$TESTS_SRCDIR/tests/integration/tcm.sh"
+. "$TESTS_SRCDIR/tests/integration/lib.sh" || exit 99
+. "$TESTS_SRCDIR/tests/integration/tcm.sh" || exit 99
 t_begin reload
 
 tcm_conf "$T_DIR/tcm.conf"

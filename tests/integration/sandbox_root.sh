@@ -1,8 +1,8 @@
 #!/bin/bash
 # Started as root, children run as the configured user with no new
 # privileges, proxies chrooted; a missing user is refused at start.
-. "$TESTS_SRCDIR/tests/integration/lib.sh"
-. "$TESTS_SRCDIR/tests/integration/tcm.sh"
+. "$TESTS_SRCDIR/tests/integration/lib.sh" || exit 99
+. "$TESTS_SRCDIR/tests/integration/tcm.sh" || exit 99
 t_begin sandbox_root
 
 [ "$(id -u)" = 0 ] || t_skip "needs root to test privilege separation"

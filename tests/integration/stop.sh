@@ -1,8 +1,8 @@
 #!/bin/bash
 # SIGTERM: graceful stop, every child gone, exit 0; the shutdown deadline;
 # a second signal exits at once.
-. "$TESTS_SRCDIR/tests/integration/lib.sh"
-. "$TESTS_SRCDIR/tests/integration/tcm.sh"
+. "$TESTS_SRCDIR/tests/integration/lib.sh" || exit 99
+. "$TESTS_SRCDIR/tests/integration/tcm.sh" || exit 99
 t_begin stop
 
 gone() {
