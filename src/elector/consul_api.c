@@ -1,0 +1,1303 @@
+/*
+ * Decoding the Consul HTTP API's JSON answers and building its request
+ * bodies with json-c.  Nothing here trusts the agent: every field is
+ * checked for its type (a number where a string belongs is an error, not
+ * a zero), required fields are named when they are missing, and a
+ * decoder that fails leaves its outputs empty (NULL pointers, zero
+ * counts), so the caller may clear them either way and never frees
+ * half-built results.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+#include <openssl/evp.h>
+
+#include "consul_api.h"
+#include "log.h"
+
+/* UTF-8 checking, the parse end and ALLOW_TRAILING_CHARS came in 0.15. */
+#if JSON_C_VERSION_NUM < ((0 << 16) | (15 << 8))
+#error "json-c 0.15 or later is required"
+#endif
+
+/* Flags of str_value() and str_field(). */
+#define F_OPTIONAL	0x01	/* absent or null gives NULL */
+#define F_NONEMPTY	0x02	/* "" is an error */
+
+/* Go's duration text for the durations we send, fits easily. */
+#define DURLEN		32
+
+static void	seterr(char *, size_t, const char *, ...) LOG_FMT(3, 4);
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Parse body[0..len) as exactly one JSON value; *out is NULL for a JSON
+ * null.  The tokener is strict (no comments, single quotes or trailing
+ * commas) and checks UTF-8; it stops after the first value so that
+ * trailing data gets its own message.  A NUL byte is refused up front:
+ * json-c would take it for the end of the input.
+ */
+static int
+json_parse(const char *body, size_t len, const char *what,
+    struct json_object **out, char *err, size_t errlen)
+{
+	struct json_tokener	*tok;
+	struct json_object	*obj;
+	enum json_tokener_error	 jerr;
+	size_t			 end, i;
+
+	*out = NULL;
+	if (body == NULL || len == 0) {
+		seterr(err, errlen, "%s: empty body", what);
+		return -1;
+	}
+	if (len > INT_MAX) {
+		seterr(err, errlen, "%s: body of %zu bytes is too large",
+		    what, len);
+		return -1;
+	}
+	if (memchr(body, '\0', len) != NULL) {
+		seterr(err, errlen, "%s: NUL byte in body", what);
+		return -1;
+	}
+	if ((tok = json_tokener_new()) == NULL) {
+		seterr(err, errlen, "%s: out of memory", what);
+		return -1;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, body, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (obj == NULL && jerr == json_tokener_continue) {
+		/*
+		 * A bare number or literal ("true", "null") is complete
+		 * only once the tokener sees the end of the input, which
+		 * json-c marks with a NUL.
+		 */
+		obj = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+	}
+	if (jerr != json_tokener_success) {
+		if (jerr == json_tokener_continue ||
+		    jerr == json_tokener_error_parse_eof)
+			seterr(err, errlen, "%s: truncated JSON", what);
+		else
+			seterr(err, errlen, "%s: invalid JSON at byte %zu: %s",
+			    what, end, json_tokener_error_desc(jerr));
+		goto fail;
+	}
+	/* body holds no NUL, so strchr() matches white space only. */
+	for (i = end; i < len; i++)
+		if (strchr(" \t\r\n", body[i]) == NULL) {
+			seterr(err, errlen, "%s: trailing data at byte %zu",
+			    what, i);
+			goto fail;
+		}
+	json_tokener_free(tok);
+	*out = obj;
+	return 0;
+ fail:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return -1;
+}
+
+/* Type name for messages, "null" included. */
+static const char *
+type_name(struct json_object *v)
+{
+	return json_type_to_name(json_object_get_type(v));
+}
+
+/* Check that v (what, inside ctx) has the given type. */
+static int
+want_type(struct json_object *v, enum json_type type, const char *ctx,
+    const char *what, char *err, size_t errlen)
+{
+	if (json_object_is_type(v, type))
+		return 0;
+	seterr(err, errlen, "%s: %s is %s, want %s", ctx, what, type_name(v),
+	    json_type_to_name(type));
+	return -1;
+}
+
+/*
+ * Look up key in obj.  A missing key and a JSON null are the same to
+ * Go's encoder (omitempty vs nil), so both are "absent": *val is NULL
+ * and that is an error only for a required field.  Otherwise the value
+ * must have the given type.
+ */
+static int
+get_field(struct json_object *obj, const char *ctx, const char *key,
+    enum json_type type, int optional, struct json_object **val, char *err,
+    size_t errlen)
+{
+	struct json_object	*v = NULL;
+	char			 what[128];
+
+	*val = NULL;
+	if (!json_object_object_get_ex(obj, key, &v) || v == NULL) {
+		if (optional)
+			return 0;
+		seterr(err, errlen, "%s: missing \"%s\"", ctx, key);
+		return -1;
+	}
+	snprintf(what, sizeof(what), "\"%s\"", key);
+	if (want_type(v, type, ctx, what, err, errlen) == -1)
+		return -1;
+	*val = v;
+	return 0;
+}
+
+/*
+ * Copy the JSON string v.  A string with an escaped NUL ("\u0000") is
+ * refused: as a C string it would silently lose its tail.
+ */
+static int
+str_value(struct json_object *v, const char *ctx, const char *what,
+    int flags, char **out, char *err, size_t errlen)
+{
+	const char	*s;
+	int		 n;
+
+	*out = NULL;
+	if (v == NULL && (flags & F_OPTIONAL))
+		return 0;
+	if (want_type(v, json_type_string, ctx, what, err, errlen) == -1)
+		return -1;
+	s = json_object_get_string(v);
+	n = json_object_get_string_len(v);
+	if (n < 0 || strlen(s) != (size_t)n) {
+		seterr(err, errlen, "%s: %s holds a NUL character", ctx, what);
+		return -1;
+	}
+	if (n == 0 && (flags & F_NONEMPTY)) {
+		seterr(err, errlen, "%s: %s is empty", ctx, what);
+		return -1;
+	}
+	if ((*out = strdup(s)) == NULL) {
+		seterr(err, errlen, "%s: out of memory", ctx);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+str_field(struct json_object *obj, const char *ctx, const char *key,
+    int flags, char **out, char *err, size_t errlen)
+{
+	struct json_object	*v;
+	char			 what[128];
+
+	*out = NULL;
+	if (get_field(obj, ctx, key, json_type_string, flags & F_OPTIONAL,
+	    &v, err, errlen) == -1)
+		return -1;
+	snprintf(what, sizeof(what), "\"%s\"", key);
+	return str_value(v, ctx, what, flags, out, err, errlen);
+}
+
+static int
+bool_field(struct json_object *obj, const char *ctx, const char *key,
+    int *out, char *err, size_t errlen)
+{
+	struct json_object	*v;
+
+	if (get_field(obj, ctx, key, json_type_boolean, 0, &v, err,
+	    errlen) == -1)
+		return -1;
+	*out = json_object_get_boolean(v) ? 1 : 0;
+	return 0;
+}
+
+/*
+ * json-c clamps an integer that overflows to INT64_MIN, INT64_MAX or
+ * UINT64_MAX without telling, so those values are taken for overflow:
+ * no real index, port or time reaches them.
+ */
+static int
+u64_field(struct json_object *obj, const char *ctx, const char *key,
+    uint64_t *out, char *err, size_t errlen)
+{
+	struct json_object	*v;
+	uint64_t		 u;
+
+	if (get_field(obj, ctx, key, json_type_int, 0, &v, err, errlen) == -1)
+		return -1;
+	if (json_object_get_int64(v) < 0) {
+		seterr(err, errlen, "%s: \"%s\" is negative", ctx, key);
+		return -1;
+	}
+	if ((u = json_object_get_uint64(v)) == UINT64_MAX) {
+		seterr(err, errlen, "%s: \"%s\" is out of range", ctx, key);
+		return -1;
+	}
+	*out = u;
+	return 0;
+}
+
+static int
+int_field(struct json_object *obj, const char *ctx, const char *key,
+    int64_t min, int64_t max, int64_t *out, char *err, size_t errlen)
+{
+	struct json_object	*v;
+	int64_t			 i;
+
+	if (get_field(obj, ctx, key, json_type_int, 0, &v, err, errlen) == -1)
+		return -1;
+	i = json_object_get_int64(v);
+	if (i == INT64_MIN || i == INT64_MAX || i < min || i > max) {
+		seterr(err, errlen, "%s: \"%s\" is out of range", ctx, key);
+		return -1;
+	}
+	*out = i;
+	return 0;
+}
+
+/* The standard alphabet, spelled out: isalnum() follows the locale. */
+static int
+b64_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+/*
+ * Standard base64 with padding, as Go's encoding/base64 writes it.
+ * EVP_DecodeBlock skips white space and counts padding as zero bytes,
+ * so the text is checked here first and the padding taken off after.
+ */
+static int
+b64_decode(const char *in, size_t n, uint8_t **out, size_t *outlen)
+{
+	uint8_t	*buf;
+	size_t	 i, pad = 0;
+	int	 r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (n % 4 != 0 || n > INT_MAX)
+		return -1;
+	while (pad < 2 && pad < n && in[n - 1 - pad] == '=')
+		pad++;
+	for (i = 0; i < n - pad; i++)
+		if (!b64_char(in[i]))
+			return -1;
+	if ((buf = malloc(n / 4 * 3 + 1)) == NULL)
+		return -1;
+	r = EVP_DecodeBlock(buf, (const unsigned char *)in, (int)n);
+	if (r < 0 || (size_t)r != n / 4 * 3) {
+		free(buf);
+		return -1;
+	}
+	*outlen = (size_t)r - pad;
+	buf[*outlen] = '\0';
+	*out = buf;
+	return 0;
+}
+
+void
+consul_kv_clear(struct consul_kv *kv)
+{
+	free(kv->key);
+	free(kv->session);
+	free(kv->value);
+	memset(kv, 0, sizeof(*kv));
+}
+
+/* One KV entry; on failure the caller clears kv. */
+static int
+kv_entry(struct json_object *e, const char *ctx, struct consul_kv *kv,
+    char *err, size_t errlen)
+{
+	struct json_object	*v;
+
+	if (want_type(e, json_type_object, ctx, "entry", err, errlen) == -1 ||
+	    u64_field(e, ctx, "LockIndex", &kv->lock_index, err,
+	    errlen) == -1 ||
+	    u64_field(e, ctx, "ModifyIndex", &kv->modify_index, err,
+	    errlen) == -1 ||
+	    str_field(e, ctx, "Key", F_NONEMPTY, &kv->key, err, errlen) == -1 ||
+	    str_field(e, ctx, "Session", F_OPTIONAL, &kv->session, err,
+	    errlen) == -1)
+		return -1;
+	/* Nobody holds the lock: the callers test for NULL only. */
+	if (kv->session != NULL && kv->session[0] == '\0') {
+		free(kv->session);
+		kv->session = NULL;
+	}
+	if (get_field(e, ctx, "Value", json_type_string, 1, &v, err,
+	    errlen) == -1)
+		return -1;
+	if (v != NULL && b64_decode(json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v), &kv->value,
+	    &kv->value_len) == -1) {
+		seterr(err, errlen, "%s: \"Value\" is not valid base64", ctx);
+		return -1;
+	}
+	return 0;
+}
+
+int
+consul_parse_kv(const char *body, size_t len, struct consul_kv *kv,
+    char *err, size_t errlen)
+{
+	struct json_object	*root;
+
+	memset(kv, 0, sizeof(*kv));
+	if (json_parse(body, len, "kv", &root, err, errlen) == -1)
+		return -1;
+	if (want_type(root, json_type_array, "kv", "body", err, errlen) == -1)
+		goto fail;
+	/* A key read without ?recurse is exactly one entry. */
+	if (json_object_array_length(root) != 1) {
+		seterr(err, errlen, "kv: %zu entries, want 1",
+		    json_object_array_length(root));
+		goto fail;
+	}
+	if (kv_entry(json_object_array_get_idx(root, 0), "kv[0]", kv, err,
+	    errlen) == -1)
+		goto fail;
+	json_object_put(root);
+	return 0;
+ fail:
+	json_object_put(root);
+	consul_kv_clear(kv);
+	return -1;
+}
+
+void
+consul_kv_list_clear(struct consul_kv_list *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		consul_kv_clear(&l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int
+consul_parse_kv_list(const char *body, size_t len, struct consul_kv_list *l,
+    char *err, size_t errlen)
+{
+	struct json_object	*root;
+	char			 ctx[64];
+	size_t			 i, n;
+
+	memset(l, 0, sizeof(*l));
+	if (json_parse(body, len, "kv list", &root, err, errlen) == -1)
+		return -1;
+	if (want_type(root, json_type_array, "kv list", "body", err,
+	    errlen) == -1)
+		goto fail;
+	n = json_object_array_length(root);
+	if (n > 0 && (l->v = calloc(n, sizeof(*l->v))) == NULL) {
+		seterr(err, errlen, "kv list: out of memory");
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(ctx, sizeof(ctx), "kv list[%zu]", i);
+		/* Counted first so that clear() frees a half-filled one. */
+		l->n++;
+		if (kv_entry(json_object_array_get_idx(root, i), ctx,
+		    &l->v[i], err, errlen) == -1)
+			goto fail;
+	}
+	json_object_put(root);
+	return 0;
+ fail:
+	json_object_put(root);
+	consul_kv_list_clear(l);
+	return -1;
+}
+
+int
+consul_parse_session_create(const char *body, size_t len, char **id,
+    char *err, size_t errlen)
+{
+	struct json_object	*root;
+	int			 rc = -1;
+
+	*id = NULL;
+	if (json_parse(body, len, "session", &root, err, errlen) == -1)
+		return -1;
+	if (want_type(root, json_type_object, "session", "body", err,
+	    errlen) == 0 &&
+	    str_field(root, "session", "ID", F_NONEMPTY, id, err, errlen) == 0)
+		rc = 0;
+	json_object_put(root);
+	return rc;
+}
+
+int
+consul_parse_session_info(const char *body, size_t len, const char *id,
+    int *found, char *err, size_t errlen)
+{
+	struct json_object	*root, *e;
+	char			*sid, ctx[64];
+	size_t			 i, n;
+	int			 rc = -1;
+
+	*found = 0;
+	if (id == NULL) {
+		seterr(err, errlen, "session info: no session id");
+		return -1;
+	}
+	if (json_parse(body, len, "session info", &root, err, errlen) == -1)
+		return -1;
+	/* Consul answers null for a session it does not know. */
+	if (root == NULL)
+		return 0;
+	if (want_type(root, json_type_array, "session info", "body", err,
+	    errlen) == -1)
+		goto done;
+	n = json_object_array_length(root);
+	for (i = 0; i < n; i++) {
+		snprintf(ctx, sizeof(ctx), "session info[%zu]", i);
+		e = json_object_array_get_idx(root, i);
+		if (want_type(e, json_type_object, ctx, "entry", err,
+		    errlen) == -1 ||
+		    str_field(e, ctx, "ID", 0, &sid, err, errlen) == -1)
+			goto done;
+		if (strcmp(sid, id) == 0)
+			*found = 1;
+		free(sid);
+	}
+	rc = 0;
+ done:
+	if (rc == -1)
+		*found = 0;
+	json_object_put(root);
+	return rc;
+}
+
+int
+consul_parse_bool(const char *body, size_t len, int *val, char *err,
+    size_t errlen)
+{
+	struct json_object	*root;
+	int			 rc = -1;
+
+	*val = 0;
+	if (json_parse(body, len, "bool", &root, err, errlen) == -1)
+		return -1;
+	if (want_type(root, json_type_boolean, "bool", "body", err,
+	    errlen) == 0) {
+		*val = json_object_get_boolean(root) ? 1 : 0;
+		rc = 0;
+	}
+	json_object_put(root);
+	return rc;
+}
+
+int
+consul_parse_string(const char *body, size_t len, char **out, char *err,
+    size_t errlen)
+{
+	struct json_object	*root;
+	int			 rc;
+
+	*out = NULL;
+	if (json_parse(body, len, "string", &root, err, errlen) == -1)
+		return -1;
+	rc = str_value(root, "string", "body", 0, out, err, errlen);
+	json_object_put(root);
+	return rc;
+}
+
+void
+consul_instances_clear(struct consul_instances *is)
+{
+	size_t	i;
+
+	for (i = 0; i < is->n; i++) {
+		free(is->v[i].id);
+		free(is->v[i].service_id);
+		free(is->v[i].service);
+		free(is->v[i].address);
+	}
+	free(is->v);
+	is->v = NULL;
+	is->n = 0;
+}
+
+/* Every check passing; an instance with no checks counts as passing. */
+static int
+health_checks(struct json_object *e, const char *ctx, int *passing,
+    char *err, size_t errlen)
+{
+	struct json_object	*checks, *c, *st;
+	char			 cctx[96];
+	size_t			 i, n;
+
+	*passing = 1;
+	if (get_field(e, ctx, "Checks", json_type_array, 1, &checks, err,
+	    errlen) == -1)
+		return -1;
+	if (checks == NULL)
+		return 0;
+	n = json_object_array_length(checks);
+	for (i = 0; i < n; i++) {
+		snprintf(cctx, sizeof(cctx), "%s.Checks[%zu]", ctx, i);
+		c = json_object_array_get_idx(checks, i);
+		if (want_type(c, json_type_object, cctx, "check", err,
+		    errlen) == -1 ||
+		    get_field(c, cctx, "Status", json_type_string, 0, &st, err,
+		    errlen) == -1)
+			return -1;
+		if (json_object_get_string_len(st) != 7 ||
+		    strcmp(json_object_get_string(st), "passing") != 0)
+			*passing = 0;
+	}
+	return 0;
+}
+
+/*
+ * One element of the health answer into in; *skip is set for an
+ * instance without Meta.id, whose other fields are then not looked at.
+ */
+static int
+health_instance(struct json_object *e, size_t idx, struct consul_instance *in,
+    int *skip, char *err, size_t errlen)
+{
+	struct json_object	*svc, *meta, *node;
+	char			 ctx[64], sctx[80], mctx[96], nctx[80];
+	int64_t			 port;
+
+	*skip = 0;
+	snprintf(ctx, sizeof(ctx), "health[%zu]", idx);
+	snprintf(sctx, sizeof(sctx), "%s.Service", ctx);
+	snprintf(mctx, sizeof(mctx), "%s.Meta", sctx);
+	snprintf(nctx, sizeof(nctx), "%s.Node", ctx);
+	if (want_type(e, json_type_object, ctx, "entry", err,
+	    errlen) == -1 ||
+	    get_field(e, ctx, "Service", json_type_object, 0, &svc, err,
+	    errlen) == -1 ||
+	    get_field(svc, sctx, "Meta", json_type_object, 1, &meta, err,
+	    errlen) == -1)
+		return -1;
+	if (meta != NULL && str_field(meta, mctx, "id", F_OPTIONAL, &in->id,
+	    err, errlen) == -1)
+		return -1;
+	if (in->id == NULL || in->id[0] == '\0') {
+		free(in->id);
+		in->id = NULL;
+		*skip = 1;
+		return 0;
+	}
+	if (str_field(svc, sctx, "ID", F_NONEMPTY, &in->service_id, err,
+	    errlen) == -1 ||
+	    str_field(svc, sctx, "Service", F_NONEMPTY, &in->service, err,
+	    errlen) == -1 ||
+	    str_field(svc, sctx, "Address", 0, &in->address, err,
+	    errlen) == -1 ||
+	    int_field(svc, sctx, "Port", 1, UINT16_MAX, &port, err,
+	    errlen) == -1)
+		return -1;
+	in->port = (uint16_t)port;
+	/* A service registered without an address lives at its node's. */
+	if (in->address[0] == '\0') {
+		free(in->address);
+		in->address = NULL;
+		if (get_field(e, ctx, "Node", json_type_object, 0, &node, err,
+		    errlen) == -1 ||
+		    str_field(node, nctx, "Address", F_NONEMPTY, &in->address,
+		    err, errlen) == -1)
+			return -1;
+	}
+	return health_checks(e, ctx, &in->passing, err, errlen);
+}
+
+int
+consul_parse_health(const char *body, size_t len,
+    struct consul_instances *is, char *err, size_t errlen)
+{
+	struct json_object	*root;
+	struct consul_instance	*in;
+	size_t			 i, n;
+	int			 skip;
+
+	memset(is, 0, sizeof(*is));
+	if (json_parse(body, len, "health", &root, err, errlen) == -1)
+		return -1;
+	if (want_type(root, json_type_array, "health", "body", err,
+	    errlen) == -1)
+		goto fail;
+	n = json_object_array_length(root);
+	if (n > 0 && (is->v = calloc(n, sizeof(*is->v))) == NULL) {
+		seterr(err, errlen, "health: out of memory");
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		in = &is->v[is->n];
+		/* Counted first so that clear() frees a half-filled one. */
+		is->n++;
+		if (health_instance(json_object_array_get_idx(root, i), i, in,
+		    &skip, err, errlen) == -1)
+			goto fail;
+		if (skip)
+			is->n--;
+	}
+	if (is->n == 0) {
+		free(is->v);
+		is->v = NULL;
+	}
+	json_object_put(root);
+	return 0;
+ fail:
+	json_object_put(root);
+	consul_instances_clear(is);
+	return -1;
+}
+
+void
+consul_roots_clear(struct consul_roots *r)
+{
+	free(r->trust_domain);
+	free(r->active_id);
+	free(r->pem);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Append one certificate to the bundle, ending it with a newline. */
+static int
+pem_append(char **pem, size_t *len, const char *cert)
+{
+	size_t	 n = strlen(cert), nl;
+	char	*p;
+
+	nl = cert[n - 1] != '\n';
+	if ((p = realloc(*pem, *len + n + nl + 1)) == NULL)
+		return -1;
+	memcpy(p + *len, cert, n);
+	*len += n;
+	if (nl)
+		p[(*len)++] = '\n';
+	p[*len] = '\0';
+	*pem = p;
+	return 0;
+}
+
+/* One element of Roots: its certificates into the bundle. */
+static int
+roots_one(struct json_object *e, const char *ctx, char **pem, size_t *len,
+    int *active, char **id, char *err, size_t errlen)
+{
+	struct json_object	*ints;
+	char			*cert = NULL, ictx[128];
+	size_t			 i, n;
+
+	*id = NULL;
+	if (want_type(e, json_type_object, ctx, "root", err, errlen) == -1 ||
+	    bool_field(e, ctx, "Active", active, err, errlen) == -1 ||
+	    str_field(e, ctx, "ID", F_NONEMPTY, id, err, errlen) == -1 ||
+	    str_field(e, ctx, "RootCert", F_NONEMPTY, &cert, err,
+	    errlen) == -1 ||
+	    get_field(e, ctx, "IntermediateCerts", json_type_array, 1, &ints,
+	    err, errlen) == -1)
+		goto fail;
+	if (pem_append(pem, len, cert) == -1)
+		goto oom;
+	free(cert);
+	cert = NULL;
+	n = ints != NULL ? json_object_array_length(ints) : 0;
+	for (i = 0; i < n; i++) {
+		snprintf(ictx, sizeof(ictx), "%s.IntermediateCerts[%zu]", ctx,
+		    i);
+		if (str_value(json_object_array_get_idx(ints, i), ictx,
+		    "certificate", F_NONEMPTY, &cert, err, errlen) == -1)
+			goto fail;
+		if (pem_append(pem, len, cert) == -1)
+			goto oom;
+		free(cert);
+		cert = NULL;
+	}
+	return 0;
+ oom:
+	seterr(err, errlen, "%s: out of memory", ctx);
+ fail:
+	free(cert);
+	free(*id);
+	*id = NULL;
+	return -1;
+}
+
+int
+consul_parse_roots(const char *body, size_t len, struct consul_roots *r,
+    char *err, size_t errlen)
+{
+	struct json_object	*root, *roots;
+	char			*id, *want = NULL, ctx[64];
+	size_t			 i, n, pemlen = 0;
+	int			 active;
+
+	memset(r, 0, sizeof(*r));
+	if (json_parse(body, len, "roots", &root, err, errlen) == -1)
+		return -1;
+	if (want_type(root, json_type_object, "roots", "body", err,
+	    errlen) == -1 ||
+	    str_field(root, "roots", "TrustDomain", F_NONEMPTY,
+	    &r->trust_domain, err, errlen) == -1 ||
+	    str_field(root, "roots", "ActiveRootID", F_NONEMPTY, &want, err,
+	    errlen) == -1 ||
+	    get_field(root, "roots", "Roots", json_type_array, 0, &roots, err,
+	    errlen) == -1)
+		goto fail;
+	n = json_object_array_length(roots);
+	for (i = 0; i < n; i++) {
+		snprintf(ctx, sizeof(ctx), "roots.Roots[%zu]", i);
+		if (roots_one(json_object_array_get_idx(roots, i), ctx,
+		    &r->pem, &pemlen, &active, &id, err, errlen) == -1)
+			goto fail;
+		if (!active) {
+			free(id);
+			continue;
+		}
+		/* Two active roots would leave us guessing which signs. */
+		if (r->active_id != NULL) {
+			free(id);
+			seterr(err, errlen, "roots: more than one active root");
+			goto fail;
+		}
+		r->active_id = id;
+	}
+	if (r->active_id == NULL) {
+		seterr(err, errlen, "roots: no active root");
+		goto fail;
+	}
+	if (strcmp(r->active_id, want) != 0) {
+		seterr(err, errlen, "roots: \"ActiveRootID\" names an "
+		    "inactive or unknown root");
+		goto fail;
+	}
+	free(want);
+	json_object_put(root);
+	return 0;
+ fail:
+	free(want);
+	json_object_put(root);
+	consul_roots_clear(r);
+	return -1;
+}
+
+void
+consul_leaf_clear(struct consul_leaf *l)
+{
+	free(l->cert_pem);
+	if (l->key_pem != NULL)
+		explicit_bzero(l->key_pem, strlen(l->key_pem));
+	free(l->key_pem);
+	free(l->service);
+	free(l->service_uri);
+	free(l->serial);
+	memset(l, 0, sizeof(*l));
+}
+
+/* n decimal digits at s, or -1. */
+static int
+digits(const char *s, int n)
+{
+	int	v = 0;
+
+	while (n-- > 0) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		v = v * 10 + (*s++ - '0');
+	}
+	return v;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t	era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * RFC 3339 as Go's time.Time marshals it: "2026-11-26T18:32:28Z", with
+ * optional fractional seconds (dropped: certificates count whole
+ * seconds) and "Z" or a "+hh:mm"/"-hh:mm" offset.
+ */
+static int
+rfc3339_parse(const char *s, int64_t *out)
+{
+	static const int mdays[12] = {
+		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+	int	y, mo, d, h, mi, sec, oh, om, leap;
+	int64_t	off = 0;
+
+	if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':')
+		return -1;
+	if ((y = digits(s, 4)) == -1 || (mo = digits(s + 5, 2)) == -1 ||
+	    (d = digits(s + 8, 2)) == -1 || (h = digits(s + 11, 2)) == -1 ||
+	    (mi = digits(s + 14, 2)) == -1 || (sec = digits(s + 17, 2)) == -1)
+		return -1;
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 59)
+		return -1;
+	s += 19;
+	if (*s == '.') {
+		if (!isdigit((unsigned char)s[1]))
+			return -1;
+		for (s++; isdigit((unsigned char)*s); s++)
+			;
+	}
+	if (*s == 'Z')
+		s++;
+	else if (*s == '+' || *s == '-') {
+		if (strlen(s) != 6 || s[3] != ':' ||
+		    (oh = digits(s + 1, 2)) == -1 ||
+		    (om = digits(s + 4, 2)) == -1 || oh > 23 || om > 59)
+			return -1;
+		off = (oh * 60 + om) * 60;
+		if (*s == '-')
+			off = -off;
+		s += 6;
+	} else
+		return -1;
+	if (*s != '\0')
+		return -1;
+	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    off;
+	return 0;
+}
+
+static int
+time_field(struct json_object *obj, const char *ctx, const char *key,
+    int64_t *out, char *err, size_t errlen)
+{
+	char	*s;
+	int	 rc;
+
+	if (str_field(obj, ctx, key, 0, &s, err, errlen) == -1)
+		return -1;
+	if ((rc = rfc3339_parse(s, out)) == -1)
+		seterr(err, errlen, "%s: \"%s\" is not an RFC 3339 time", ctx,
+		    key);
+	free(s);
+	return rc;
+}
+
+int
+consul_parse_leaf(const char *body, size_t len, struct consul_leaf *l,
+    char *err, size_t errlen)
+{
+	struct json_object	*root;
+
+	memset(l, 0, sizeof(*l));
+	if (json_parse(body, len, "leaf", &root, err, errlen) == -1)
+		return -1;
+	if (want_type(root, json_type_object, "leaf", "body", err,
+	    errlen) == -1 ||
+	    str_field(root, "leaf", "CertPEM", F_NONEMPTY, &l->cert_pem, err,
+	    errlen) == -1 ||
+	    str_field(root, "leaf", "PrivateKeyPEM", F_NONEMPTY, &l->key_pem,
+	    err, errlen) == -1 ||
+	    str_field(root, "leaf", "Service", F_NONEMPTY, &l->service, err,
+	    errlen) == -1 ||
+	    str_field(root, "leaf", "ServiceURI", F_NONEMPTY, &l->service_uri,
+	    err, errlen) == -1 ||
+	    str_field(root, "leaf", "SerialNumber", F_NONEMPTY, &l->serial,
+	    err, errlen) == -1 ||
+	    time_field(root, "leaf", "ValidAfter", &l->valid_after, err,
+	    errlen) == -1 ||
+	    time_field(root, "leaf", "ValidBefore", &l->valid_before, err,
+	    errlen) == -1)
+		goto fail;
+	/* The refresh timer is computed from these; keep it sane. */
+	if (l->valid_before <= l->valid_after) {
+		seterr(err, errlen, "leaf: \"ValidBefore\" is not after "
+		    "\"ValidAfter\"");
+		goto fail;
+	}
+	json_object_put(root);
+	return 0;
+ fail:
+	json_object_put(root);
+	consul_leaf_clear(l);
+	return -1;
+}
+
+int
+consul_parse_authorize(const char *body, size_t len, int *authorized,
+    char **reason, char *err, size_t errlen)
+{
+	struct json_object	*root;
+	char			*why = NULL;
+
+	*authorized = 0;
+	if (reason != NULL)
+		*reason = NULL;
+	if (json_parse(body, len, "authorize", &root, err, errlen) == -1)
+		return -1;
+	if (want_type(root, json_type_object, "authorize", "body", err,
+	    errlen) == -1 ||
+	    bool_field(root, "authorize", "Authorized", authorized, err,
+	    errlen) == -1 ||
+	    str_field(root, "authorize", "Reason", F_OPTIONAL, &why, err,
+	    errlen) == -1)
+		goto fail;
+	if (why == NULL && (why = strdup("")) == NULL) {
+		seterr(err, errlen, "authorize: out of memory");
+		goto fail;
+	}
+	if (reason != NULL)
+		*reason = why;
+	else
+		free(why);
+	json_object_put(root);
+	return 0;
+ fail:
+	/* A half-read answer must not be taken for a grant. */
+	*authorized = 0;
+	free(why);
+	json_object_put(root);
+	return -1;
+}
+
+int
+consul_parse_self(const char *body, size_t len, char **datacenter,
+    char **node, char *err, size_t errlen)
+{
+	struct json_object	*root, *cfg;
+
+	*datacenter = NULL;
+	*node = NULL;
+	if (json_parse(body, len, "self", &root, err, errlen) == -1)
+		return -1;
+	if (want_type(root, json_type_object, "self", "body", err,
+	    errlen) == -1 ||
+	    get_field(root, "self", "Config", json_type_object, 0, &cfg, err,
+	    errlen) == -1 ||
+	    str_field(cfg, "self.Config", "Datacenter", F_NONEMPTY,
+	    datacenter, err, errlen) == -1 ||
+	    str_field(cfg, "self.Config", "NodeName", F_NONEMPTY, node, err,
+	    errlen) == -1)
+		goto fail;
+	json_object_put(root);
+	return 0;
+ fail:
+	json_object_put(root);
+	free(*datacenter);
+	free(*node);
+	*datacenter = NULL;
+	*node = NULL;
+	return -1;
+}
+
+/*
+ * Request bodies.  Every helper takes ownership of val, also when it
+ * fails, so that a builder is a chain of calls and one put at the end.
+ */
+static int
+add(struct json_object *obj, const char *key, struct json_object *val)
+{
+	if (val == NULL)
+		return -1;
+	if (json_object_object_add(obj, key, val) != 0) {
+		json_object_put(val);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+add_str(struct json_object *obj, const char *key, const char *s)
+{
+	return add(obj, key, json_object_new_string(s));
+}
+
+static int
+add_duration(struct json_object *obj, const char *key, uint64_t ms)
+{
+	char		 buf[DURLEN];
+	const char	*s;
+
+	if ((s = consul_duration(ms, buf, sizeof(buf))) == NULL)
+		return -1;
+	return add_str(obj, key, s);
+}
+
+/*
+ * The text of obj, which is released.  Slashes stay unescaped so that
+ * the SPIFFE URIs read as they are ("spiffe://", not "spiffe:\/\/").
+ */
+static char *
+to_text(struct json_object *obj)
+{
+	const char	*s;
+	char		*text = NULL;
+
+	if (obj == NULL)
+		return NULL;
+	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s != NULL)
+		text = strdup(s);
+	json_object_put(obj);
+	return text;
+}
+
+/*
+ * checks NULL leaves "Checks" out, which gives Consul's default
+ * (serfHealth); an empty list asks for a session bound to no check.
+ */
+char *
+consul_session_body(const char *name, uint64_t ttl_ms,
+    uint64_t lock_delay_ms, const char *const *checks)
+{
+	struct json_object	*obj, *arr, *v;
+	size_t			 i;
+
+	if (name == NULL || (obj = json_object_new_object()) == NULL)
+		return NULL;
+	if (add_str(obj, "Name", name) == -1 ||
+	    add_duration(obj, "TTL", ttl_ms) == -1 ||
+	    add_duration(obj, "LockDelay", lock_delay_ms) == -1 ||
+	    add_str(obj, "Behavior", "delete") == -1)
+		goto fail;
+	if (checks != NULL) {
+		/* Attached first: the object then owns it on every path. */
+		if (add(obj, "Checks", arr = json_object_new_array()) == -1)
+			goto fail;
+		for (i = 0; checks[i] != NULL; i++) {
+			if ((v = json_object_new_string(checks[i])) == NULL)
+				goto fail;
+			if (json_object_array_add(arr, v) != 0) {
+				json_object_put(v);
+				goto fail;
+			}
+		}
+	}
+	return to_text(obj);
+ fail:
+	json_object_put(obj);
+	return NULL;
+}
+
+char *
+consul_ttl_check_body(const char *check_id, const char *name,
+    uint64_t ttl_ms, const char *service_id)
+{
+	struct json_object	*obj;
+
+	if (check_id == NULL || name == NULL ||
+	    (obj = json_object_new_object()) == NULL)
+		return NULL;
+	if (add_str(obj, "ID", check_id) == -1 ||
+	    add_str(obj, "Name", name) == -1 ||
+	    add_duration(obj, "TTL", ttl_ms) == -1 ||
+	    add_str(obj, "Status", "passing") == -1 ||
+	    (service_id != NULL &&
+	    add_str(obj, "ServiceID", service_id) == -1)) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return to_text(obj);
+}
+
+/*
+ * The check starts "passing": the elector refreshes it at once anyway,
+ * and a critical start would hide a fresh node from its peers for a
+ * whole TTL.  A node that stops refreshing goes critical and is
+ * deregistered a minute later.
+ */
+char *
+consul_service_body(const char *name, const char *id, const char *address,
+    uint16_t port, uint64_t check_ttl_ms)
+{
+	struct json_object	*obj = NULL, *meta, *conn, *check;
+	char			*sid = NULL, *cid = NULL, *cname = NULL;
+	char			*text = NULL;
+
+	if (name == NULL || id == NULL || address == NULL)
+		return NULL;
+	if (asprintf(&sid, "%s-%s", name, id) == -1)
+		sid = NULL;
+	if (sid == NULL || asprintf(&cid, "%s-ttl", sid) == -1)
+		cid = NULL;
+	if (sid == NULL || asprintf(&cname, "%s manager", sid) == -1)
+		cname = NULL;
+	if (cid == NULL || cname == NULL ||
+	    (obj = json_object_new_object()) == NULL)
+		goto done;
+	/*
+	 * The nested objects are attached before they are filled, so obj
+	 * owns them on every path and one put releases everything.
+	 */
+	if (add_str(obj, "ID", sid) == -1 ||
+	    add_str(obj, "Name", name) == -1 ||
+	    add_str(obj, "Address", address) == -1 ||
+	    add(obj, "Port", json_object_new_int(port)) == -1 ||
+	    add(obj, "Meta", meta = json_object_new_object()) == -1 ||
+	    add(obj, "Connect", conn = json_object_new_object()) == -1 ||
+	    add(obj, "Check", check = json_object_new_object()) == -1)
+		goto done;
+	if (add_str(meta, "id", id) == -1 ||
+	    add(conn, "Native", json_object_new_boolean(1)) == -1 ||
+	    add_str(check, "CheckID", cid) == -1 ||
+	    add_str(check, "Name", cname) == -1 ||
+	    add_duration(check, "TTL", check_ttl_ms) == -1 ||
+	    add_str(check, "Status", "passing") == -1 ||
+	    add_str(check, "DeregisterCriticalServiceAfter", "1m") == -1)
+		goto done;
+	text = to_text(obj);
+	obj = NULL;
+ done:
+	json_object_put(obj);
+	free(sid);
+	free(cid);
+	free(cname);
+	return text;
+}
+
+char *
+consul_authorize_body(const char *target, const char *client_uri,
+    const char *client_serial)
+{
+	struct json_object	*obj;
+
+	if (target == NULL || client_uri == NULL || client_serial == NULL ||
+	    (obj = json_object_new_object()) == NULL)
+		return NULL;
+	if (add_str(obj, "Target", target) == -1 ||
+	    add_str(obj, "ClientCertURI", client_uri) == -1 ||
+	    add_str(obj, "ClientCertSerial", client_serial) == -1) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return to_text(obj);
+}
+
+/*
+ * Freshness records are ours, so every key is required.  The largest
+ * integers are refused on both sides because json-c clamps overflow to
+ * them (see u64_field()); encode never writes what decode would refuse.
+ */
+char *
+freshness_encode(const struct freshness *f)
+{
+	struct json_object	*obj;
+
+	if (f->id == NULL || f->id[0] == '\0' || f->offset == UINT64_MAX ||
+	    f->keys == UINT64_MAX || f->epoch == UINT64_MAX ||
+	    f->time_ms < 0 || f->time_ms == INT64_MAX)
+		return NULL;
+	if ((obj = json_object_new_object()) == NULL)
+		return NULL;
+	if (add_str(obj, "id", f->id) == -1 ||
+	    add(obj, "up", json_object_new_boolean(f->up != 0)) == -1 ||
+	    add(obj, "leader", json_object_new_boolean(f->leader != 0)) == -1 ||
+	    add(obj, "caught_up",
+	    json_object_new_boolean(f->caught_up != 0)) == -1 ||
+	    add(obj, "offset", json_object_new_uint64(f->offset)) == -1 ||
+	    add(obj, "keys", json_object_new_uint64(f->keys)) == -1 ||
+	    add_str(obj, "lineage",
+	    f->lineage != NULL ? f->lineage : "") == -1 ||
+	    add(obj, "epoch", json_object_new_uint64(f->epoch)) == -1 ||
+	    add(obj, "time", json_object_new_int64(f->time_ms)) == -1) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return to_text(obj);
+}
+
+int
+freshness_decode(const char *json, size_t len, struct freshness *f,
+    char *err, size_t errlen)
+{
+	struct json_object	*root;
+	const char		*ctx = "freshness";
+
+	memset(f, 0, sizeof(*f));
+	if (json_parse(json, len, ctx, &root, err, errlen) == -1)
+		return -1;
+	if (want_type(root, json_type_object, ctx, "body", err, errlen) == -1 ||
+	    str_field(root, ctx, "id", F_NONEMPTY, &f->id, err, errlen) == -1 ||
+	    bool_field(root, ctx, "up", &f->up, err, errlen) == -1 ||
+	    bool_field(root, ctx, "leader", &f->leader, err, errlen) == -1 ||
+	    bool_field(root, ctx, "caught_up", &f->caught_up, err,
+	    errlen) == -1 ||
+	    u64_field(root, ctx, "offset", &f->offset, err, errlen) == -1 ||
+	    u64_field(root, ctx, "keys", &f->keys, err, errlen) == -1 ||
+	    str_field(root, ctx, "lineage", 0, &f->lineage, err,
+	    errlen) == -1 ||
+	    u64_field(root, ctx, "epoch", &f->epoch, err, errlen) == -1 ||
+	    int_field(root, ctx, "time", 0, INT64_MAX, &f->time_ms, err,
+	    errlen) == -1)
+		goto fail;
+	json_object_put(root);
+	return 0;
+ fail:
+	json_object_put(root);
+	freshness_clear(f);
+	return -1;
+}
+
+void
+freshness_clear(struct freshness *f)
+{
+	free(f->id);
+	free(f->lineage);
+	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * Go's time.ParseDuration text in the largest unit that is exact, so
+ * that what we send reads like what an operator configured.
+ */
+const char *
+consul_duration(uint64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		uint64_t	 ms;
+		const char	*unit;
+	} units[] = {
+		{ 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" },
+	};
+	size_t	i;
+	int	n;
+
+	if (ms == 0)
+		n = snprintf(buf, len, "0s");
+	else {
+		for (i = 0; ms % units[i].ms != 0; i++)
+			;
+		n = snprintf(buf, len, "%llu%s",
+		    (unsigned long long)(ms / units[i].ms), units[i].unit);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return NULL;
+	return buf;
+}
