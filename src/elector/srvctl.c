@@ -1,0 +1,1270 @@
+/*
+ * Control of the local server over one RESP connection.
+ *
+ * Everything is driven by the event loop: a non-blocking connect bounded
+ * by a timer, commands queued in a write buffer and flushed as the socket
+ * allows, and replies parsed incrementally and matched in order against a
+ * queue of what was sent.  A probe (Tile38 SERVER, Redis INFO) runs every
+ * probe_ms; after each one the observed state is compared with the
+ * desired one and, while they differ, the commands that make them agree
+ * are sent again with capped backoff.  Those commands run one at a time,
+ * each only after the previous one succeeded: discarding the dataset must
+ * never be skipped on the way to FOLLOW, and nothing must be flushed
+ * after a failed FOLLOW no one.
+ *
+ * Any trouble with the connection (refused, reset, a reply that is not
+ * RESP, a reply that does not come within timeout_ms) closes it and
+ * connects again with capped backoff; the server is reported down
+ * meanwhile.  The owner's callback always runs from a timer of its own,
+ * with nothing of this file on the stack, so that it may free this
+ * object or change what it wants from inside the callback.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "event.h"
+#include "log.h"
+#include "resp.h"
+#include "srvctl.h"
+
+#define SC_BACKOFF_MIN_MS	100
+#define SC_BACKOFF_MAX_MS	2000
+/*
+ * Tile38's FOLLOW dials the target synchronously (2 s timeout, then AUTH
+ * and SERVER) and FLUSHDB/FLUSHALL take time on a large dataset: these
+ * replies get this much longer than timeout_ms before the connection is
+ * given up.
+ */
+#define SC_STEP_GRACE_MS	5000
+/* Replies in flight: handshake, one probe, one step; room to spare. */
+#define SC_PENDING		16
+#define SC_MAX_STEPS		6
+#define SC_READ_CHUNK		16384
+/* The largest reply the parser accepts, with room for its framing. */
+#define SC_RBUF_MAX		(RESP_MAX_BULK + 65536)
+/* "host:port" as struct srv_state reports whom the server follows. */
+#define SC_ADDRLEN		sizeof(((struct srv_state *)0)->following)
+
+enum sc_op {
+	OP_OUTPUT,
+	OP_AUTH,
+	OP_PROBE,
+	OP_STEP,
+};
+
+enum sc_step {
+	STEP_AUTHCFG,		/* CONFIG SET leaderauth|masterauth <pw> */
+	STEP_UNFOLLOW,		/* FOLLOW no one | REPLICAOF NO ONE */
+	STEP_WRITABLE,		/* READONLY no */
+	STEP_READONLY,		/* READONLY yes */
+	STEP_FLUSH,		/* FLUSHDB | FLUSHALL */
+	STEP_FOLLOW,		/* FOLLOW h p | REPLICAOF h p */
+};
+
+struct sc_pending {
+	enum sc_op	 op;
+	enum sc_step	 step;
+	uint32_t	 gen;		/* srvctl_want() call it serves */
+};
+
+enum sc_conn {
+	SC_DOWN,
+	SC_CONNECTING,
+	SC_UP,
+};
+
+struct srvctl {
+	struct ev_loop		*loop;
+	srvctl_cb		 cb;
+	void			*arg;
+
+	int			 kind;
+	char			*host;
+	uint16_t		 port;
+	char			*password;	/* NULL when none */
+	uint64_t		 probe_ms;
+	uint64_t		 timeout_ms;
+
+	enum sc_conn		 conn;
+	int			 fd;
+	struct ev_io		 io;
+	struct ev_timer		 t_retry;	/* connect again */
+	struct ev_timer		 t_deadline;	/* connect or reply timeout */
+	struct ev_timer		 t_probe;
+	struct ev_timer		 t_notify;	/* runs the owner's callback */
+	uint64_t		 backoff;
+	char			 last_fail[128]; /* logged; "" once up */
+	char			 auth_err[128];	/* logged */
+	int			 auth_refused;	/* on this connection */
+
+	char			*wbuf;
+	size_t			 wlen, woff, wcap;
+	char			*rbuf;
+	size_t			 rlen, rcap;
+	struct sc_pending	 pend[SC_PENDING];
+	size_t			 phead, pcount;
+	int			 probing;
+
+	/* What the owner wants. */
+	enum srv_want		 want;
+	char			 want_host[256];
+	uint16_t		 want_port;
+	char			 want_addr[SC_ADDRLEN];
+	int			 fresh;		/* discard the dataset first */
+	uint32_t		 gen;
+	uint32_t		 logged_gen;
+
+	/* The command sequence under way. */
+	enum sc_step		 steps[SC_MAX_STEPS];
+	size_t			 nsteps, curstep;
+	int			 applying;
+	uint64_t		 apply_at;	/* no new attempt before */
+	uint64_t		 apply_backoff;
+
+	/*
+	 * Tile38 answers SERVER with "catching up to leader" until a new
+	 * follower first catches up, so whom it follows and its READONLY
+	 * flag are remembered from the last SERVER and from commands that
+	 * succeeded since.  Forgotten with the connection.
+	 */
+	char			 t38_following[SC_ADDRLEN];
+	int			 t38_read_only;
+
+	struct srv_state	 st;
+};
+
+static void	sc_connect(struct srvctl *);
+static void	sc_fail(struct srvctl *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	sc_flush(struct srvctl *);
+static int	sc_probe_send(struct srvctl *);
+static int	sc_step_send(struct srvctl *);
+
+static const char *
+sc_want_name(enum srv_want w)
+{
+	switch (w) {
+	case SRV_WANT_NONE:
+		return "observe";
+	case SRV_WANT_LEAD:
+		return "lead";
+	case SRV_WANT_FOLLOW:
+		return "follow";
+	case SRV_WANT_FENCE:
+		return "fence";
+	}
+	return "?";
+}
+
+static uint64_t
+sc_backoff_next(uint64_t *b)
+{
+	uint64_t	cur = *b;
+
+	*b = cur * 2 > SC_BACKOFF_MAX_MS ? SC_BACKOFF_MAX_MS : cur * 2;
+	return cur;
+}
+
+/* The owner's callback, from a timer of its own (see the top). */
+static void
+sc_notify_cb(void *arg)
+{
+	struct srvctl	*s = arg;
+
+	s->cb(s, &s->st, s->arg);
+}
+
+static void
+sc_notify(struct srvctl *s)
+{
+	if (!ev_timer_pending(&s->t_notify))
+		ev_timer_start(s->loop, &s->t_notify, 0);
+}
+
+/* Does what the last probe saw match what is wanted? */
+static int
+sc_matches(const struct srvctl *s)
+{
+	const struct srv_state	*st = &s->st;
+
+	switch (s->want) {
+	case SRV_WANT_NONE:
+		return 1;
+	case SRV_WANT_LEAD:
+		return st->leader && st->writable;
+	case SRV_WANT_FOLLOW:
+		return !st->leader && s->want_addr[0] != '\0' &&
+		    strcasecmp(st->following, s->want_addr) == 0;
+	case SRV_WANT_FENCE:
+		if (s->kind == SERVER_TILE38)
+			return s->t38_read_only;
+		return !st->leader && s->want_addr[0] != '\0' &&
+		    strcasecmp(st->following, s->want_addr) == 0;
+	}
+	return 0;
+}
+
+static void
+sc_update_applied(struct srvctl *s)
+{
+	int	applied;
+
+	if (!s->st.up || s->st.loading)
+		applied = 0;
+	else
+		applied = sc_matches(s) && !s->fresh;
+	if (applied != s->st.applied) {
+		s->st.applied = applied;
+		sc_notify(s);
+	}
+}
+
+/* Forget the connection and everything tied to it. */
+static void
+sc_close(struct srvctl *s)
+{
+	ev_io_stop(s->loop, &s->io);
+	if (s->fd != -1) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	ev_timer_stop(s->loop, &s->t_deadline);
+	ev_timer_stop(s->loop, &s->t_probe);
+	s->conn = SC_DOWN;
+	s->wlen = s->woff = 0;
+	s->rlen = 0;
+	s->phead = s->pcount = 0;
+	s->probing = 0;
+	s->applying = 0;
+	s->auth_refused = 0;
+	s->t38_following[0] = '\0';
+	s->t38_read_only = 0;
+}
+
+/* Down: what is left of the last state is history, not fact. */
+static void
+sc_set_down(struct srvctl *s)
+{
+	int	was_up = s->st.up;
+
+	s->st.up = 0;
+	s->st.loading = 0;
+	s->st.writable = 0;
+	s->st.link_up = 0;
+	s->st.caught_up = 0;
+	sc_update_applied(s);
+	if (was_up)
+		sc_notify(s);
+}
+
+static void
+sc_fail(struct srvctl *s, const char *fmt, ...)
+{
+	char		msg[sizeof(s->st.error)];
+	va_list		ap;
+	uint64_t	delay;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Once per kind of failure, not once per retry every 2 s. */
+	if (strcmp(msg, s->last_fail) != 0) {
+		log_warnx("server %s:%u: %s", s->host, s->port, msg);
+		strlcpy(s->last_fail, msg, sizeof(s->last_fail));
+	} else
+		log_debug("server %s:%u: %s", s->host, s->port, msg);
+	strlcpy(s->st.error, msg, sizeof(s->st.error));
+	sc_close(s);
+	sc_set_down(s);
+	delay = sc_backoff_next(&s->backoff);
+	ev_timer_start(s->loop, &s->t_retry, delay);
+}
+
+static void
+sc_deadline_cb(void *arg)
+{
+	struct srvctl	*s = arg;
+
+	if (s->conn == SC_CONNECTING)
+		sc_fail(s, "connect timed out after %llu ms",
+		    (unsigned long long)s->timeout_ms);
+	else
+		sc_fail(s, "no reply within %llu ms",
+		    (unsigned long long)s->timeout_ms);
+}
+
+static uint64_t
+sc_allowance(const struct srvctl *s, enum sc_op op)
+{
+	return op == OP_STEP ? s->timeout_ms + SC_STEP_GRACE_MS :
+	    s->timeout_ms;
+}
+
+/*
+ * Queue one command; sc_flush() sends it.  The reply is expected in turn.
+ * Like every function here that returns -1 on trouble, it has closed the
+ * connection by then.
+ */
+static int
+sc_send(struct srvctl *s, enum sc_op op, enum sc_step step, int argc,
+    const char *const *argv)
+{
+	struct sc_pending	*p;
+
+	if (s->pcount == SC_PENDING) {
+		/* Cannot happen with one probe and one step in flight. */
+		sc_fail(s, "too many commands in flight");
+		return -1;
+	}
+	if (resp_encode(&s->wbuf, &s->wlen, &s->wcap, argc, argv) == -1) {
+		sc_fail(s, "command: %s", strerror(errno));
+		return -1;
+	}
+	p = &s->pend[(s->phead + s->pcount) % SC_PENDING];
+	p->op = op;
+	p->step = step;
+	p->gen = s->gen;
+	if (s->pcount++ == 0)
+		ev_timer_start(s->loop, &s->t_deadline, sc_allowance(s, op));
+	return 0;
+}
+
+static int
+sc_flush(struct srvctl *s)
+{
+	ssize_t		n;
+	uint32_t	ev;
+
+	while (s->woff < s->wlen) {
+		n = send(s->fd, s->wbuf + s->woff, s->wlen - s->woff,
+		    MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n == -1) {
+			sc_fail(s, "send: %s", strerror(errno));
+			return -1;
+		}
+		s->woff += (size_t)n;
+	}
+	if (s->woff == s->wlen)
+		s->woff = s->wlen = 0;
+	/* Ask for EPOLLOUT only while something waits to be written. */
+	ev = s->wlen > 0 ? EPOLLIN | EPOLLOUT : EPOLLIN;
+	if (ev != s->io.events && ev_io_set(s->loop, &s->io, ev) == -1) {
+		sc_fail(s, "epoll: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* A decimal number and nothing else. */
+static int
+sc_u64(const char *str, uint64_t *out)
+{
+	uint64_t	v = 0, d;
+
+	if (*str == '\0')
+		return -1;
+	for (; *str != '\0'; str++) {
+		if (*str < '0' || *str > '9')
+			return -1;
+		d = (uint64_t)(*str - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A SERVER value as text, whether sent as a string or an integer. */
+static int
+sc_map_str(const struct resp *r, const char *key, char *out, size_t outlen)
+{
+	const struct resp	*v;
+
+	if ((v = resp_map_get(r, key)) == NULL)
+		return -1;
+	switch (v->type) {
+	case RESP_BULK:
+	case RESP_SIMPLE:
+		strlcpy(out, v->str, outlen);
+		return 0;
+	case RESP_INTEGER:
+		snprintf(out, outlen, "%lld", v->integer);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static uint64_t
+sc_map_u64(const struct resp *r, const char *key)
+{
+	char		buf[32];
+	uint64_t	v;
+
+	if (sc_map_str(r, key, buf, sizeof(buf)) == -1 ||
+	    sc_u64(buf, &v) == -1)
+		return 0;
+	return v;
+}
+
+static int
+sc_map_bool(const struct resp *r, const char *key)
+{
+	char	buf[16];
+
+	if (sc_map_str(r, key, buf, sizeof(buf)) == -1)
+		return 0;
+	return strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0;
+}
+
+/* A refused probe; after a refused AUTH, that is the reason to give. */
+static void
+sc_fail_probe(struct srvctl *s, const char *cmd, const char *msg)
+{
+	if (s->auth_refused)
+		sc_fail(s, "AUTH: %s", s->auth_err);
+	else
+		sc_fail(s, "%s: %s", cmd, msg);
+}
+
+static int
+sc_probe_tile38(struct srvctl *s, const struct resp *r)
+{
+	struct srv_state	*st = &s->st;
+	char			 following[sizeof(st->following)];
+
+	if (r->type == RESP_ERROR && strncmp(r->str, "LOADING", 7) == 0) {
+		st->loading = 1;
+		st->writable = 0;
+		st->link_up = 0;
+		st->caught_up = 0;
+		return 0;
+	}
+	if (r->type == RESP_ERROR &&
+	    strstr(r->str, "catching up to leader") != NULL) {
+		/* A follower that has never caught up since it was told to. */
+		st->loading = 0;
+		st->leader = 0;
+		st->writable = 0;
+		st->link_up = 0;
+		st->caught_up = 0;
+		strlcpy(st->following, s->t38_following,
+		    sizeof(st->following));
+		return 0;
+	}
+	if (r->type == RESP_ERROR) {
+		sc_fail_probe(s, "SERVER", r->str);
+		return -1;
+	}
+	if (r->type != RESP_ARRAY || r->n % 2 != 0 ||
+	    resp_map_get(r, "id") == NULL) {
+		sc_fail(s, "SERVER: not a key/value array");
+		return -1;
+	}
+	st->loading = 0;
+	if (sc_map_str(r, "following", following, sizeof(following)) == -1)
+		following[0] = '\0';
+	strlcpy(st->following, following, sizeof(st->following));
+	strlcpy(s->t38_following, following, sizeof(s->t38_following));
+	s->t38_read_only = sc_map_bool(r, "read_only");
+	st->leader = following[0] == '\0';
+	st->writable = st->leader && !s->t38_read_only;
+	/*
+	 * Tile38 shows no stream state: caught_up is reset when a stream
+	 * breaks and set once the new one is through its handshake, the
+	 * best sign there is of a live link.
+	 */
+	st->caught_up = !st->leader && sc_map_bool(r, "caught_up");
+	st->link_up = st->caught_up;
+	st->offset = sc_map_u64(r, "aof_size");
+	/* Collection.Count(): geometries and strings (num_strings) alike. */
+	st->keys = sc_map_u64(r, "num_objects");
+	if (sc_map_str(r, "id", st->server_id, sizeof(st->server_id)) == -1)
+		st->server_id[0] = '\0';
+	if (sc_map_str(r, "version", st->version, sizeof(st->version)) == -1)
+		st->version[0] = '\0';
+	/* The elector tracks Tile38 lineage itself. */
+	st->lineage[0] = '\0';
+	return 0;
+}
+
+/* Sum of keys= over the "db<N>:keys=..,expires=.." lines of INFO. */
+static uint64_t
+sc_info_keys(const char *info)
+{
+	const char	*p, *q;
+	uint64_t	 sum = 0, v;
+	char		 num[32];
+	size_t		 n;
+
+	for (p = info; p != NULL && *p != '\0';
+	    p = (q = strchr(p, '\n')) != NULL ? q + 1 : NULL) {
+		if (strncmp(p, "db", 2) != 0)
+			continue;
+		q = p + 2;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (q == p + 2 || strncmp(q, ":keys=", 6) != 0)
+			continue;
+		q += 6;
+		n = strspn(q, "0123456789");
+		if (n == 0 || n >= sizeof(num))
+			continue;
+		memcpy(num, q, n);
+		num[n] = '\0';
+		if (sc_u64(num, &v) == 0)
+			sum += v;
+	}
+	return sum;
+}
+
+static int
+sc_probe_redis(struct srvctl *s, const struct resp *r)
+{
+	struct srv_state	*st = &s->st;
+	char			 v[256], host[256], port[16];
+	uint64_t		 n;
+
+	if (r->type == RESP_ERROR && strncmp(r->str, "LOADING", 7) == 0) {
+		st->loading = 1;
+		st->writable = 0;
+		st->link_up = 0;
+		st->caught_up = 0;
+		return 0;
+	}
+	if (r->type == RESP_ERROR) {
+		sc_fail_probe(s, "INFO", r->str);
+		return -1;
+	}
+	if (r->type != RESP_BULK || resp_info_get(r->str, "role", v,
+	    sizeof(v)) == -1) {
+		sc_fail(s, "INFO: no role in the reply");
+		return -1;
+	}
+	st->leader = strcmp(v, "master") == 0;
+	st->following[0] = '\0';
+	st->link_up = 0;
+	st->caught_up = 0;
+	if (!st->leader) {
+		if (resp_info_get(r->str, "master_host", host,
+		    sizeof(host)) == -1 || resp_info_get(r->str,
+		    "master_port", port, sizeof(port)) == -1) {
+			sc_fail(s, "INFO: replica without master_host/port");
+			return -1;
+		}
+		/* Too long to compare: it cannot be a target we asked for. */
+		if ((size_t)snprintf(st->following, sizeof(st->following),
+		    "%s:%s", host, port) >= sizeof(st->following))
+			log_debug("server %s:%u: master_host too long",
+			    s->host, s->port);
+		st->link_up = resp_info_get(r->str, "master_link_status", v,
+		    sizeof(v)) == 0 && strcmp(v, "up") == 0;
+		st->caught_up = st->link_up && resp_info_get(r->str,
+		    "master_sync_in_progress", v, sizeof(v)) == 0 &&
+		    strcmp(v, "0") == 0;
+	}
+	st->loading = resp_info_get(r->str, "loading", v, sizeof(v)) == 0 &&
+	    strcmp(v, "1") == 0;
+	/* A replica refuses writes: Redis has no separate read-only flag. */
+	st->writable = st->leader && !st->loading;
+	st->offset = 0;
+	if (resp_info_get(r->str, "master_repl_offset", v, sizeof(v)) == 0 &&
+	    sc_u64(v, &n) == 0)
+		st->offset = n;
+	st->keys = sc_info_keys(r->str);
+	if (resp_info_get(r->str, "master_replid", st->lineage,
+	    sizeof(st->lineage)) == -1)
+		st->lineage[0] = '\0';
+	if (resp_info_get(r->str, "run_id", st->server_id,
+	    sizeof(st->server_id)) == -1)
+		st->server_id[0] = '\0';
+	/* Valkey also reports the Redis version it is compatible with. */
+	if (resp_info_get(r->str, "valkey_version", st->version,
+	    sizeof(st->version)) == -1 && resp_info_get(r->str,
+	    "redis_version", st->version, sizeof(st->version)) == -1)
+		st->version[0] = '\0';
+	return 0;
+}
+
+/* Build the commands that take the server from what it is to what is wanted. */
+static int
+sc_apply_plan(struct srvctl *s)
+{
+	int	t38 = s->kind == SERVER_TILE38;
+
+	s->nsteps = 0;
+	switch (s->want) {
+	case SRV_WANT_NONE:
+		break;
+	case SRV_WANT_LEAD:
+		s->steps[s->nsteps++] = STEP_UNFOLLOW;
+		if (t38)
+			s->steps[s->nsteps++] = STEP_WRITABLE;
+		break;
+	case SRV_WANT_FOLLOW:
+		if (s->want_addr[0] == '\0')
+			return -1;
+		if (s->password != NULL)
+			s->steps[s->nsteps++] = STEP_AUTHCFG;
+		if (s->fresh) {
+			s->steps[s->nsteps++] = STEP_UNFOLLOW;
+			/* FLUSHDB is a write, refused while READONLY. */
+			if (t38 && s->t38_read_only)
+				s->steps[s->nsteps++] = STEP_WRITABLE;
+			s->steps[s->nsteps++] = STEP_FLUSH;
+		}
+		s->steps[s->nsteps++] = STEP_FOLLOW;
+		break;
+	case SRV_WANT_FENCE:
+		if (t38) {
+			s->steps[s->nsteps++] = STEP_READONLY;
+			break;
+		}
+		if (s->want_addr[0] == '\0')
+			return -1;
+		if (s->password != NULL)
+			s->steps[s->nsteps++] = STEP_AUTHCFG;
+		s->steps[s->nsteps++] = STEP_FOLLOW;
+		break;
+	}
+	return 0;
+}
+
+static int
+sc_apply_start(struct srvctl *s)
+{
+	uint64_t	now = ev_now();
+
+	s->apply_at = now + sc_backoff_next(&s->apply_backoff);
+	if (sc_apply_plan(s) == -1) {
+		snprintf(s->st.error, sizeof(s->st.error),
+		    "%s needs a target address", sc_want_name(s->want));
+		if (s->logged_gen != s->gen)
+			log_warnx("server %s:%u: %s", s->host, s->port,
+			    s->st.error);
+		s->logged_gen = s->gen;
+		return 0;
+	}
+	if (s->nsteps == 0)
+		return 0;
+	/* Role changes at info level, their retries at debug. */
+	if (s->logged_gen != s->gen)
+		log_info("server %s:%u: %s%s%s%s", s->host, s->port,
+		    sc_want_name(s->want), s->want == SRV_WANT_LEAD ? "" : " ",
+		    s->want == SRV_WANT_LEAD ? "" : s->want_addr,
+		    s->fresh ? " (discarding the local dataset first)" : "");
+	else
+		log_debug("server %s:%u: retrying %s", s->host, s->port,
+		    sc_want_name(s->want));
+	s->logged_gen = s->gen;
+	s->applying = 1;
+	s->curstep = 0;
+	return sc_step_send(s);
+}
+
+/*
+ * Each step's words, Tile38's then Redis's; the password or the target
+ * host and port follow where a step takes them.  The words name the step
+ * in messages, so no password is ever logged.
+ */
+static const char *const sc_step_words[][2][3] = {
+	[STEP_AUTHCFG] = { { "CONFIG", "SET", "leaderauth" },
+	    { "CONFIG", "SET", "masterauth" } },
+	[STEP_UNFOLLOW] = { { "FOLLOW", "no", "one" },
+	    { "REPLICAOF", "NO", "ONE" } },
+	[STEP_WRITABLE] = { { "READONLY", "no" }, { "READONLY", "no" } },
+	[STEP_READONLY] = { { "READONLY", "yes" }, { "READONLY", "yes" } },
+	[STEP_FLUSH] = { { "FLUSHDB" }, { "FLUSHALL" } },
+	[STEP_FOLLOW] = { { "FOLLOW" }, { "REPLICAOF" } },
+};
+
+static const char *const *
+sc_step_argv(const struct srvctl *s, enum sc_step step, int *argc)
+{
+	const char *const	*w;
+
+	w = sc_step_words[step][s->kind == SERVER_TILE38 ? 0 : 1];
+	for (*argc = 0; *argc < 3 && w[*argc] != NULL; (*argc)++)
+		;
+	return w;
+}
+
+static void
+sc_step_name(const struct srvctl *s, enum sc_step step, char *buf,
+    size_t len)
+{
+	const char *const	*w;
+	int			 i, n;
+
+	w = sc_step_argv(s, step, &n);
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strlcat(buf, " ", len);
+		strlcat(buf, w[i], len);
+	}
+}
+
+static int
+sc_step_send(struct srvctl *s)
+{
+	const char		*argv[5];
+	const char *const	*w;
+	char			 port[8];
+	enum sc_step		 step = s->steps[s->curstep];
+	int			 argc, i;
+
+	w = sc_step_argv(s, step, &argc);
+	for (i = 0; i < argc; i++)
+		argv[i] = w[i];
+	if (step == STEP_AUTHCFG)
+		argv[argc++] = s->password;
+	if (step == STEP_FOLLOW) {
+		snprintf(port, sizeof(port), "%u", s->want_port);
+		argv[argc++] = s->want_host;
+		argv[argc++] = port;
+	}
+	return sc_send(s, OP_STEP, step, argc, argv);
+}
+
+/*
+ * Probe now, after a command sequence ended.  A probe still in flight was
+ * sent after the last step (replies come in order), so its answer already
+ * shows the step's effect: waiting for it is as good as sending another.
+ */
+static int
+sc_probe_soon(struct srvctl *s)
+{
+	if (s->probing)
+		return 0;
+	ev_timer_stop(s->loop, &s->t_probe);
+	return sc_probe_send(s);
+}
+
+static int
+sc_step_reply(struct srvctl *s, const struct sc_pending *p,
+    const struct resp *r)
+{
+	char	msg[sizeof(s->st.error)], name[64];
+
+	if (p->gen != s->gen) {
+		/* The wish changed meanwhile: start over from a probe. */
+		s->applying = 0;
+		return sc_probe_soon(s);
+	}
+	if (r->type == RESP_ERROR) {
+		sc_step_name(s, p->step, name, sizeof(name));
+		snprintf(msg, sizeof(msg), "%s: %s", name, r->str);
+		/* Retried for long: say it again only when it changes. */
+		if (strcmp(msg, s->st.error) != 0)
+			log_warnx("server %s:%u: %s", s->host, s->port, msg);
+		else
+			log_debug("server %s:%u: %s", s->host, s->port, msg);
+		strlcpy(s->st.error, msg, sizeof(s->st.error));
+		s->applying = 0;
+		return sc_probe_soon(s);
+	}
+	switch (p->step) {
+	case STEP_UNFOLLOW:
+		s->t38_following[0] = '\0';
+		break;
+	case STEP_WRITABLE:
+		s->t38_read_only = 0;
+		break;
+	case STEP_READONLY:
+		s->t38_read_only = 1;
+		break;
+	case STEP_FLUSH:
+		/* Done for this srvctl_want(); retries only FOLLOW again. */
+		s->fresh = 0;
+		break;
+	case STEP_FOLLOW:
+		strlcpy(s->t38_following, s->want_addr,
+		    sizeof(s->t38_following));
+		break;
+	case STEP_AUTHCFG:
+		break;
+	}
+	if (++s->curstep < s->nsteps)
+		return sc_step_send(s);
+	s->applying = 0;
+	return sc_probe_soon(s);
+}
+
+/* A probe was answered: compare, act, report, and plan the next one. */
+static int
+sc_probe_done(struct srvctl *s)
+{
+	int	was_up = s->st.up;
+
+	s->st.up = 1;
+	s->st.last_ok = ev_now();
+	s->backoff = SC_BACKOFF_MIN_MS;
+	s->last_fail[0] = '\0';
+	if (!was_up)
+		log_debug("server %s:%u: up (%s)", s->host, s->port,
+		    s->st.version);
+	sc_update_applied(s);
+	if (s->st.applied) {
+		s->apply_backoff = SC_BACKOFF_MIN_MS;
+		s->apply_at = 0;
+		s->st.error[0] = '\0';
+	} else if (s->want != SRV_WANT_NONE && !s->st.loading &&
+	    !s->applying && ev_now() >= s->apply_at) {
+		if (sc_apply_start(s) == -1)
+			return -1;
+	}
+	sc_notify(s);
+	ev_timer_start(s->loop, &s->t_probe, s->probe_ms);
+	return 0;
+}
+
+/* One reply, matched with the oldest command in flight. */
+static int
+sc_reply(struct srvctl *s, const struct resp *r)
+{
+	struct sc_pending	p;
+
+	if (s->pcount == 0) {
+		sc_fail(s, "reply to no command");
+		return -1;
+	}
+	p = s->pend[s->phead];
+	s->phead = (s->phead + 1) % SC_PENDING;
+	if (--s->pcount > 0)
+		ev_timer_start(s->loop, &s->t_deadline,
+		    sc_allowance(s, s->pend[s->phead].op));
+	else
+		ev_timer_stop(s->loop, &s->t_deadline);
+
+	switch (p.op) {
+	case OP_OUTPUT:
+		if (r->type == RESP_ERROR) {
+			sc_fail(s, "OUTPUT resp: %s (not a Tile38 server?)",
+			    r->str);
+			return -1;
+		}
+		return 0;
+	case OP_AUTH:
+		/*
+		 * Not fatal: a server without a password refuses AUTH, and
+		 * one that needs it refuses the probe, which then says why.
+		 */
+		if (r->type != RESP_ERROR) {
+			s->auth_err[0] = '\0';
+			return 0;
+		}
+		/* Once, not on every reconnection. */
+		if (strcmp(s->auth_err, r->str) != 0)
+			log_warnx("server %s:%u: AUTH: %s", s->host, s->port,
+			    r->str);
+		strlcpy(s->auth_err, r->str, sizeof(s->auth_err));
+		s->auth_refused = 1;
+		snprintf(s->st.error, sizeof(s->st.error), "AUTH: %s", r->str);
+		return 0;
+	case OP_PROBE:
+		s->probing = 0;
+		if ((s->kind == SERVER_TILE38 ? sc_probe_tile38(s, r) :
+		    sc_probe_redis(s, r)) == -1)
+			return -1;
+		return sc_probe_done(s);
+	case OP_STEP:
+		return sc_step_reply(s, &p, r);
+	}
+	return 0;
+}
+
+static int
+sc_probe_send(struct srvctl *s)
+{
+	const char	*tile38[] = { "SERVER" };
+	const char	*redis[] = { "INFO" };
+
+	if (sc_send(s, OP_PROBE, 0, 1,
+	    s->kind == SERVER_TILE38 ? tile38 : redis) == -1)
+		return -1;
+	s->probing = 1;
+	return 0;
+}
+
+static void
+sc_probe_cb(void *arg)
+{
+	struct srvctl	*s = arg;
+
+	if (s->conn != SC_UP || s->probing)
+		return;
+	if (sc_probe_send(s) == -1)
+		return;
+	sc_flush(s);
+}
+
+/* Parse and handle every whole reply in the read buffer. */
+static int
+sc_replies(struct srvctl *s)
+{
+	struct resp	r;
+	char		err[128];
+	size_t		off = 0;
+	ssize_t		n;
+	int		rv;
+
+	while (off < s->rlen) {
+		n = resp_parse(s->rbuf + off, s->rlen - off, &r, err,
+		    sizeof(err));
+		if (n == 0)
+			break;
+		if (n == -1) {
+			sc_fail(s, "bad reply: %s", err);
+			return -1;
+		}
+		off += (size_t)n;
+		rv = sc_reply(s, &r);
+		resp_clear(&r);
+		/* The connection is gone, and its buffer with it. */
+		if (rv == -1)
+			return -1;
+	}
+	if (off > 0) {
+		memmove(s->rbuf, s->rbuf + off, s->rlen - off);
+		s->rlen -= off;
+	}
+	return 0;
+}
+
+static int
+sc_read(struct srvctl *s)
+{
+	size_t	 ncap;
+	char	*nb;
+	ssize_t	 n;
+
+	if (s->rcap - s->rlen < SC_READ_CHUNK) {
+		if (s->rcap >= SC_RBUF_MAX) {
+			sc_fail(s, "reply larger than %d bytes", SC_RBUF_MAX);
+			return -1;
+		}
+		ncap = s->rcap == 0 ? 2 * SC_READ_CHUNK : s->rcap * 2;
+		if (ncap > SC_RBUF_MAX)
+			ncap = SC_RBUF_MAX;
+		if ((nb = realloc(s->rbuf, ncap)) == NULL) {
+			sc_fail(s, "out of memory for a reply");
+			return -1;
+		}
+		s->rbuf = nb;
+		s->rcap = ncap;
+	}
+	do {
+		n = recv(s->fd, s->rbuf + s->rlen, s->rcap - s->rlen, 0);
+	} while (n == -1 && errno == EINTR);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n == -1) {
+		sc_fail(s, "recv: %s", strerror(errno));
+		return -1;
+	}
+	if (n == 0) {
+		sc_fail(s, "connection closed by the server");
+		return -1;
+	}
+	s->rlen += (size_t)n;
+	return sc_replies(s);
+}
+
+static int
+sc_connected(struct srvctl *s)
+{
+	const char	*output[] = { "OUTPUT", "resp" };
+	const char	*auth[] = { "AUTH", s->password };
+	int		 one = 1;
+
+	ev_timer_stop(s->loop, &s->t_deadline);
+	s->conn = SC_UP;
+	/* Small commands and replies: no Nagle delay on the probe. */
+	if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)) == -1)
+		log_debug("server %s:%u: TCP_NODELAY: %s", s->host, s->port,
+		    strerror(errno));
+	log_debug("server %s:%u: connected", s->host, s->port);
+	/*
+	 * OUTPUT first: Tile38 accepts it without AUTH, and a server
+	 * started with JSON output would answer even AUTH in JSON.
+	 */
+	if (s->kind == SERVER_TILE38 && sc_send(s, OP_OUTPUT, 0, 2,
+	    output) == -1)
+		return -1;
+	if (s->password != NULL && sc_send(s, OP_AUTH, 0, 2, auth) == -1)
+		return -1;
+	return sc_probe_send(s);
+}
+
+static void
+sc_io_cb(int fd, uint32_t events, void *arg)
+{
+	struct srvctl	*s = arg;
+	int		 err = 0;
+	socklen_t	 len = sizeof(err);
+
+	if (s->conn == SC_CONNECTING) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			err = errno;
+		if (err != 0) {
+			sc_fail(s, "connect: %s", strerror(err));
+			return;
+		}
+		if (sc_connected(s) == -1)
+			return;
+		sc_flush(s);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		if (sc_read(s) == -1)
+			return;
+	}
+	/* Replies may have queued commands; write what the socket takes. */
+	sc_flush(s);
+}
+
+/* Only numeric addresses: a DNS lookup would block the loop. */
+static int
+sc_sockaddr(const char *host, uint16_t port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (strcmp(host, "localhost") == 0)
+		host = "127.0.0.1";
+	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	return -1;
+}
+
+static void
+sc_connect(struct srvctl *s)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+
+	sc_close(s);
+	if (sc_sockaddr(s->host, s->port, &ss, &len) == -1) {
+		sc_fail(s, "not a numeric address: %s", s->host);
+		return;
+	}
+	s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (s->fd == -1) {
+		sc_fail(s, "socket: %s", strerror(errno));
+		return;
+	}
+	if (connect(s->fd, (struct sockaddr *)&ss, len) == -1 &&
+	    errno != EINPROGRESS) {
+		sc_fail(s, "connect: %s", strerror(errno));
+		return;
+	}
+	/* Connected or not, EPOLLOUT says when the outcome is known. */
+	if (ev_io_start(s->loop, &s->io, s->fd, EPOLLOUT, sc_io_cb, s) == -1) {
+		sc_fail(s, "epoll: %s", strerror(errno));
+		return;
+	}
+	s->conn = SC_CONNECTING;
+	ev_timer_start(s->loop, &s->t_deadline, s->timeout_ms);
+}
+
+static void
+sc_retry_cb(void *arg)
+{
+	sc_connect(arg);
+}
+
+static int
+sc_opts_valid(const struct srvctl_opts *o)
+{
+	return o != NULL && o->host != NULL && o->host[0] != '\0' &&
+	    o->port != 0 && o->probe_ms > 0 && o->timeout_ms > 0 &&
+	    (o->kind == SERVER_TILE38 || o->kind == SERVER_REDIS);
+}
+
+/* An empty password is no password. */
+static char *
+sc_password(const char *pw)
+{
+	return pw != NULL && pw[0] != '\0' ? strdup(pw) : NULL;
+}
+
+struct srvctl *
+srvctl_new(struct ev_loop *loop, const struct srvctl_opts *o, srvctl_cb cb,
+    void *arg)
+{
+	struct srvctl	*s;
+
+	if (!sc_opts_valid(o) || cb == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->loop = loop;
+	s->cb = cb;
+	s->arg = arg;
+	s->kind = o->kind;
+	s->port = o->port;
+	s->probe_ms = o->probe_ms;
+	s->timeout_ms = o->timeout_ms;
+	s->fd = -1;
+	s->io.fd = -1;
+	s->backoff = SC_BACKOFF_MIN_MS;
+	s->apply_backoff = SC_BACKOFF_MIN_MS;
+	ev_timer_init(&s->t_retry, sc_retry_cb, s);
+	ev_timer_init(&s->t_deadline, sc_deadline_cb, s);
+	ev_timer_init(&s->t_probe, sc_probe_cb, s);
+	ev_timer_init(&s->t_notify, sc_notify_cb, s);
+	if ((s->host = strdup(o->host)) == NULL)
+		goto fail;
+	s->password = sc_password(o->password);
+	if (s->password == NULL && o->password != NULL &&
+	    o->password[0] != '\0')
+		goto fail;
+	sc_connect(s);
+	return s;
+
+ fail:
+	free(s->host);
+	free(s);
+	return NULL;
+}
+
+void
+srvctl_free(struct srvctl *s)
+{
+	if (s == NULL)
+		return;
+	sc_close(s);
+	ev_timer_stop(s->loop, &s->t_retry);
+	ev_timer_stop(s->loop, &s->t_notify);
+	free(s->wbuf);
+	free(s->rbuf);
+	free(s->host);
+	if (s->password != NULL)
+		explicit_bzero(s->password, strlen(s->password));
+	free(s->password);
+	free(s);
+}
+
+void
+srvctl_set_opts(struct srvctl *s, const struct srvctl_opts *o)
+{
+	char	*host, *pw;
+
+	if (!sc_opts_valid(o)) {
+		log_warnx("server control: invalid options ignored");
+		return;
+	}
+	s->probe_ms = o->probe_ms;
+	s->timeout_ms = o->timeout_ms;
+	pw = sc_password(o->password);
+	if (pw == NULL && o->password != NULL && o->password[0] != '\0') {
+		log_warn("server control: options");
+		return;
+	}
+	if (o->kind == s->kind && o->port == s->port &&
+	    strcmp(o->host, s->host) == 0 && (pw == NULL ?
+	    s->password == NULL : s->password != NULL &&
+	    strcmp(pw, s->password) == 0)) {
+		free(pw);
+		return;
+	}
+	if ((host = strdup(o->host)) == NULL) {
+		log_warn("server control: options");
+		free(pw);
+		return;
+	}
+	log_info("server %s:%u: now %s:%u, reconnecting", s->host, s->port,
+	    host, o->port);
+	free(s->host);
+	s->host = host;
+	if (s->password != NULL)
+		explicit_bzero(s->password, strlen(s->password));
+	free(s->password);
+	s->password = pw;
+	s->kind = o->kind;
+	s->port = o->port;
+	sc_close(s);
+	sc_set_down(s);
+	s->backoff = SC_BACKOFF_MIN_MS;
+	s->last_fail[0] = '\0';
+	/* From a timer, so that the caller's own state settles first. */
+	ev_timer_start(s->loop, &s->t_retry, 0);
+}
+
+void
+srvctl_want(struct srvctl *s, enum srv_want want, const char *host,
+    uint16_t port, int fresh)
+{
+	s->want = want;
+	s->want_addr[0] = '\0';
+	s->want_host[0] = '\0';
+	s->want_port = 0;
+	if (host != NULL && host[0] != '\0' && port != 0) {
+		/* "host:port" must fit where the probe reports it. */
+		if ((size_t)snprintf(s->want_addr, sizeof(s->want_addr),
+		    "%s:%u", host, port) < sizeof(s->want_addr)) {
+			strlcpy(s->want_host, host, sizeof(s->want_host));
+			s->want_port = port;
+		} else {
+			log_warnx("server %s:%u: target address too long",
+			    s->host, s->port);
+			s->want_addr[0] = '\0';
+		}
+	}
+	/*
+	 * Every call asks again: a leader of another lineage may sit behind
+	 * the same address (the bridge).
+	 */
+	s->fresh = want == SRV_WANT_FOLLOW && fresh;
+	s->gen++;
+	s->apply_backoff = SC_BACKOFF_MIN_MS;
+	s->apply_at = 0;
+	log_debug("server %s:%u: want %s %s%s", s->host, s->port,
+	    sc_want_name(want), s->want_addr, s->fresh ? " fresh" : "");
+	sc_update_applied(s);
+	/* The probe's answer is compared with the new wish and acted on. */
+	if (s->conn == SC_UP && !s->probing)
+		ev_timer_start(s->loop, &s->t_probe, 0);
+}
+
+const struct srv_state *
+srvctl_state(const struct srvctl *s)
+{
+	return &s->st;
+}
