@@ -16,9 +16,7 @@
 #include "proto.h"
 #include "sandbox.h"
 
-static void	child_flush(struct child *);
-
-static void
+void
 child_flush(struct child *c)
 {
 	int	rv;
@@ -249,6 +247,8 @@ child_run(int kind, int foreground, int verbose, const struct child_ops *ops,
 
 	if (ev_run(c.loop) == -1)
 		fatal("event loop");
+	if (ops->cleanup != NULL)
+		ops->cleanup(&c);
 
 	ev_io_stop(c.loop, &c.io);
 	ichan_free(c.chan);

@@ -37,6 +37,8 @@ struct child_ops {
 	void	(*shutdown)(struct child *);
 	/* Every other message from the supervisor. */
 	void	(*dispatch)(struct child *, struct imsg *);
+	/* The loop has stopped: release what uses it, before it is freed. */
+	void	(*cleanup)(struct child *);
 };
 
 struct child {
@@ -63,6 +65,8 @@ int	child_run(int kind, int foreground, int verbose,
 /* Queue a message to the supervisor and flush it. */
 int	child_send(struct child *, uint32_t type, int fd, const void *data,
 	    size_t len);
+/* Write what ichan_compose() queued on c->chan. */
+void	child_flush(struct child *);
 /* Leave the event loop; child_run() then returns code. */
 void	child_exit(struct child *, int code);
 

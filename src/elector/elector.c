@@ -1,20 +1,289 @@
 /*
- * The elector.  This is the process frame: it completes the supervisor
- * handshake, learns where the listeners are, runs sandboxed and follows
- * configuration changes.  Election itself is built on this frame.
+ * The elector process.  It completes the supervisor handshake, learns
+ * where the bridge listens, and once sandboxed runs the modules that talk
+ * to Consul and to the local server.  What it learns goes to the
+ * supervisor, which keeps it and hands it to the proxies.
  */
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "child.h"
+#include "election.h"
 #include "elector.h"
 #include "log.h"
 #include "proto.h"
 
-struct elector {
-	char		bridge_addr[64];
-	uint32_t	bridge_port;
+static void	elector_srv_cb(struct srvctl *, const struct srv_state *,
+		    void *);
+
+void
+elector_send(struct elector *e, uint32_t type, uint32_t peerid,
+    const void *data, int len)
+{
+	if (len < 0) {
+		log_warnx("%s message does not fit", msg_name(type));
+		return;
+	}
+	if (ichan_compose(e->child->chan, type, peerid, -1, data, len) == -1) {
+		log_warn("%s message", msg_name(type));
+		return;
+	}
+	child_flush(e->child);
+}
+
+void
+elector_call_failed(const char *what, const struct consul_resp *r)
+{
+	if (r->status == 0)
+		log_warnx("%s: %s", what, r->error);
+	else
+		log_warnx("%s: HTTP %ld: %.200s", what, r->status, r->body);
+}
+
+void
+watch_init(struct watch *w, struct elector *e, int which, ev_timer_cb retry)
+{
+	memset(w, 0, sizeof(*w));
+	w->e = e;
+	w->which = which;
+	ev_timer_init(&w->retry, retry, w);
+}
+
+void
+watch_cancel(struct watch *w)
+{
+	if (w->e == NULL)
+		return;
+	consul_cancel(w->e->consul, w->req);
+	w->req = NULL;
+	ev_timer_stop(w->e->loop, &w->retry);
+}
+
+void
+watch_retry(struct watch *w, uint64_t min_ms, uint64_t max_ms)
+{
+	w->backoff = w->backoff == 0 ? min_ms : w->backoff * 2;
+	if (w->backoff > max_ms)
+		w->backoff = max_ms;
+	ev_timer_start(w->e->loop, &w->retry, w->backoff);
+}
+
+const char *
+elector_service(const struct elector *e, int svc)
+{
+	return svc == SVC_WRITER ? e->cfg->service_name_leader :
+	    e->cfg->service_name_follower;
+}
+
+void
+elector_publish_role(struct elector *e)
+{
+	struct msg_role	r;
+	uint8_t		buf[512];
+
+	memset(&r, 0, sizeof(r));
+	r.epoch = e->epoch;
+	if (e->leader && e->leader_ready && !e->fenced && !e->stopping) {
+		r.role = ROLE_LEADER;
+		r.leader_id = e->cfg->id;
+	} else if (e->holder != NULL && !e->leader && e->leader_id != NULL &&
+	    strcmp(e->leader_id, e->cfg->id) != 0) {
+		r.role = ROLE_FOLLOWER;
+		r.leader_id = e->leader_id;
+	} else {
+		r.role = ROLE_UNKNOWN;
+		r.leader_id = "";
+	}
+	if (e->role_sent_set && e->role_sent.role == r.role &&
+	    e->role_sent.epoch == r.epoch &&
+	    strcmp(e->role_sent.leader_id, r.leader_id) == 0)
+		return;
+
+	switch (r.role) {
+	case ROLE_LEADER:
+		log_info("role: leader (epoch %llu)",
+		    (unsigned long long)r.epoch);
+		break;
+	case ROLE_FOLLOWER:
+		log_info("role: follower of %s (epoch %llu)", r.leader_id,
+		    (unsigned long long)r.epoch);
+		break;
+	default:
+		log_info("role: no leader%s", e->fenced ? " (fenced)" :
+		    e->stopping ? " (stopping)" : "");
+		break;
+	}
+	msg_role_clear(&e->role_sent);
+	e->role_sent.role = r.role;
+	e->role_sent.epoch = r.epoch;
+	if ((e->role_sent.leader_id = strdup(r.leader_id)) == NULL)
+		fatal("role");
+	e->role_sent_set = 1;
+	elector_send(e, MSG_ROLE, 0, buf, msg_role_encode(&r, buf,
+	    sizeof(buf)));
+}
+
+static void
+elector_report_server(struct elector *e)
+{
+	struct msg_server_state	s;
+	uint8_t			buf[512];
+
+	s.up = e->srv.up;
+	s.leader = e->srv.leader;
+	s.caught_up = e->srv.caught_up;
+	s.offset = e->srv.offset;
+	s.keys = e->srv.keys;
+	s.following = e->srv.following;
+	elector_send(e, MSG_SERVER_STATE, 0, buf,
+	    msg_server_state_encode(&s, buf, sizeof(buf)));
+}
+
+static void
+elector_srv_cb(struct srvctl *s, const struct srv_state *st, void *arg)
+{
+	struct elector	*e = arg;
+	int		 changed;
+
+	changed = st->up != e->srv.up || st->leader != e->srv.leader ||
+	    st->caught_up != e->srv.caught_up || st->loading != e->srv.loading ||
+	    st->writable != e->srv.writable ||
+	    strcmp(st->following, e->srv.following) != 0;
+	if (st->up && !e->srv.up)
+		log_info("local server up (%s)", st->version);
+	else if (!st->up && e->srv.up)
+		log_warnx("local server down%s%s", st->error[0] ? ": " : "",
+		    st->error);
+	e->srv = *st;
+	if (st->up && !st->loading)
+		e->srv_down_since = 0;
+	else if (e->srv_down_since == 0)
+		e->srv_down_since = ev_now();
+	if (changed)
+		elector_report_server(e);
+	election_server_changed(e);
+	catalog_health_changed(e);
+}
+
+static void
+elector_srvctl_opts(const struct config *cfg, struct srvctl_opts *o)
+{
+	o->kind = cfg->server_kind;
+	o->host = cfg->server_addr;
+	o->port = cfg->server_port;
+	o->password = cfg->server_password;
+	o->probe_ms = cfg->server_probe_interval;
+	o->timeout_ms = cfg->server_down_timeout;
+}
+
+/*
+ * Consul's TLS material is read when the configuration arrives, before
+ * the sandbox; paths that cannot be read make the configuration fail.
+ */
+static char *
+elector_read_pem(const char *path, char *err, size_t errlen)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 len = 0, cap = 0, n;
+
+	if (path == NULL || *path == '\0')
+		return strdup("");
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (len + 4096 + 1 > cap) {
+			char	*nb;
+
+			cap = cap ? cap * 2 : 8192;
+			if (cap > 1024 * 1024 || (nb = realloc(buf, cap)) == NULL) {
+				snprintf(err, errlen, "%s: too large", path);
+				goto fail;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, 4096, f);
+		len += n;
+		if (n < 4096)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: read error", path);
+		goto fail;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+struct consul_tls {
+	char	*cacert, *cert, *key;
 };
+
+static void
+consul_tls_clear(struct consul_tls *t)
+{
+	free(t->cacert);
+	free(t->cert);
+	if (t->key != NULL) {
+		explicit_bzero(t->key, strlen(t->key));
+		free(t->key);
+	}
+	memset(t, 0, sizeof(*t));
+}
+
+static int
+consul_tls_load(struct consul_tls *t, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	if ((t->cacert = elector_read_pem(cfg->consul_cacert, err,
+	    errlen)) == NULL ||
+	    (t->cert = elector_read_pem(cfg->consul_client_cert, err,
+	    errlen)) == NULL ||
+	    (t->key = elector_read_pem(cfg->consul_client_key, err,
+	    errlen)) == NULL) {
+		consul_tls_clear(t);
+		return -1;
+	}
+	return 0;
+}
+
+static struct elector	the_elector;
+static struct consul_tls the_tls;
+
+static void
+elector_consul_opts(const struct config *cfg, const struct consul_tls *t,
+    struct consul_opts *o)
+{
+	o->addr = cfg->consul_addr;
+	o->ssl = cfg->consul_ssl;
+	o->token = cfg->consul_token;
+	o->cacert = t->cacert[0] ? t->cacert : NULL;
+	o->client_cert = t->cert[0] ? t->cert : NULL;
+	o->client_key = t->key[0] ? t->key : NULL;
+}
+
+static int
+elector_configure(struct child *c, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct elector	*e = c->arg;
+
+	e->child = c;
+	e->loop = c->loop;
+	e->cfg = &c->cfg;
+	return consul_tls_load(&the_tls, cfg, err, errlen);
+}
 
 static void
 elector_listener(struct child *c, int kind, int fd, const char *addr,
@@ -27,54 +296,184 @@ elector_listener(struct child *c, int kind, int fd, const char *addr,
 		fatalx("elector was handed a listening socket");
 	if (kind != PROC_BRIDGE)
 		return;
-	strlcpy(e->bridge_addr, addr, sizeof(e->bridge_addr));
+	snprintf(e->bridge_addr, sizeof(e->bridge_addr), "%s", addr);
 	e->bridge_port = port;
 	log_debug("replication bridge at %s:%u", e->bridge_addr,
 	    e->bridge_port);
+	if (e->started)
+		election_server_changed(e);
+}
+
+static void
+elector_self_cb(const struct consul_resp *r, void *arg)
+{
+	struct watch	*w = arg;
+	struct elector	*e = w->e;
+	char		 err[256], *node = NULL;
+
+	w->req = NULL;
+	if (r->status != 200 || consul_parse_self(r->body, r->len,
+	    &e->datacenter, &node, err, sizeof(err)) == -1) {
+		if (r->status == 200)
+			log_warnx("agent/self: %s", err);
+		else
+			elector_call_failed("agent/self", r);
+		watch_retry(w, 250, 5000);
+		return;
+	}
+	log_debug("Consul agent of node %s in datacenter %s", node,
+	    e->datacenter);
+	free(node);
+	w->backoff = 0;
+	catalog_publish(e);
+}
+
+static void
+elector_self_retry(void *arg)
+{
+	struct watch	*w = arg;
+
+	w->req = consul_call(w->e->consul, "GET", "/v1/agent/self", NULL,
+	    CALL_TIMEOUT_MS, elector_self_cb, w);
 }
 
 static void
 elector_start(struct child *c)
 {
-	log_debug("serving as %s", c->cfg.id);
+	struct elector		*e = c->arg;
+	struct consul_opts	 co;
+	struct srvctl_opts	 so;
+
+	elector_consul_opts(e->cfg, &the_tls, &co);
+	if ((e->consul = consul_new(e->loop, &co)) == NULL)
+		fatal("consul client");
+	elector_srvctl_opts(e->cfg, &so);
+	if ((e->ctl = srvctl_new(e->loop, &so, elector_srv_cb, e)) == NULL)
+		fatal("server control");
+	e->srv_down_since = ev_now();
+	e->started = 1;
+
+	watch_init(&e->self, e, 0, elector_self_retry);
+	elector_self_retry(&e->self);
+	session_start(e);
+	election_start(e);
+	catalog_start(e);
+	connect_ca_start(e);
+	elector_publish_role(e);
 }
 
 static int
 elector_reconfigure(struct child *c, const struct config *next, char *err,
     size_t errlen)
 {
+	struct elector		*e = c->arg;
+	struct consul_tls	 tls;
+	struct consul_opts	 co;
+	struct srvctl_opts	 so;
+
+	if (consul_tls_load(&tls, next, err, errlen) == -1)
+		return -1;
+	consul_tls_clear(&the_tls);
+	the_tls = tls;
+	if (!e->started)
+		return 0;
+	elector_consul_opts(next, &the_tls, &co);
+	if (consul_set_opts(e->consul, &co) == -1) {
+		snprintf(err, errlen, "Consul client options refused");
+		return -1;
+	}
+	elector_srvctl_opts(next, &so);
+	srvctl_set_opts(e->ctl, &so);
 	return 0;
+}
+
+static void
+elector_shutdown(struct child *c)
+{
+	struct elector	*e = c->arg;
+
+	if (!e->started) {
+		child_exit(c, 0);
+		return;
+	}
+	election_shutdown(e);
+}
+
+void
+elector_stopped(struct elector *e)
+{
+	child_exit(e->child, 0);
 }
 
 static void
 elector_dispatch(struct child *c, struct imsg *m)
 {
-	struct msg_session	s;
+	struct elector		*e = c->arg;
+	struct msg_session	 s;
+	struct msg_authz_req	 q;
 
 	switch (m->hdr.type) {
 	case MSG_SESSION_REPLAY:
 		if (msg_session_decode(&s, m->data, m->datalen) == -1)
 			fatalx("malformed %s message", msg_name(m->hdr.type));
-		log_info("resuming Consul session %s", s.id);
+		free(e->replayed);
+		e->replayed = NULL;
+		if (s.id[0] != '\0') {
+			log_info("resuming Consul session %s", s.id);
+			e->replayed = s.id;
+			s.id = NULL;
+		}
 		msg_session_clear(&s);
+		break;
+	case MSG_AUTHZ_CHECK:
+		if (msg_authz_req_decode(&q, m->data, m->datalen) == -1)
+			fatalx("malformed %s message", msg_name(m->hdr.type));
+		connect_ca_authorize(e, m->hdr.peerid, &q);
+		msg_authz_req_clear(&q);
 		break;
 	default:
 		fatalx("unexpected %s message", msg_name(m->hdr.type));
 	}
 }
 
+static void
+elector_cleanup(struct child *c)
+{
+	struct elector	*e = c->arg;
+
+	if (!e->started)
+		return;
+	connect_ca_stop(e);
+	catalog_stop(e);
+	election_stop(e);
+	session_stop(e);
+	watch_cancel(&e->self);
+	srvctl_free(e->ctl);
+	consul_free(e->consul);
+	e->started = 0;
+}
+
 static const struct child_ops elector_ops = {
+	.configure = elector_configure,
 	.listener = elector_listener,
 	.start = elector_start,
 	.reconfigure = elector_reconfigure,
+	.shutdown = elector_shutdown,
 	.dispatch = elector_dispatch,
+	.cleanup = elector_cleanup,
 };
 
 int
 elector_main(int foreground, int verbose)
 {
-	struct elector	e;
+	struct elector	*e = &the_elector;
+	int		 rv;
 
-	memset(&e, 0, sizeof(e));
-	return child_run(PROC_ELECTOR, foreground, verbose, &elector_ops, &e);
+	memset(e, 0, sizeof(*e));
+	rv = child_run(PROC_ELECTOR, foreground, verbose, &elector_ops, e);
+	free(e->datacenter);
+	free(e->replayed);
+	msg_role_clear(&e->role_sent);
+	consul_tls_clear(&the_tls);
+	return rv;
 }

@@ -168,8 +168,12 @@ proxy_shutdown(struct child *c)
 static void
 proxy_dispatch(struct child *c, struct imsg *m)
 {
-	struct proxy	*px = c->arg;
-	struct msg_role	 r;
+	struct proxy		*px = c->arg;
+	struct msg_role		 r;
+	struct msg_peers	 peers;
+	struct msg_tls_leaf	 leaf;
+	struct msg_tls_roots	 roots;
+	int			 ok;
 
 	switch (m->hdr.type) {
 	case MSG_ROLE_UPDATE:
@@ -179,10 +183,29 @@ proxy_dispatch(struct child *c, struct imsg *m)
 		px->role = r;
 		log_debug("role %u, leader \"%s\", epoch %llu", r.role,
 		    r.leader_id, (unsigned long long)r.epoch);
+		return;
+	/* Routing and TLS take these; until then they are checked and kept out. */
+	case MSG_PEERS_UPDATE:
+		if ((ok = msg_peers_decode(&peers, m->data, m->datalen)) == 0) {
+			log_debug("%u %s peers", peers.n,
+			    proc_name(m->hdr.peerid));
+			msg_peers_clear(&peers);
+		}
+		break;
+	case MSG_TLS_LEAF_UPDATE:
+		if ((ok = msg_tls_leaf_decode(&leaf, m->data, m->datalen)) == 0)
+			msg_tls_leaf_clear(&leaf);
+		break;
+	case MSG_TLS_ROOTS_UPDATE:
+		if ((ok = msg_tls_roots_decode(&roots, m->data,
+		    m->datalen)) == 0)
+			msg_tls_roots_clear(&roots);
 		break;
 	default:
 		fatalx("unexpected %s message", msg_name(m->hdr.type));
 	}
+	if (ok == -1)
+		fatalx("malformed %s message", msg_name(m->hdr.type));
 }
 
 static int

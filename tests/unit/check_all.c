@@ -14,12 +14,14 @@ main(void)
 
 	sr = srunner_create(backoff_suite());
 	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, consul_api_suite());
 	srunner_add_suite(sr, event_suite());
 	srunner_add_suite(sr, imsg_suite());
 	srunner_add_suite(sr, listeners_suite());
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, proto_state_suite());
 	srunner_add_suite(sr, reload_suite());
+	srunner_add_suite(sr, resp_suite());
 	srunner_add_suite(sr, sandbox_suite());
 	srunner_add_suite(sr, state_suite());
 	srunner_set_fork_status(sr, CK_FORK);

@@ -6,12 +6,14 @@
 
 Suite	*backoff_suite(void);
 Suite	*config_suite(void);
+Suite	*consul_api_suite(void);
 Suite	*event_suite(void);
 Suite	*imsg_suite(void);
 Suite	*listeners_suite(void);
 Suite	*proto_suite(void);
 Suite	*proto_state_suite(void);
 Suite	*reload_suite(void);
+Suite	*resp_suite(void);
 Suite	*sandbox_suite(void);
 Suite	*state_suite(void);
 

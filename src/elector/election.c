@@ -1,0 +1,732 @@
+/*
+ * Leadership.  The lock <prefix>/leader is watched with blocking queries;
+ * a fit node takes it when it is free; the leader confirms it holds the
+ * lock with consistent reads and fences itself (stops routing writes)
+ * when it has not managed to for election.lease, which is shorter than
+ * the lock-delay: nobody else can take an invalidated lock before a
+ * leader that lost it has stopped.  A leader whose server stops answering
+ * releases the lock (no lock-delay applies to a release).
+ *
+ * Every node publishes its freshness at <prefix>/nodes/<id>, held by its
+ * session so that it disappears with it.  A candidate lets a fresher live
+ * peer go first for election.fresher.wait, and a node with no data never
+ * takes the lock while a live peer has data.
+ *
+ * A graceful stop of the leader stops writes, waits (bounded) until a
+ * follower has everything, then releases, so nothing acknowledged is lost.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "child.h"
+#include "election.h"
+#include "log.h"
+
+#define TICK_MS			100
+#define PUBLISH_EVERY_MS	1000
+#define PUBLISH_MIN_MS		100
+#define ACQUIRE_RETRY_MS	200
+/* A freshness record older than this is not a live peer. */
+#define FRESHNESS_STALE_MS	5000
+
+static void	election_evaluate(struct elector *);
+static void	lock_watch(struct elector *);
+static void	nodes_watch(struct elector *);
+static void	election_stop_rest(struct elector *);
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *
+kv_path(struct elector *e, const char *suffix, const char *query)
+{
+	char	*key, *prefix, *path;
+
+	if (asprintf(&key, "%s/%s", e->cfg->consul_lock_prefix, suffix) == -1)
+		fatal("path");
+	if ((prefix = consul_escape(key)) == NULL)
+		fatal("escape");
+	if (asprintf(&path, "/v1/kv/%s%s%s", prefix, query ? "?" : "",
+	    query ? query : "") == -1)
+		fatal("path");
+	free(key);
+	free(prefix);
+	return path;
+}
+
+static int
+holder_is_us(const struct elector *e)
+{
+	return e->holder != NULL && e->session != NULL &&
+	    strcmp(e->holder, e->session) == 0;
+}
+
+static void
+server_want(struct elector *e, enum srv_want want, int fresh)
+{
+	if (e->want == (int)want && e->want_epoch == e->epoch && !fresh)
+		return;
+	if (want != SRV_WANT_LEAD && e->bridge_port == 0)
+		return;		/* no bridge address yet */
+	e->want = want;
+	e->want_epoch = e->epoch;
+	srvctl_want(e->ctl, want, e->bridge_addr, e->bridge_port, fresh);
+}
+
+static const struct freshness *
+peer_record(const struct elector *e, const char *id)
+{
+	size_t	i;
+
+	if (id == NULL)
+		return NULL;
+	for (i = 0; i < e->npeers; i++)
+		if (strcmp(e->peers[i].id, id) == 0)
+			return &e->peers[i];
+	return NULL;
+}
+
+static int
+peer_live(const struct freshness *p)
+{
+	return p->up && wall_ms() - p->time_ms < FRESHNESS_STALE_MS;
+}
+
+/*
+ * Tile38 does not detect a follower whose history differs from its
+ * leader's (TILE38.md 4.6): drop the local data before following when
+ * this node led another leadership since (it may hold writes nobody
+ * else has) or when the new leader is empty and we are not.
+ */
+static int
+follow_fresh(const struct elector *e)
+{
+	const struct freshness	*l;
+
+	if (e->cfg->server_kind != SERVER_TILE38)
+		return 0;
+	if (e->led_epoch_set && e->led_epoch != e->epoch)
+		return 1;
+	l = peer_record(e, e->leader_id);
+	return l != NULL && l->keys == 0 && e->srv.keys > 0;
+}
+
+static void
+leader_lost(struct elector *e, const char *why)
+{
+	if (!e->leader)
+		return;
+	log_warnx("leadership lost: %s", why);
+	e->leader = e->leader_ready = e->fenced = 0;
+	/* Our server must not take writes any more, whatever comes next. */
+	server_want(e, SRV_WANT_FENCE, 0);
+	catalog_health_changed(e);
+}
+
+static void
+leader_take(struct elector *e)
+{
+	if (e->leader)
+		return;
+	log_info("lock %s/leader acquired", e->cfg->consul_lock_prefix);
+	e->leader = 1;
+	e->leader_ready = 0;
+	e->fenced = 0;
+	e->confirmed_at = e->acquire_sent ? e->acquire_sent : ev_now();
+	e->free_since = 0;
+	server_want(e, SRV_WANT_LEAD, 0);
+	catalog_health_changed(e);
+}
+
+static void
+lock_observe(struct elector *e, const struct consul_kv *kv)
+{
+	free(e->holder);
+	free(e->leader_id);
+	e->holder = e->leader_id = NULL;
+	if (kv != NULL && kv->session != NULL) {
+		if ((e->holder = strdup(kv->session)) == NULL ||
+		    (e->leader_id = strdup(kv->value != NULL ?
+		    (const char *)kv->value : "")) == NULL)
+			fatal("lock");
+		e->epoch = kv->lock_index;
+	}
+	if (e->holder == NULL) {
+		if (e->free_since == 0)
+			e->free_since = ev_now();
+	} else
+		e->free_since = 0;
+
+	if (holder_is_us(e))
+		leader_take(e);
+	else if (e->leader)
+		leader_lost(e, e->holder != NULL ? "another node holds the lock" :
+		    "the lock was released or its session invalidated");
+	election_evaluate(e);
+}
+
+static void
+lock_watch_cb(const struct consul_resp *r, void *arg)
+{
+	struct watch		*w = arg;
+	struct elector		*e = w->e;
+	struct consul_kv	 kv;
+	char			 err[256];
+
+	w->req = NULL;
+	if (r->status != 200 && r->status != 404) {
+		/* Maybe a restarted agent: its indexes start over too. */
+		elector_call_failed("lock watch", r);
+		w->index = 0;
+		watch_retry(w, 250, 2000);
+		return;
+	}
+	/* An index that went backwards (agent restart) starts over. */
+	w->index = r->index < w->index ? 0 : r->index;
+	w->backoff = 0;
+	if (r->status == 404)
+		lock_observe(e, NULL);
+	else if (consul_parse_kv(r->body, r->len, &kv, err, sizeof(err)) == 0) {
+		lock_observe(e, &kv);
+		consul_kv_clear(&kv);
+	} else {
+		log_warnx("lock watch: %s", err);
+		w->index = 0;
+		watch_retry(w, 250, 2000);
+		return;
+	}
+	if (w->req == NULL && !ev_timer_pending(&w->retry))
+		lock_watch(e);
+}
+
+static void
+lock_watch(struct elector *e)
+{
+	char	query[64], *path;
+
+	snprintf(query, sizeof(query), "index=%llu&wait=%ds",
+	    (unsigned long long)e->lock.index, WATCH_WAIT_S);
+	path = kv_path(e, "leader", query);
+	e->lock.req = consul_call(e->consul, "GET", path, NULL,
+	    WATCH_TIMEOUT_MS, lock_watch_cb, &e->lock);
+	free(path);
+}
+
+static void
+lock_watch_retry(void *arg)
+{
+	struct watch	*w = arg;
+
+	if (w->req == NULL)
+		lock_watch(w->e);
+}
+
+static void
+acquire_cb(const struct consul_resp *r, void *arg)
+{
+	struct watch	*w = arg;
+	struct elector	*e = w->e;
+	char		 err[256];
+	int		 ok;
+
+	w->req = NULL;
+	if (r->status != 200 || consul_parse_bool(r->body, r->len, &ok, err,
+	    sizeof(err)) == -1) {
+		if (r->status == 200)
+			log_warnx("lock acquisition: %s", err);
+		else
+			elector_call_failed("lock acquisition", r);
+		return;		/* the tick tries again */
+	}
+	if (ok && !e->stopping)
+		leader_take(e);
+	else if (!ok)
+		log_debug("lock not acquired (held, or lock-delay)");
+	election_evaluate(e);
+}
+
+static void
+acquire(struct elector *e)
+{
+	char	query[128], *path;
+
+	if (e->acquire.req != NULL ||
+	    ev_now() - e->acquire_sent < ACQUIRE_RETRY_MS)
+		return;
+	snprintf(query, sizeof(query), "acquire=%s", e->session);
+	path = kv_path(e, "leader", query);
+	e->acquire_sent = ev_now();
+	e->acquire.req = consul_call(e->consul, "PUT", path, e->cfg->id,
+	    CALL_TIMEOUT_MS, acquire_cb, &e->acquire);
+	free(path);
+}
+
+static void
+release_cb(const struct consul_resp *r, void *arg)
+{
+	struct watch	*w = arg;
+	struct elector	*e = w->e;
+
+	w->req = NULL;
+	if (r->status != 200)
+		elector_call_failed("lock release", r);
+	else
+		log_info("lock released");
+	e->released = 1;
+	if (e->stopping)
+		election_stop_rest(e);
+	else
+		election_evaluate(e);
+}
+
+static void
+release(struct elector *e, const char *why)
+{
+	char	query[128], *path;
+
+	if (!e->leader || e->session == NULL)
+		return;
+	log_info("releasing the lock: %s", why);
+	e->leader = e->leader_ready = e->fenced = 0;
+	server_want(e, SRV_WANT_FENCE, 0);
+	consul_cancel(e->consul, e->acquire.req);
+	snprintf(query, sizeof(query), "release=%s", e->session);
+	path = kv_path(e, "leader", query);
+	e->acquire.req = consul_call(e->consul, "PUT", path, e->cfg->id,
+	    CALL_TIMEOUT_MS, release_cb, &e->acquire);
+	free(path);
+	catalog_health_changed(e);
+	elector_publish_role(e);
+}
+
+static void
+confirm_cb(const struct consul_resp *r, void *arg)
+{
+	struct watch		*w = arg;
+	struct elector		*e = w->e;
+	struct consul_kv	 kv;
+	char			 err[256];
+
+	w->req = NULL;
+	if (!e->leader)
+		return;
+	if (r->status == 404) {
+		leader_lost(e, "the lock key is gone");
+		election_evaluate(e);
+		return;
+	}
+	if (r->status != 200 || consul_parse_kv(r->body, r->len, &kv, err,
+	    sizeof(err)) == -1) {
+		if (r->status == 200)
+			log_warnx("lock confirmation: %s", err);
+		else
+			elector_call_failed("lock confirmation", r);
+		return;		/* the lease runs on; the tick fences */
+	}
+	if (kv.session != NULL && e->session != NULL &&
+	    strcmp(kv.session, e->session) == 0) {
+		e->confirmed_at = e->confirm_sent;
+		e->epoch = kv.lock_index;
+		if (e->fenced) {
+			log_info("leadership confirmed again; unfenced");
+			e->fenced = 0;
+		}
+	} else
+		leader_lost(e, "another node holds the lock");
+	consul_kv_clear(&kv);
+	election_evaluate(e);
+}
+
+static void
+confirm(struct elector *e)
+{
+	char	*path;
+
+	if (e->confirm.req != NULL)
+		return;
+	path = kv_path(e, "leader", "consistent");
+	e->confirm_sent = ev_now();
+	e->confirm.req = consul_call(e->consul, "GET", path, NULL,
+	    e->cfg->election_lease, confirm_cb, &e->confirm);
+	free(path);
+}
+
+/* The empty-node and fresher-peer rules.  1: go ahead and take the lock. */
+static int
+can_contend(struct elector *e)
+{
+	const struct freshness	*p;
+	size_t			 i;
+	int			 fresher = 0;
+
+	if (e->session == NULL || !e->check_ok || e->stopping ||
+	    e->srv_down_since != 0 || !e->srv.up || e->srv.loading)
+		return 0;
+	for (i = 0; i < e->npeers; i++) {
+		p = &e->peers[i];
+		if (strcmp(p->id, e->cfg->id) == 0 || !peer_live(p))
+			continue;
+		if (e->srv.keys == 0 && p->keys > 0) {
+			if (!e->empty_logged)
+				log_info("not contending: this node is empty"
+				    " and %s has data", p->id);
+			e->empty_logged = 1;
+			return 0;
+		}
+		if (strcmp(p->lineage ? p->lineage : "", e->srv.lineage) == 0 &&
+		    p->offset > e->srv.offset)
+			fresher = 1;
+	}
+	e->empty_logged = 0;
+	if (fresher && ev_now() - e->free_since < e->cfg->election_fresher_wait)
+		return 0;
+	return 1;
+}
+
+static void
+election_evaluate(struct elector *e)
+{
+	uint64_t	now = ev_now();
+
+	if (e->stopping) {
+		elector_publish_role(e);
+		return;
+	}
+	/* The holder may have become ours since: a session resumed late. */
+	if (!e->leader && holder_is_us(e))
+		leader_take(e);
+	if (e->leader) {
+		if (!e->leader_ready && holder_is_us(e) && e->srv.up &&
+		    e->srv.writable && e->want == SRV_WANT_LEAD) {
+			e->leader_ready = 1;
+			e->led_epoch = e->epoch;
+			e->led_epoch_set = 1;
+		}
+		if (now - e->confirmed_at > e->cfg->election_lease &&
+		    !e->fenced) {
+			log_warnx("leadership not confirmed for %llu ms:"
+			    " fencing", (unsigned long long)(now -
+			    e->confirmed_at));
+			e->fenced = 1;
+		}
+		if (e->srv_down_since != 0 &&
+		    now - e->srv_down_since >= e->cfg->server_down_timeout)
+			release(e, "the local server does not answer");
+	} else if (e->holder == NULL) {
+		if (can_contend(e))
+			acquire(e);
+	} else if (e->leader_id != NULL &&
+	    strcmp(e->leader_id, e->cfg->id) == 0) {
+		/*
+		 * Our id under a session we have not confirmed: our own lock
+		 * from before an elector crash.  Never follow ourselves; the
+		 * session either resumes (we lead) or is gone (the lock goes).
+		 */
+	} else if (e->leader_id != NULL) {
+		if (e->want != SRV_WANT_FOLLOW || e->want_epoch != e->epoch) {
+			int	fresh = follow_fresh(e);
+
+			if (fresh)
+				log_info("following %s from an empty dataset:"
+				    " the histories may differ", e->leader_id);
+			server_want(e, SRV_WANT_FOLLOW, fresh);
+			if (fresh)
+				e->led_epoch_set = 0;
+			e->followed_epoch = e->epoch;
+		}
+	}
+	elector_publish_role(e);
+}
+
+static void
+publish_cb(const struct consul_resp *r, void *arg)
+{
+	struct watch	*w = arg;
+
+	w->req = NULL;
+	if (r->status != 200)
+		elector_call_failed("freshness record", r);
+}
+
+static void
+publish(struct elector *e)
+{
+	struct freshness	 f;
+	char			 query[128], key[512], *path, *body;
+
+	if (e->session == NULL || e->publish.req != NULL)
+		return;
+	memset(&f, 0, sizeof(f));
+	f.id = (char *)e->cfg->id;
+	f.up = e->srv.up && !e->srv.loading;
+	f.leader = e->leader;
+	f.caught_up = e->srv.caught_up;
+	f.offset = e->srv.offset;
+	f.keys = e->srv.keys;
+	f.lineage = e->srv.lineage;
+	f.epoch = e->epoch;
+	f.time_ms = wall_ms();
+	if ((body = freshness_encode(&f)) == NULL)
+		fatal("freshness");
+	/* Held by our session: the record disappears with it. */
+	snprintf(query, sizeof(query), "acquire=%s", e->session);
+	snprintf(key, sizeof(key), "nodes/%s", e->cfg->id);
+	path = kv_path(e, key, query);
+	e->published_at = ev_now();
+	e->publish.req = consul_call(e->consul, "PUT", path, body,
+	    CALL_TIMEOUT_MS, publish_cb, &e->publish);
+	free(path);
+	free(body);
+}
+
+static void
+peers_replace(struct elector *e, const struct consul_kv_list *l)
+{
+	struct freshness	*v;
+	size_t			 i, n = 0;
+	char			 err[256];
+
+	if ((v = calloc(l->n + 1, sizeof(*v))) == NULL)
+		fatal("peers");
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].value == NULL)
+			continue;
+		if (freshness_decode((const char *)l->v[i].value,
+		    l->v[i].value_len, &v[n], err, sizeof(err)) == -1) {
+			log_debug("freshness record %s: %s", l->v[i].key, err);
+			continue;
+		}
+		n++;
+	}
+	for (i = 0; i < e->npeers; i++)
+		freshness_clear(&e->peers[i]);
+	free(e->peers);
+	e->peers = v;
+	e->npeers = n;
+}
+
+static void
+nodes_watch_cb(const struct consul_resp *r, void *arg)
+{
+	struct watch		*w = arg;
+	struct elector		*e = w->e;
+	struct consul_kv_list	 l;
+	char			 err[256];
+
+	w->req = NULL;
+	if (r->status == 404) {
+		memset(&l, 0, sizeof(l));
+		peers_replace(e, &l);
+	} else if (r->status != 200) {
+		elector_call_failed("freshness watch", r);
+		w->index = 0;
+		watch_retry(w, 250, 2000);
+		return;
+	} else if (consul_parse_kv_list(r->body, r->len, &l, err,
+	    sizeof(err)) == -1) {
+		log_warnx("freshness watch: %s", err);
+		w->index = 0;
+		watch_retry(w, 250, 2000);
+		return;
+	} else {
+		peers_replace(e, &l);
+		consul_kv_list_clear(&l);
+	}
+	w->index = r->index < w->index ? 0 : r->index;
+	w->backoff = 0;
+	election_evaluate(e);
+	if (e->stopping)
+		election_stop_rest(e);
+	nodes_watch(e);
+}
+
+static void
+nodes_watch(struct elector *e)
+{
+	char	query[80], *path;
+
+	if (e->nodes.req != NULL)
+		return;
+	snprintf(query, sizeof(query), "recurse&index=%llu&wait=%ds",
+	    (unsigned long long)e->nodes.index, WATCH_WAIT_S);
+	path = kv_path(e, "nodes/", query);
+	e->nodes.req = consul_call(e->consul, "GET", path, NULL,
+	    WATCH_TIMEOUT_MS, nodes_watch_cb, &e->nodes);
+	free(path);
+}
+
+static void
+nodes_watch_retry(void *arg)
+{
+	struct watch	*w = arg;
+
+	nodes_watch(w->e);
+}
+
+/* Fencing, confirmations, retries and publishing all run off one tick. */
+static void
+election_tick(void *arg)
+{
+	struct elector	*e = arg;
+	uint64_t	 now = ev_now();
+
+	ev_timer_start(e->loop, &e->tick, TICK_MS);
+	if (e->leader && now - e->confirm_sent >= e->cfg->election_lease / 4)
+		confirm(e);
+	if (now - e->published_at >= PUBLISH_EVERY_MS)
+		publish(e);
+	election_evaluate(e);
+	if (e->stopping)
+		election_stop_rest(e);
+}
+
+void
+election_server_changed(struct elector *e)
+{
+	/* Offsets travel at once (rate limited): handovers wait on them. */
+	if (ev_now() - e->published_at >= PUBLISH_MIN_MS)
+		publish(e);
+	election_evaluate(e);
+	if (e->stopping)
+		election_stop_rest(e);
+}
+
+void
+election_session_ready(struct elector *e)
+{
+	publish(e);
+	election_evaluate(e);
+}
+
+void
+election_session_lost(struct elector *e)
+{
+	leader_lost(e, "the Consul session is gone");
+	election_evaluate(e);
+}
+
+void
+election_start(struct elector *e)
+{
+	watch_init(&e->lock, e, 0, lock_watch_retry);
+	watch_init(&e->acquire, e, 0, NULL);
+	watch_init(&e->confirm, e, 0, NULL);
+	watch_init(&e->nodes, e, 0, nodes_watch_retry);
+	watch_init(&e->publish, e, 0, NULL);
+	ev_timer_init(&e->tick, election_tick, e);
+	ev_timer_start(e->loop, &e->tick, TICK_MS);
+	lock_watch(e);
+	nodes_watch(e);
+}
+
+/*
+ * Graceful stop.  A leader first stops taking writes (role and server),
+ * then waits for a live follower to have everything it wrote, at most
+ * election.handover.timeout, then releases the lock; every node then
+ * deregisters its services and closes its session.
+ */
+void
+election_shutdown(struct elector *e)
+{
+	if (e->stopping)
+		return;
+	e->stopping = 1;
+	e->stop_offset = 0;
+	e->stop_deadline = ev_now() + e->cfg->election_handover_timeout;
+	elector_publish_role(e);
+	if (e->leader) {
+		log_info("stopping: handing over leadership");
+		e->want = SRV_WANT_NONE;
+		server_want(e, SRV_WANT_FENCE, 0);
+	} else
+		e->released = 1;
+	election_stop_rest(e);
+}
+
+static int
+handover_ready(struct elector *e)
+{
+	const struct freshness	*p;
+	size_t			 i;
+
+	/* Our offset once writes have stopped at the server. */
+	if (e->stop_offset == 0) {
+		if (!e->srv.up || !e->srv.applied || e->srv.writable)
+			return 0;
+		e->stop_offset = e->srv.offset ? e->srv.offset : 1;
+		log_info("writes stopped at offset %llu; waiting for a"
+		    " follower", (unsigned long long)e->srv.offset);
+	}
+	for (i = 0; i < e->npeers; i++) {
+		p = &e->peers[i];
+		if (strcmp(p->id, e->cfg->id) == 0 || !peer_live(p) ||
+		    p->leader)
+			continue;
+		if (strcmp(p->lineage ? p->lineage : "", e->srv.lineage) == 0 &&
+		    p->offset >= e->srv.offset) {
+			log_info("%s has caught up (offset %llu)", p->id,
+			    (unsigned long long)p->offset);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+election_deregistered(struct elector *e)
+{
+	session_close(e, elector_stopped);
+}
+
+static void
+election_stop_rest(struct elector *e)
+{
+	if (!e->stopping || e->deregistering)
+		return;
+	if (e->leader) {
+		if (e->acquire.req != NULL)
+			return;
+		if (!handover_ready(e) && ev_now() < e->stop_deadline)
+			return;
+		if (ev_now() >= e->stop_deadline)
+			log_warnx("no follower caught up within %llu ms;"
+			    " releasing anyway", (unsigned long long)
+			    e->cfg->election_handover_timeout);
+		release(e, "graceful stop");
+		return;
+	}
+	if (!e->released || e->acquire.req != NULL)
+		return;
+	e->deregistering = 1;
+	ev_timer_stop(e->loop, &e->tick);
+	catalog_deregister(e, election_deregistered);
+}
+
+void
+election_stop(struct elector *e)
+{
+	size_t	i;
+
+	watch_cancel(&e->lock);
+	watch_cancel(&e->acquire);
+	watch_cancel(&e->confirm);
+	watch_cancel(&e->nodes);
+	watch_cancel(&e->publish);
+	ev_timer_stop(e->loop, &e->tick);
+	for (i = 0; i < e->npeers; i++)
+		freshness_clear(&e->peers[i]);
+	free(e->peers);
+	e->peers = NULL;
+	e->npeers = 0;
+	free(e->holder);
+	free(e->leader_id);
+	e->holder = e->leader_id = NULL;
+}

@@ -1,0 +1,165 @@
+/*
+ * The elector's state, shared by its modules:
+ *
+ *	elector.c	process frame, what the elector tells the supervisor
+ *	session.c	the manager's own check and the Consul session
+ *	election.c	lock, leadership, fencing, freshness, handover
+ *	catalog.c	service registration and health-filtered discovery
+ *	connect_ca.c	leaf certificates, CA roots, authorization
+ */
+#ifndef ELECTION_H
+#define ELECTION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "consul_api.h"
+#include "consul_http.h"
+#include "event.h"
+#include "proto.h"
+#include "srvctl.h"
+
+struct child;
+struct authz;
+
+/* The two Connect services of a node; index = service - SVC_WRITER. */
+enum { SVC_WRITER = 0, SVC_READER = 1, SVC_COUNT = 2 };
+
+/* A request slot with a retry timer and its own capped backoff. */
+struct watch {
+	struct elector		*e;
+	struct consul_req	*req;
+	struct ev_timer		 retry;
+	uint64_t		 index;		/* blocking query index */
+	uint64_t		 backoff;	/* ms, 0 after a success */
+	int			 which;		/* SVC_* where it applies */
+};
+
+struct elector {
+	struct child		*child;
+	struct ev_loop		*loop;
+	const struct config	*cfg;		/* the child's running config */
+	struct consul		*consul;
+	struct srvctl		*ctl;
+	struct srv_state	 srv;		/* last observed */
+	uint64_t		 srv_down_since; /* ev_now(); 0 while up */
+	int			 started;
+
+	char			 bridge_addr[64];
+	uint32_t		 bridge_port;
+	char			*datacenter;
+	struct watch		 self;		/* GET /v1/agent/self */
+
+	/* session.c */
+	char			*session;	/* NULL: none yet */
+	char			*replayed;	/* session handed back after a crash */
+	char			 check_id[256];
+	int			 check_ok;	/* registered and passing */
+	struct watch		 check;		/* register / pass */
+	struct watch		 sess;		/* create / info / renew */
+	struct ev_timer		 renew_timer;
+	void			(*closed)(struct elector *);
+
+	/* election.c */
+	struct watch		 lock;		/* blocking watch of the key */
+	struct watch		 acquire;	/* acquire, release */
+	struct watch		 confirm;	/* consistent read as leader */
+	struct watch		 nodes;		/* peers' freshness records */
+	struct watch		 publish;	/* our freshness record */
+	char			*holder;	/* session holding the lock */
+	char			*leader_id;	/* its value: the leader's id */
+	uint64_t		 epoch;		/* LockIndex */
+	int			 leader;	/* we hold the lock */
+	int			 leader_ready;	/* and our server takes writes */
+	uint64_t		 confirmed_at;	/* ev_now() when last confirmed */
+	uint64_t		 confirm_sent;	/* ev_now() of the read in flight */
+	uint64_t		 acquire_sent;
+	int			 want;		/* enum srv_want last asked */
+	uint64_t		 want_epoch;	/* epoch it was asked for */
+	int			 empty_logged;
+	int			 fenced;
+	uint64_t		 free_since;	/* lock seen free since; 0 held */
+	int			 led_epoch_set;
+	uint64_t		 led_epoch;	/* last epoch this node led */
+	uint64_t		 followed_epoch;
+	struct freshness	*peers;		/* other nodes' records */
+	size_t			 npeers;
+	struct ev_timer		 tick;		/* fencing, retries, publish */
+	uint64_t		 published_at;
+	int			 stopping;	/* graceful stop or switchover */
+	uint64_t		 stop_deadline;
+	uint64_t		 stop_offset;
+	int			 released;
+	struct msg_role		 role_sent;
+	int			 role_sent_set;
+
+	/* catalog.c */
+	struct watch		 reg[SVC_COUNT];	/* register, pass */
+	struct watch		 health[SVC_COUNT];	/* discovery */
+	int			 registered[SVC_COUNT];
+	int			 deregistering;
+	void			(*deregistered)(struct elector *);
+	struct consul_instances	 found[SVC_COUNT];	/* passing peers */
+	int			 found_set[SVC_COUNT];
+	struct ev_timer		 catalog_tick;
+
+	/* connect_ca.c */
+	struct watch		 roots;
+	struct watch		 leaf[SVC_COUNT];
+	char			*trust_domain;
+	struct authz		*authz;		/* requests in flight */
+};
+
+/* elector.c */
+void	elector_send(struct elector *, uint32_t type, uint32_t peerid,
+	    const void *data, int len);
+void	elector_publish_role(struct elector *);
+const char *elector_service(const struct elector *, int svc);
+/* Every stop step finished: leave. */
+void	elector_stopped(struct elector *);
+
+/* Request slots and their backoff (elector.c). */
+void	watch_init(struct watch *, struct elector *, int which,
+	    ev_timer_cb retry);
+void	watch_cancel(struct watch *);
+/* Schedule the retry timer with capped exponential backoff. */
+void	watch_retry(struct watch *, uint64_t min_ms, uint64_t max_ms);
+/* The blocking-query wait and the request timeout that goes with it. */
+#define WATCH_WAIT_S		30
+#define WATCH_TIMEOUT_MS	((WATCH_WAIT_S + 2 + 5) * 1000)
+/* A short call's timeout. */
+#define CALL_TIMEOUT_MS		3000
+/* Log a failed call once, with what Consul said. */
+void	elector_call_failed(const char *what, const struct consul_resp *);
+
+/* session.c */
+void	session_start(struct elector *);
+void	session_stop(struct elector *);
+/* The session is gone (404 from Consul): start over with a new one. */
+void	session_lost(struct elector *);
+/* Graceful stop: destroy the session, deregister the check, then done(). */
+void	session_close(struct elector *, void (*done)(struct elector *));
+
+/* election.c */
+void	election_start(struct elector *);
+void	election_session_ready(struct elector *);
+void	election_session_lost(struct elector *);
+void	election_server_changed(struct elector *);
+void	election_shutdown(struct elector *);
+void	election_stop(struct elector *);
+
+/* catalog.c */
+void	catalog_start(struct elector *);
+void	catalog_health_changed(struct elector *);
+void	catalog_deregister(struct elector *, void (*done)(struct elector *));
+void	catalog_stop(struct elector *);
+void	catalog_publish(struct elector *);
+
+/* connect_ca.c */
+void	connect_ca_start(struct elector *);
+void	connect_ca_stop(struct elector *);
+void	connect_ca_authorize(struct elector *, uint32_t route,
+	    const struct msg_authz_req *);
+
+#endif
