@@ -1088,16 +1088,32 @@ consul_session_body(const char *name, uint64_t ttl_ms,
 	    add_str(obj, "Behavior", "delete") == -1)
 		goto fail;
 	if (checks != NULL) {
-		/* Attached first: the object then owns it on every path. */
-		if (add(obj, "Checks", arr = json_object_new_array()) == -1)
+		/*
+		 * The node's serfHealth plus our own service checks: a check
+		 * of the node itself would mark every service on a shared
+		 * agent unhealthy when one manager dies.  Attached first: the
+		 * object then owns each array on every path.
+		 */
+		if (add(obj, "NodeChecks", arr = json_object_new_array()) == -1 ||
+		    (v = json_object_new_string("serfHealth")) == NULL)
+			goto fail;
+		if (json_object_array_add(arr, v) != 0) {
+			json_object_put(v);
+			goto fail;
+		}
+		if (add(obj, "ServiceChecks", arr = json_object_new_array()) == -1)
 			goto fail;
 		for (i = 0; checks[i] != NULL; i++) {
-			if ((v = json_object_new_string(checks[i])) == NULL)
+			struct json_object	*c;
+
+			if ((c = json_object_new_object()) == NULL)
 				goto fail;
-			if (json_object_array_add(arr, v) != 0) {
-				json_object_put(v);
+			if (json_object_array_add(arr, c) != 0) {
+				json_object_put(c);
 				goto fail;
 			}
+			if (add_str(c, "ID", checks[i]) == -1)
+				goto fail;
 		}
 	}
 	return to_text(obj);
@@ -1107,20 +1123,26 @@ consul_session_body(const char *name, uint64_t ttl_ms,
 }
 
 char *
-consul_ttl_check_body(const char *check_id, const char *name,
-    uint64_t ttl_ms, const char *service_id)
+consul_manager_body(const char *id, const char *check_id, uint64_t ttl_ms)
 {
-	struct json_object	*obj;
+	struct json_object	*obj, *meta, *check;
+	char			 sid[512], name[512];
 
-	if (check_id == NULL || name == NULL ||
+	if (id == NULL || check_id == NULL ||
 	    (obj = json_object_new_object()) == NULL)
 		return NULL;
-	if (add_str(obj, "ID", check_id) == -1 ||
-	    add_str(obj, "Name", name) == -1 ||
-	    add_duration(obj, "TTL", ttl_ms) == -1 ||
-	    add_str(obj, "Status", "passing") == -1 ||
-	    (service_id != NULL &&
-	    add_str(obj, "ServiceID", service_id) == -1)) {
+	snprintf(sid, sizeof(sid), "tile38-cluster-manager-%s", id);
+	snprintf(name, sizeof(name), "tile38-cluster-manager %s", id);
+	if (add_str(obj, "ID", sid) == -1 ||
+	    add_str(obj, "Name", "tile38-cluster-manager") == -1 ||
+	    add(obj, "Meta", meta = json_object_new_object()) == -1 ||
+	    add_str(meta, "id", id) == -1 ||
+	    add(obj, "Check", check = json_object_new_object()) == -1 ||
+	    add_str(check, "CheckID", check_id) == -1 ||
+	    add_str(check, "Name", name) == -1 ||
+	    add_duration(check, "TTL", ttl_ms) == -1 ||
+	    add_str(check, "Status", "passing") == -1 ||
+	    add_str(check, "DeregisterCriticalServiceAfter", "1m") == -1) {
 		json_object_put(obj);
 		return NULL;
 	}

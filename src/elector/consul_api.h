@@ -98,12 +98,20 @@ int	consul_parse_self(const char *body, size_t len, char **datacenter,
 /*
  * Request bodies; each returns a malloc'd JSON text or NULL.
  */
-/* Session: TTL and LockDelay as Go durations ("10s", "1500ms"). */
+/*
+ * Session: TTL and LockDelay as Go durations ("10s", "1500ms"); checks
+ * are service check ids (ServiceChecks), with serfHealth as NodeChecks;
+ * NULL leaves both out (Consul's default, serfHealth).
+ */
 char	*consul_session_body(const char *name, uint64_t ttl_ms,
 	    uint64_t lock_delay_ms, const char *const *checks);
-/* A TTL check of the agent: ID, Name, TTL, Status "passing". */
-char	*consul_ttl_check_body(const char *check_id, const char *name,
-	    uint64_t ttl_ms, const char *service_id);
+/*
+ * The manager's own service "tile38-cluster-manager-<id>" (Meta.id) with
+ * the TTL check check_id that its session is tied to; deregistered by
+ * Consul a minute after the check went critical.
+ */
+char	*consul_manager_body(const char *id, const char *check_id,
+	    uint64_t ttl_ms);
 /*
  * A Connect-native service as the Go original registers it: ID
  * "<name>-<id>", Name, Address, Port, Meta {"id": id},

@@ -1,7 +1,8 @@
 /*
- * The manager's own TTL check and the Consul session tied to it.
+ * The manager's own service, tile38-cluster-manager-<id>, with a TTL
+ * check, and the Consul session tied to it.
  *
- * The session lists serfHealth and the check, so it is invalidated when
+ * The session lists serfHealth and that check, so it is invalidated when
  * the node's agent fails or when this elector stops refreshing the check
  * (a crash, a hang, a cut from the agent): far sooner than the session
  * TTL, which stays as the backstop.  A session handed back by the
@@ -65,7 +66,7 @@ session_check_register_cb(const struct consul_resp *r, void *arg)
 		watch_retry(w, 250, 2000);
 		return;
 	}
-	log_debug("manager check %s registered", e->check_id);
+	log_debug("manager service with check %s registered", e->check_id);
 	w->backoff = 0;
 	e->check_ok = 1;
 	ev_timer_start(e->loop, &w->retry, e->cfg->election_check_ttl / 3);
@@ -101,12 +102,12 @@ session_check_register(struct elector *e)
 {
 	char	*body;
 
-	body = consul_ttl_check_body(e->check_id, e->check_id,
-	    e->cfg->election_check_ttl, NULL);
+	body = consul_manager_body(e->cfg->id, e->check_id,
+	    e->cfg->election_check_ttl);
 	if (body == NULL)
 		fatal("check body");
 	e->check.req = consul_call(e->consul, "PUT",
-	    "/v1/agent/check/register", body, CALL_TIMEOUT_MS,
+	    "/v1/agent/service/register", body, CALL_TIMEOUT_MS,
 	    session_check_register_cb, &e->check);
 	free(body);
 }
@@ -212,7 +213,7 @@ session_info_cb(const struct consul_resp *r, void *arg)
 static void
 session_create(struct elector *e)
 {
-	const char	*checks[3];
+	const char	*checks[2];
 	char		 path[512], name[300], *body;
 
 	if (e->replayed != NULL) {
@@ -224,9 +225,8 @@ session_create(struct elector *e)
 	}
 	if (!e->check_ok)
 		return;		/* registering the check comes first */
-	checks[0] = "serfHealth";
-	checks[1] = e->check_id;
-	checks[2] = NULL;
+	checks[0] = e->check_id;
+	checks[1] = NULL;
 	snprintf(name, sizeof(name), "tile38-cluster-manager %s", e->cfg->id);
 	body = consul_session_body(name, e->cfg->election_session_ttl,
 	    e->cfg->election_lock_delay, checks);
@@ -265,8 +265,8 @@ session_lost(struct elector *e)
 void
 session_start(struct elector *e)
 {
-	snprintf(e->check_id, sizeof(e->check_id), "tile38-cluster-manager-%s",
-	    e->cfg->id);
+	snprintf(e->check_id, sizeof(e->check_id),
+	    "tile38-cluster-manager-%s-ttl", e->cfg->id);
 	watch_init(&e->check, e, 0, session_check_tick);
 	watch_init(&e->sess, e, 0, session_retry);
 	ev_timer_init(&e->renew_timer, session_renew, e);
@@ -284,7 +284,7 @@ session_closed_check_cb(const struct consul_resp *r, void *arg)
 
 	w->req = NULL;
 	if (r->status != 200)
-		elector_call_failed("manager check deregistration", r);
+		elector_call_failed("manager service deregistration", r);
 	e->closed(e);
 }
 
@@ -303,9 +303,10 @@ session_destroy_cb(const struct consul_resp *r, void *arg)
 	free(e->session);
 	e->session = NULL;
 	session_announce(e);
-	if ((id = consul_escape(e->check_id)) == NULL)
+	snprintf(path, sizeof(path), "tile38-cluster-manager-%s", e->cfg->id);
+	if ((id = consul_escape(path)) == NULL)
 		fatal("escape");
-	snprintf(path, sizeof(path), "/v1/agent/check/deregister/%s", id);
+	snprintf(path, sizeof(path), "/v1/agent/service/deregister/%s", id);
 	free(id);
 	e->check.req = consul_call(e->consul, "PUT", path, NULL,
 	    CALL_TIMEOUT_MS, session_closed_check_cb, &e->check);

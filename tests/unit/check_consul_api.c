@@ -1055,7 +1055,7 @@ END_TEST
 START_TEST(test_session_body)
 {
 	static const char *const checks[] = {
-		"serfHealth", "tile38-writer-n1-ttl", NULL
+		"tile38-cluster-manager-n1-ttl", NULL
 	};
 	static const char *const nochecks[] = { NULL };
 	char	*s;
@@ -1064,12 +1064,14 @@ START_TEST(test_session_body)
 	    checks));
 	ck_assert_str_eq(s, "{\"Name\":\"tile38 n1\",\"TTL\":\"10s\","
 	    "\"LockDelay\":\"1500ms\",\"Behavior\":\"delete\","
-	    "\"Checks\":[\"serfHealth\",\"tile38-writer-n1-ttl\"]}");
+	    "\"NodeChecks\":[\"serfHealth\"],\"ServiceChecks\":[{\"ID\":"
+	    "\"tile38-cluster-manager-n1-ttl\"}]}");
 	free(s);
 	ck_assert_ptr_nonnull(s = consul_session_body("n\"1\\", 15000, 5000,
 	    nochecks));
 	ck_assert_str_eq(s, "{\"Name\":\"n\\\"1\\\\\",\"TTL\":\"15s\","
-	    "\"LockDelay\":\"5s\",\"Behavior\":\"delete\",\"Checks\":[]}");
+	    "\"LockDelay\":\"5s\",\"Behavior\":\"delete\","
+	    "\"NodeChecks\":[\"serfHealth\"],\"ServiceChecks\":[]}");
 	free(s);
 	/* No list at all: Consul's default (serfHealth). */
 	ck_assert_ptr_nonnull(s = consul_session_body("x", 60000, 0, NULL));
@@ -1080,22 +1082,21 @@ START_TEST(test_session_body)
 }
 END_TEST
 
-START_TEST(test_ttl_check_body)
+START_TEST(test_manager_body)
 {
 	char	*s;
 
-	ck_assert_ptr_nonnull(s = consul_ttl_check_body("tile38-mgr-n1",
-	    "manager n1", 2000, NULL));
-	ck_assert_str_eq(s, "{\"ID\":\"tile38-mgr-n1\",\"Name\":\"manager n1\","
-	    "\"TTL\":\"2s\",\"Status\":\"passing\"}");
+	ck_assert_ptr_nonnull(s = consul_manager_body("n1",
+	    "tile38-cluster-manager-n1-ttl", 1500));
+	ck_assert_str_eq(s, "{\"ID\":\"tile38-cluster-manager-n1\","
+	    "\"Name\":\"tile38-cluster-manager\",\"Meta\":{\"id\":\"n1\"},"
+	    "\"Check\":{\"CheckID\":\"tile38-cluster-manager-n1-ttl\","
+	    "\"Name\":\"tile38-cluster-manager n1\",\"TTL\":\"1500ms\","
+	    "\"Status\":\"passing\",\"DeregisterCriticalServiceAfter\":"
+	    "\"1m\"}}");
 	free(s);
-	ck_assert_ptr_nonnull(s = consul_ttl_check_body("c", "n", 2500,
-	    "tile38-writer-n1"));
-	ck_assert_str_eq(s, "{\"ID\":\"c\",\"Name\":\"n\",\"TTL\":\"2500ms\","
-	    "\"Status\":\"passing\",\"ServiceID\":\"tile38-writer-n1\"}");
-	free(s);
-	ck_assert_ptr_null(consul_ttl_check_body(NULL, "n", 2000, NULL));
-	ck_assert_ptr_null(consul_ttl_check_body("c", NULL, 2000, NULL));
+	ck_assert_ptr_null(consul_manager_body(NULL, "c", 1500));
+	ck_assert_ptr_null(consul_manager_body("n1", NULL, 1500));
 }
 END_TEST
 
@@ -1752,7 +1753,7 @@ consul_api_suite(void)
 
 	tc = tcase_create("encode");
 	tcase_add_test(tc, test_session_body);
-	tcase_add_test(tc, test_ttl_check_body);
+	tcase_add_test(tc, test_manager_body);
 	tcase_add_test(tc, test_service_body);
 	tcase_add_test(tc, test_authorize_body);
 	tcase_add_loop_test(tc, test_duration, 0, NELEM(durations));
