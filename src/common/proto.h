@@ -61,6 +61,7 @@ enum msg_type {
 	MSG_TLS_ROOTS_UPDATE,	/* tls_roots: forwarded to the proxies */
 	MSG_AUTHZ_CHECK,	/* authz_req to the elector; peerid routes */
 	MSG_AUTHZ_RESULT,	/* authz_resp to the proxy; peerid = request */
+	MSG_SERVER_STATE_UPDATE, /* server_state: forwarded to the proxies */
 };
 
 /*
@@ -159,7 +160,7 @@ enum role {
 
 struct msg_role {
 	uint32_t	 role;		/* enum role */
-	uint64_t	 epoch;		/* lock index of the current leadership */
+	uint64_t	 epoch;		/* Raft index at which the leadership began */
 	char		*leader_id;	/* "" when none */
 };
 int	msg_role_encode(const struct msg_role *, void *buf, size_t cap);

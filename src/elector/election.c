@@ -157,7 +157,11 @@ lock_observe(struct elector *e, const struct consul_kv *kv)
 		    (e->leader_id = strdup(kv->value != NULL ?
 		    (const char *)kv->value : "")) == NULL)
 			fatal("lock");
-		e->epoch = kv->lock_index;
+		/*
+		 * The key is deleted with its holder's session, which starts
+		 * LockIndex over; ModifyIndex is a Raft index and only grows.
+		 */
+		e->epoch = kv->modify_index;
 	}
 	if (e->holder == NULL) {
 		if (e->free_since == 0)
@@ -334,7 +338,7 @@ confirm_cb(const struct consul_resp *r, void *arg)
 	if (kv.session != NULL && e->session != NULL &&
 	    strcmp(kv.session, e->session) == 0) {
 		e->confirmed_at = e->confirm_sent;
-		e->epoch = kv.lock_index;
+		e->epoch = kv.modify_index;
 		if (e->fenced) {
 			log_info("leadership confirmed again; unfenced");
 			e->fenced = 0;

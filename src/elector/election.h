@@ -69,7 +69,7 @@ struct elector {
 	struct watch		 publish;	/* our freshness record */
 	char			*holder;	/* session holding the lock */
 	char			*leader_id;	/* its value: the leader's id */
-	uint64_t		 epoch;		/* LockIndex */
+	uint64_t		 epoch;		/* ModifyIndex of the lock when taken */
 	int			 leader;	/* we hold the lock */
 	int			 leader_ready;	/* and our server takes writes */
 	uint64_t		 confirmed_at;	/* ev_now() when last confirmed */
