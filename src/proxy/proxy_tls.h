@@ -1,0 +1,54 @@
+/*
+ * TLS for the proxies, with OpenSSL: contexts built from PEM text that
+ * arrives over the channel (keys never touch disk), the peer's SPIFFE id
+ * from its URI SAN, and a non-blocking handshake driven by the event loop.
+ *
+ * Connections hold a reference to the SSL_CTX they started with, so a
+ * context rebuilt on rotation takes effect for new connections while
+ * established ones carry on.
+ */
+#ifndef PROXY_TLS_H
+#define PROXY_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+struct ev_loop;
+
+/*
+ * A server context: presents cert/key, requires a client certificate
+ * that chains to roots (TLS 1.2 or later).  NULL with err on bad input.
+ */
+SSL_CTX	*tls_server_ctx(const char *cert_pem, const char *key_pem,
+	    const char *roots_pem, char *err, size_t errlen);
+/* A client context: presents cert/key, verifies the server chains to roots. */
+SSL_CTX	*tls_client_ctx(const char *cert_pem, const char *key_pem,
+	    const char *roots_pem, char *err, size_t errlen);
+
+/* The single URI SAN of the peer's certificate (malloc'd), or NULL. */
+char	*tls_peer_uri(SSL *);
+/* The peer certificate's serial as lowercase hex (malloc'd), or NULL. */
+char	*tls_peer_serial(SSL *);
+
+struct tls_hs;
+
+/*
+ * Handshake done: ok 1 with ssl set up on fd, or ok 0 with err (fd and
+ * ssl already closed and freed).  Called once, from the event loop.
+ */
+typedef void	(*tls_hs_cb)(struct tls_hs *, int ok, int fd, SSL *ssl,
+		    const char *err, void *arg);
+
+/*
+ * Start a TLS handshake on a connected non-blocking fd: server (accept)
+ * or client (connect).  Takes the fd, also when it fails (NULL).
+ * timeout_ms bounds it.
+ */
+struct tls_hs	*tls_hs_start(struct ev_loop *, SSL_CTX *, int fd,
+		    int server, uint64_t timeout_ms, tls_hs_cb, void *arg);
+/* Abandon: closes the fd, frees the SSL, no callback. */
+void		 tls_hs_cancel(struct ev_loop *, struct tls_hs *);
+
+#endif
