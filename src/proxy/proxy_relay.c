@@ -1,0 +1,525 @@
+/*
+ * The relay: two ends, each a socket with or without TLS, and one ring
+ * buffer per direction, allocated with the relay.
+ *
+ * Every end has a "may read" and a "may write" flag, set by epoll and
+ * cleared only when an operation would block.  Waiting on epoll alone is
+ * not enough for TLS: SSL_read() decrypts a whole record and hands out
+ * as much as fits, and the rest sits in the SSL where epoll cannot see
+ * it.  With the flags, an end stays readable until SSL_read() itself says
+ * WANT_READ, so a record left half read is finished as soon as there is
+ * room, without waiting for a socket event that may never come.
+ *
+ * TLS also lets either operation need the other direction of the socket
+ * (a read that must send, a write that must receive), so each end
+ * remembers which event its blocked read and its blocked write are
+ * waiting for, and asks epoll for exactly those.
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "event.h"
+#include "proxy_relay.h"
+
+/*
+ * Rounds of reading and writing per wake-up: enough to move a few
+ * buffers, few enough that one busy connection cannot hold up the rest
+ * of the loop.
+ */
+#define RELAY_ROUNDS	8
+
+struct relay;
+
+struct relay_end {
+	struct relay	*r;
+	const char	*name;		/* "a" or "b", for messages */
+	int		 fd;
+	SSL		*ssl;
+	struct ev_io	 io;
+	uint32_t	 rd_ev;		/* what a blocked read awaits */
+	uint32_t	 wr_ev;		/* and a blocked write */
+	int		 rd_ready;
+	int		 wr_ready;
+};
+
+/* Bytes from src to dst, kept in buf[head .. head + len) modulo size. */
+struct relay_dir {
+	struct relay_end *src;
+	struct relay_end *dst;
+	char		*buf;
+	size_t		 head;
+	size_t		 len;
+	uint64_t	 bytes;		/* written to dst */
+	int		 eof;		/* src has ended */
+	int		 shut;		/* and dst was told so */
+};
+
+struct relay {
+	struct ev_loop	*loop;
+	struct relay_end end[2];
+	struct relay_dir dir[2];	/* [0] a -> b, [1] b -> a */
+	size_t		 size;
+	struct ev_timer	 kick;
+	relay_done_cb	 cb;
+	void		*arg;
+	char		 why[128];
+};
+
+static int	relay_fail(struct relay *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	relay_ssl_fail(struct relay *, const char *,
+		    struct relay_end *, int, int);
+static int	relay_ssl_eof(int, int);
+static int	relay_read(struct relay *, struct relay_dir *);
+static int	relay_write(struct relay *, struct relay_dir *);
+static int	relay_shut(struct relay *, struct relay_dir *);
+static int	relay_watch(struct relay *, struct relay_end *,
+		    struct relay_dir *, struct relay_dir *);
+static int	relay_pump(struct relay *);
+static void	relay_run(struct relay *);
+static void	relay_io(int, uint32_t, void *);
+static void	relay_kick(void *);
+
+/* Note why the relay ends; the caller unwinds and reports it. */
+static int
+relay_fail(struct relay *r, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->why, sizeof(r->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * A peer that closes its socket without a close notify truncates the
+ * stream, but a plain client closing its socket looks no different to
+ * the other end, and whatever was received before is intact: pass the
+ * end on as an end, after the buffered data.
+ */
+static int
+relay_ssl_eof(int e, int saved_errno)
+{
+	unsigned long	err;
+
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return 1;
+	/* OpenSSL 1.1: a bare EOF shows as a syscall error without errno */
+	if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 &&
+	    saved_errno == 0)
+		return 1;
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+	err = ERR_peek_error();
+	if (e == SSL_ERROR_SSL && ERR_GET_LIB(err) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(err) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+		return 1;
+#else
+	(void)err;
+#endif
+	return 0;
+}
+
+static int
+relay_ssl_fail(struct relay *r, const char *op, struct relay_end *e,
+    int sslerr, int saved_errno)
+{
+	unsigned long	 err;
+	const char	*reason;
+
+	err = ERR_peek_error();
+	if (err != 0) {
+		reason = ERR_reason_error_string(err);
+		relay_fail(r, "%s %s: %s", op, e->name,
+		    reason != NULL ? reason : "TLS error");
+	} else if (sslerr == SSL_ERROR_SYSCALL && saved_errno != 0)
+		relay_fail(r, "%s %s: %s", op, e->name, strerror(saved_errno));
+	else
+		relay_fail(r, "%s %s: TLS error %d", op, e->name, sslerr);
+	ERR_clear_error();
+	return -1;
+}
+
+/* Read from d's source into d's free space: 1 progress, 0 blocked. */
+static int
+relay_read(struct relay *r, struct relay_dir *d)
+{
+	struct relay_end	*e = d->src;
+	size_t			 tail, room;
+	ssize_t			 n;
+	int			 ret, sslerr, saved;
+
+	if (d->len == 0)
+		d->head = 0;
+	tail = (d->head + d->len) % r->size;
+	room = tail >= d->head ? r->size - tail : d->head - tail;
+
+	if (e->ssl == NULL) {
+		n = read(e->fd, d->buf + tail, room);
+		if (n > 0) {
+			d->len += (size_t)n;
+			return 1;
+		}
+		if (n == 0) {
+			d->eof = 1;
+			return 1;
+		}
+		if (errno == EINTR)
+			return 1;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			e->rd_ready = 0;
+			return 0;
+		}
+		return relay_fail(r, "read %s: %s", e->name, strerror(errno));
+	}
+
+	ERR_clear_error();
+	errno = 0;
+	ret = SSL_read(e->ssl, d->buf + tail, room > INT_MAX ? INT_MAX :
+	    (int)room);
+	saved = errno;
+	if (ret > 0) {
+		d->len += (size_t)ret;
+		return 1;
+	}
+	switch (sslerr = SSL_get_error(e->ssl, ret)) {
+	case SSL_ERROR_WANT_READ:
+		e->rd_ev = EPOLLIN;
+		e->rd_ready = 0;
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		e->rd_ev = EPOLLOUT;
+		e->rd_ready = 0;
+		return 0;
+	default:
+		if (relay_ssl_eof(sslerr, saved)) {
+			ERR_clear_error();
+			d->eof = 1;
+			return 1;
+		}
+		return relay_ssl_fail(r, "read", e, sslerr, saved);
+	}
+}
+
+/*
+ * Write the oldest contiguous bytes of d to its sink.  A blocked TLS
+ * write must be retried with the same bytes; it is, because head stays
+ * put until it succeeds and the contiguous run after it only grows.
+ */
+static int
+relay_write(struct relay *r, struct relay_dir *d)
+{
+	struct relay_end	*e = d->dst;
+	size_t			 chunk;
+	ssize_t			 n;
+	int			 ret, sslerr, saved;
+
+	chunk = r->size - d->head;
+	if (chunk > d->len)
+		chunk = d->len;
+
+	if (e->ssl == NULL) {
+		/* MSG_NOSIGNAL: a vanished peer is an error, not a SIGPIPE */
+		n = send(e->fd, d->buf + d->head, chunk, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				return 1;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				e->wr_ready = 0;
+				return 0;
+			}
+			return relay_fail(r, "write %s: %s", e->name,
+			    strerror(errno));
+		}
+	} else {
+		ERR_clear_error();
+		errno = 0;
+		ret = SSL_write(e->ssl, d->buf + d->head, chunk > INT_MAX ?
+		    INT_MAX : (int)chunk);
+		saved = errno;
+		if (ret <= 0) {
+			switch (sslerr = SSL_get_error(e->ssl, ret)) {
+			case SSL_ERROR_WANT_READ:
+				e->wr_ev = EPOLLIN;
+				e->wr_ready = 0;
+				return 0;
+			case SSL_ERROR_WANT_WRITE:
+				e->wr_ev = EPOLLOUT;
+				e->wr_ready = 0;
+				return 0;
+			default:
+				return relay_ssl_fail(r, "write", e, sslerr,
+				    saved);
+			}
+		}
+		n = ret;
+	}
+	d->head = (d->head + (size_t)n) % r->size;
+	d->len -= (size_t)n;
+	d->bytes += (uint64_t)n;
+	return 1;
+}
+
+/*
+ * d's source has ended and everything it sent is out: end d's sink for
+ * writing, so that its peer sees the end while it may still talk back.
+ */
+static int
+relay_shut(struct relay *r, struct relay_dir *d)
+{
+	struct relay_end	*e = d->dst;
+	int			 ret, sslerr, saved;
+
+	if (e->ssl != NULL) {
+		/* once: a close notify, not the wait for the peer's one */
+		ERR_clear_error();
+		errno = 0;
+		ret = SSL_shutdown(e->ssl);
+		saved = errno;
+		if (ret < 0) {
+			switch (sslerr = SSL_get_error(e->ssl, ret)) {
+			case SSL_ERROR_WANT_READ:
+				e->wr_ev = EPOLLIN;
+				e->wr_ready = 0;
+				return 0;
+			case SSL_ERROR_WANT_WRITE:
+				e->wr_ev = EPOLLOUT;
+				e->wr_ready = 0;
+				return 0;
+			default:
+				return relay_ssl_fail(r, "shutdown", e, sslerr,
+				    saved);
+			}
+		}
+	}
+	/* ENOTCONN: the peer is gone already, which ends it just as well */
+	if (shutdown(e->fd, SHUT_WR) == -1 && errno != ENOTCONN)
+		return relay_fail(r, "shutdown %s: %s", e->name,
+		    strerror(errno));
+	d->shut = 1;
+	return 1;
+}
+
+/*
+ * Ask epoll for what end e waits on: reading while out has room, writing
+ * while in has bytes or an end to pass on.  An end with nothing to wait
+ * for leaves epoll, which would otherwise keep reporting its hang-up.
+ */
+static int
+relay_watch(struct relay *r, struct relay_end *e, struct relay_dir *out,
+    struct relay_dir *in)
+{
+	uint32_t	want = 0;
+
+	if (!out->eof && out->len < r->size)
+		want |= e->rd_ev;
+	if (in->len > 0 || (in->eof && !in->shut))
+		want |= e->wr_ev;
+
+	if (want == 0) {
+		ev_io_stop(r->loop, &e->io);
+		return 0;
+	}
+	if (e->io.fd == -1) {
+		if (ev_io_start(r->loop, &e->io, e->fd, want, relay_io, e) ==
+		    -1)
+			return relay_fail(r, "epoll %s: %s", e->name,
+			    strerror(errno));
+		return 0;
+	}
+	if (e->io.events != want && ev_io_set(r->loop, &e->io, want) == -1)
+		return relay_fail(r, "epoll %s: %s", e->name, strerror(errno));
+	return 0;
+}
+
+/*
+ * Move bytes until nothing moves or the rounds run out.  -1: the relay is
+ * over, why says whether it closed or failed.
+ */
+static int
+relay_pump(struct relay *r)
+{
+	struct relay_dir	*d;
+	int			 i, rv, progress = 1, round;
+
+	for (round = 0; progress && round < RELAY_ROUNDS; round++) {
+		progress = 0;
+		for (i = 0; i < 2; i++) {
+			d = &r->dir[i];
+			if (!d->eof && d->len < r->size && d->src->rd_ready) {
+				if ((rv = relay_read(r, d)) == -1)
+					return -1;
+				progress |= rv;
+			}
+			if (d->len > 0 && d->dst->wr_ready) {
+				if ((rv = relay_write(r, d)) == -1)
+					return -1;
+				progress |= rv;
+			}
+			if (d->eof && d->len == 0 && !d->shut &&
+			    d->dst->wr_ready) {
+				if ((rv = relay_shut(r, d)) == -1)
+					return -1;
+				progress |= rv;
+			}
+		}
+		if (r->dir[0].shut && r->dir[1].shut)
+			return relay_fail(r, "closed");
+	}
+	/*
+	 * Out of rounds with work left: epoll would report the sockets
+	 * again, but not bytes already inside an SSL, so come back soon.
+	 */
+	if (progress)
+		ev_timer_start(r->loop, &r->kick, 0);
+
+	if (relay_watch(r, &r->end[0], &r->dir[0], &r->dir[1]) == -1 ||
+	    relay_watch(r, &r->end[1], &r->dir[1], &r->dir[0]) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * Pump, and on the end take the relay off the loop and report.  The
+ * callback may free the relay, so it is the last thing that touches it.
+ */
+static void
+relay_run(struct relay *r)
+{
+	if (relay_pump(r) == 0)
+		return;
+	ev_io_stop(r->loop, &r->end[0].io);
+	ev_io_stop(r->loop, &r->end[1].io);
+	ev_timer_stop(r->loop, &r->kick);
+	ERR_clear_error();
+	r->cb(r, r->why, r->arg);
+}
+
+static void
+relay_io(int fd, uint32_t events, void *arg)
+{
+	struct relay_end	*e = arg;
+
+	/* An error or hang-up is news to both operations: let them see it. */
+	if (events & (EPOLLERR | EPOLLHUP))
+		e->rd_ready = e->wr_ready = 1;
+	if (events & e->rd_ev)
+		e->rd_ready = 1;
+	if (events & e->wr_ev)
+		e->wr_ready = 1;
+	relay_run(e->r);
+}
+
+static void
+relay_kick(void *arg)
+{
+	relay_run(arg);
+}
+
+/*
+ * Takes the fds and SSLs also when it fails: either way the caller has
+ * nothing left to close.
+ */
+struct relay *
+relay_new(struct ev_loop *loop, int a_fd, SSL *a_ssl, int b_fd, SSL *b_ssl,
+    size_t bufsize, relay_done_cb cb, void *arg)
+{
+	struct relay	*r;
+	int		 i, saved;
+
+	if (bufsize == 0 || bufsize > (SIZE_MAX - sizeof(*r)) / 2) {
+		errno = EINVAL;
+		goto fail;
+	}
+	/* one block: the relay, then a -> b's buffer, then b -> a's */
+	if ((r = malloc(sizeof(*r) + 2 * bufsize)) == NULL)
+		goto fail;
+	memset(r, 0, sizeof(*r));
+	r->loop = loop;
+	r->size = bufsize;
+	r->cb = cb;
+	r->arg = arg;
+	ev_timer_init(&r->kick, relay_kick, r);
+	r->end[0].fd = a_fd;
+	r->end[0].ssl = a_ssl;
+	r->end[0].name = "a";
+	r->end[1].fd = b_fd;
+	r->end[1].ssl = b_ssl;
+	r->end[1].name = "b";
+	for (i = 0; i < 2; i++) {
+		r->end[i].r = r;
+		r->end[i].io.fd = -1;
+		r->end[i].rd_ev = EPOLLIN;
+		r->end[i].wr_ev = EPOLLOUT;
+		/* unknown until tried: the first pump finds out */
+		r->end[i].rd_ready = 1;
+		r->end[i].wr_ready = 1;
+		r->dir[i].src = &r->end[i];
+		r->dir[i].dst = &r->end[1 - i];
+		r->dir[i].buf = (char *)(r + 1) + (size_t)i * bufsize;
+	}
+	/*
+	 * Register now so a bad fd fails here, but pump from the loop: the
+	 * done callback must not run before the caller has the relay.
+	 */
+	for (i = 0; i < 2; i++)
+		if (ev_io_start(loop, &r->end[i].io, r->end[i].fd, EPOLLIN,
+		    relay_io, &r->end[i]) == -1) {
+			saved = errno;
+			ev_io_stop(loop, &r->end[0].io);
+			free(r);
+			errno = saved;
+			goto fail;
+		}
+	ev_timer_start(loop, &r->kick, 0);
+	return r;
+
+ fail:
+	saved = errno;
+	SSL_free(a_ssl);
+	SSL_free(b_ssl);
+	close(a_fd);
+	close(b_fd);
+	ERR_clear_error();
+	errno = saved;
+	return NULL;
+}
+
+void
+relay_free(struct ev_loop *loop, struct relay *r)
+{
+	int	i, saved = errno;
+
+	if (r == NULL)
+		return;
+	ev_timer_stop(loop, &r->kick);
+	for (i = 0; i < 2; i++) {
+		ev_io_stop(loop, &r->end[i].io);
+		/* no SSL_shutdown(): an abrupt end, not a close notify */
+		SSL_free(r->end[i].ssl);
+		close(r->end[i].fd);
+	}
+	ERR_clear_error();
+	free(r);
+	errno = saved;
+}
+
+void
+relay_bytes(const struct relay *r, uint64_t *a_to_b, uint64_t *b_to_a)
+{
+	if (a_to_b != NULL)
+		*a_to_b = r->dir[0].bytes;
+	if (b_to_a != NULL)
+		*b_to_a = r->dir[1].bytes;
+}
