@@ -1,0 +1,123 @@
+/*
+ * The routing table (DESIGN.md §4):
+ *
+ *	role		W			R			B
+ *	leader		local server		a caught-up follower's	refuse
+ *						R, else local
+ *	follower	the leader's W		local if caught up,	the leader's W
+ *						else another node's R
+ *
+ * A connection that comes from another node's proxy (an internal hop)
+ * goes to the local server, so routes never chain or loop.
+ */
+#include <string.h>
+
+#include "proxy_route.h"
+
+static const struct peer *
+route_find(const struct msg_peers *l, const char *id)
+{
+	uint32_t	i;
+
+	if (l == NULL || id == NULL || *id == '\0')
+		return NULL;
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].id, id) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+/* The least loaded eligible reader other than us and the skipped id. */
+static const struct peer *
+route_reader(const struct route_view *v, const char *skip)
+{
+	const struct peer	*best = NULL, *p;
+	unsigned		 best_load = 0, load;
+	uint32_t		 i;
+
+	if (v->readers == NULL)
+		return NULL;
+	for (i = 0; i < v->readers->n; i++) {
+		p = &v->readers->v[i];
+		if (strcmp(p->id, v->self) == 0 ||
+		    (skip != NULL && strcmp(p->id, skip) == 0) ||
+		    !(p->flags & PEER_PASSING) ||
+		    (v->ejected != NULL && v->ejected(p->id, v->load_arg)))
+			continue;
+		load = v->load != NULL ? v->load(p->id, v->load_arg) : 0;
+		if (best == NULL || load < best_load) {
+			best = p;
+			best_load = load;
+		}
+	}
+	return best;
+}
+
+static void
+route_leader_w(const struct route_view *v, struct route *r)
+{
+	const struct peer	*p;
+
+	if (v->role != ROLE_FOLLOWER ||
+	    (p = route_find(v->writers, v->leader_id)) == NULL) {
+		r->kind = ROUTE_REFUSE;
+		r->why = v->role == ROLE_FOLLOWER ?
+		    "the leader's writer is not in the catalog" : "no leader";
+		return;
+	}
+	if (v->ejected != NULL && v->ejected(p->id, v->load_arg)) {
+		r->kind = ROUTE_REFUSE;
+		r->why = "the leader's writer does not answer";
+		return;
+	}
+	r->kind = ROUTE_PEER;
+	r->peer = p;
+	r->svc = PROC_WRITER;
+}
+
+void
+route_choose(const struct route_view *v, struct route *r)
+{
+	memset(r, 0, sizeof(*r));
+	switch (v->kind) {
+	case PROC_WRITER:
+		if (v->role == ROLE_LEADER) {
+			r->kind = ROUTE_LOCAL;
+			return;
+		}
+		if (v->internal) {
+			r->kind = ROUTE_REFUSE;
+			r->why = "not the leader";
+			return;
+		}
+		route_leader_w(v, r);
+		return;
+	case PROC_READER:
+		if (v->internal || (v->role != ROLE_LEADER &&
+		    v->local_caught_up)) {
+			r->kind = ROUTE_LOCAL;
+			return;
+		}
+		/* Reads leave the leader when a follower can take them. */
+		r->peer = route_reader(v, v->role == ROLE_LEADER ? NULL :
+		    v->leader_id);
+		if (r->peer == NULL && v->role != ROLE_LEADER)
+			r->peer = route_find(v->readers, v->leader_id);
+		if (r->peer != NULL) {
+			r->kind = ROUTE_PEER;
+			r->svc = PROC_READER;
+		} else
+			r->kind = ROUTE_LOCAL;
+		return;
+	case PROC_BRIDGE:
+		if (v->role == ROLE_LEADER) {
+			r->kind = ROUTE_REFUSE;
+			r->why = "this node is the leader";
+			return;
+		}
+		route_leader_w(v, r);
+		return;
+	}
+	r->kind = ROUTE_REFUSE;
+	r->why = "unknown listener";
+}

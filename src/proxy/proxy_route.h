@@ -1,0 +1,46 @@
+/*
+ * Where a new connection goes: the routing table of DESIGN.md §4 as a
+ * pure function of the proxy's view of the cluster.
+ */
+#ifndef PROXY_ROUTE_H
+#define PROXY_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+enum route_kind {
+	ROUTE_REFUSE = 0,	/* close the client */
+	ROUTE_LOCAL,		/* the local server, plain TCP */
+	ROUTE_PEER,		/* a peer's listener, mTLS */
+};
+
+struct route_view {
+	int			 kind;		/* PROC_WRITER/READER/BRIDGE */
+	const char		*self;		/* our id */
+	int			 role;		/* enum role */
+	const char		*leader_id;
+	const struct msg_peers	*writers;	/* peers' W */
+	const struct msg_peers	*readers;	/* peers' R */
+	int			 local_caught_up; /* follower with all data */
+	int			 internal;	/* the client is another node's
+						   proxy: never hop again */
+	/* Open connections per peer id, for least-connections choice. */
+	unsigned		(*load)(const char *peer_id, void *arg);
+	void			*load_arg;
+	/* A peer temporarily ejected after failed dials. */
+	int			(*ejected)(const char *peer_id, void *arg);
+};
+
+struct route {
+	enum route_kind		 kind;
+	const struct peer	*peer;		/* ROUTE_PEER */
+	int			 svc;		/* PROC_WRITER or PROC_READER:
+						   which leaf to present */
+	const char		*why;		/* ROUTE_REFUSE */
+};
+
+void	route_choose(const struct route_view *, struct route *);
+
+#endif
