@@ -145,6 +145,16 @@ const struct opt_def opt_table[] = {
 	    RELOAD_LIVE, 0, OFF(election_fresher_wait), NULL,
 	    "how long a candidate lets a fresher live peer take a free lock "
 	    "first" },
+	{ "proxy.max_connections", NULL, "10000", OPT_COUNT,
+	    RELOAD_LIVE, 0, OFF(proxy_max_connections), NULL,
+	    "open connections per listener; more are accepted and closed" },
+	{ "proxy.handshake_timeout", NULL, "5s", OPT_DURATION,
+	    RELOAD_LIVE, 0, OFF(proxy_handshake_timeout), NULL,
+	    "how long a client has to complete its TLS handshake" },
+	{ "proxy.dial_timeout", NULL, "1s", OPT_DURATION,
+	    RELOAD_LIVE, 0, OFF(proxy_dial_timeout), NULL,
+	    "how long connecting to a server or peer may take before the "
+	    "next one is tried" },
 	{ "user", NULL, "tile38cm", OPT_NAME, RELOAD_NEVER,
 	    0, OFF(user), NULL,
 	    "unprivileged user the children run as when started as root" },
@@ -296,6 +306,24 @@ parse_port(const char *s, unsigned int min, uint16_t *out)
 	if (v < min)
 		return -1;
 	*out = (uint16_t)v;
+	return 0;
+}
+
+/* A whole number from 1 to 1000000, digits only. */
+static int
+parse_count(const char *v, int *out)
+{
+	long	n = 0;
+
+	if (*v == '\0')
+		return -1;
+	for (; *v != '\0'; v++) {
+		if (*v < '0' || *v > '9' || (n = n * 10 + (*v - '0')) > 1000000)
+			return -1;
+	}
+	if (n < 1)
+		return -1;
+	*out = (int)n;
 	return 0;
 }
 
@@ -542,6 +570,14 @@ opt_apply(struct config *cfg, const struct opt_def *opt, const char *value,
 			return -1;
 		}
 		*opt_u16(cfg, opt) = port;
+		return 0;
+	case OPT_COUNT:
+		if (parse_count(v, &b) == -1) {
+			snprintf(problem, plen, "\"%s\" is not a whole number "
+			    "from 1 to 1000000", shown);
+			return -1;
+		}
+		*opt_int(cfg, opt) = b;
 		return 0;
 	case OPT_BOOL:
 		if (parse_bool(v, &b) == -1) {
@@ -886,6 +922,9 @@ opt_format(const struct config *cfg, const struct opt_def *opt, char *buf,
 	case OPT_PORT0:
 		snprintf(buf, len, "%u", opt_cu16(cfg, opt));
 		return buf;
+	case OPT_COUNT:
+		snprintf(buf, len, "%d", opt_cint(cfg, opt));
+		return buf;
 	case OPT_BOOL:
 		return opt_cint(cfg, opt) ? "true" : "false";
 	case OPT_DURATION:
@@ -927,6 +966,7 @@ config_differs(const struct config *a, const struct config *b,
 	case OPT_BOOL:
 		return !opt_cint(a, opt) != !opt_cint(b, opt);
 	case OPT_ENUM:
+	case OPT_COUNT:
 		return opt_cint(a, opt) != opt_cint(b, opt);
 	case OPT_DURATION:
 		return opt_cu64(a, opt) != opt_cu64(b, opt);

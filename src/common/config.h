@@ -67,6 +67,10 @@ struct config {
 	uint64_t	 election_handover_timeout; /* ms */
 	uint64_t	 election_fresher_wait;	/* ms */
 
+	int		 proxy_max_connections;
+	uint64_t	 proxy_handshake_timeout; /* ms */
+	uint64_t	 proxy_dial_timeout;	/* ms */
+
 	char		*user;
 	char		*chroot;
 	int		 log_level;		/* enum log_level */
@@ -83,6 +87,7 @@ enum opt_type {
 	OPT_BOOL,	/* true/false, 1/0, yes/no, on/off, t/f */
 	OPT_DURATION,	/* stored in ms */
 	OPT_ENUM,	/* one of opt_def.choices */
+	OPT_COUNT,	/* a whole number from 1 to 1000000, stored as int */
 };
 
 /* What SIGHUP may do with a changed value. */

@@ -260,6 +260,8 @@ usage_placeholder(const struct opt_def *opt, char *buf, size_t len)
 		return "port";
 	case OPT_DURATION:
 		return "duration";
+	case OPT_COUNT:
+		return "number";
 	case OPT_ENUM:
 		buf[0] = '\0';
 		for (i = 0; opt->choices[i] != NULL; i++) {

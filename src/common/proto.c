@@ -95,6 +95,8 @@ msg_name(uint32_t type)
 		return "authz_check";
 	case MSG_AUTHZ_RESULT:
 		return "authz_result";
+	case MSG_SERVER_STATE_UPDATE:
+		return "server_state_update";
 	}
 	return "unknown";
 }

@@ -1,16 +1,19 @@
 /*
- * The proxy process frame: it owns one listening socket handed over by
- * the supervisor, accepts on it, swaps it for a new one on reload without
- * touching established connections, and follows role updates.  Until the
- * data plane routes them, accepted connections are held open and what
- * they send is discarded.
+ * A proxy process: one listener (writer W, reader R or bridge B) handed
+ * over by the supervisor, the cluster state the elector publishes (role,
+ * peers, the local server's state), and TLS contexts built from the
+ * Connect material that arrives over the channel.  A rotated certificate
+ * or a reload replaces the listening socket or the contexts without
+ * touching established connections; a role change cuts the connections
+ * that now point to the wrong place.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,60 +21,19 @@
 #include "log.h"
 #include "proto.h"
 #include "proxy.h"
+#include "proxy_int.h"
+#include "proxy_tls.h"
 
-struct conn {
-	TAILQ_ENTRY(conn)	 entry;
-	struct proxy		*px;
-	struct ev_io		 io;
-	int			 fd;
-};
-
-struct proxy {
-	struct child		*child;
-	int			 listen_fd;
-	struct ev_io		 listen_io;
-	TAILQ_HEAD(, conn)	 conns;
-	size_t			 nconns;
-	struct msg_role		 role;
-};
-
-static void
-proxy_conn_close(struct conn *cn)
+int
+proxy_svc_index(int kind)
 {
-	struct proxy	*px = cn->px;
-
-	ev_io_stop(px->child->loop, &cn->io);
-	close(cn->fd);
-	TAILQ_REMOVE(&px->conns, cn, entry);
-	px->nconns--;
-	free(cn);
-}
-
-static void
-proxy_conn_cb(int fd, uint32_t events, void *arg)
-{
-	struct conn	*cn = arg;
-	char		 buf[4096];
-	ssize_t		 n;
-
-	for (;;) {
-		n = read(fd, buf, sizeof(buf));
-		if (n > 0)
-			continue;
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1 && errno == EAGAIN)
-			return;
-		proxy_conn_close(cn);
-		return;
-	}
+	return kind == PROC_READER ? 1 : 0;
 }
 
 static void
 proxy_accept_cb(int fd, uint32_t events, void *arg)
 {
 	struct proxy	*px = arg;
-	struct conn	*cn;
 	int		 s;
 
 	for (;;) {
@@ -82,23 +44,7 @@ proxy_accept_cb(int fd, uint32_t events, void *arg)
 				log_warn("accept");
 			return;
 		}
-		if ((cn = calloc(1, sizeof(*cn))) == NULL) {
-			log_warn("connection");
-			close(s);
-			continue;
-		}
-		cn->px = px;
-		cn->fd = s;
-		if (ev_io_start(px->child->loop, &cn->io, s, EPOLLIN,
-		    proxy_conn_cb, cn) == -1) {
-			log_warn("connection watch");
-			close(s);
-			free(cn);
-			continue;
-		}
-		TAILQ_INSERT_TAIL(&px->conns, cn, entry);
-		px->nconns++;
-		log_debug("connection accepted (%zu open)", px->nconns);
+		conn_accept(px, s);
 	}
 }
 
@@ -107,8 +53,9 @@ proxy_listen_stop(struct proxy *px)
 {
 	if (px->listen_fd == -1)
 		return;
-	if (px->child->started)
+	if (px->accepting)
 		ev_io_stop(px->child->loop, &px->listen_io);
+	px->accepting = 0;
 	close(px->listen_fd);
 	px->listen_fd = -1;
 }
@@ -119,6 +66,7 @@ proxy_listen_start(struct proxy *px)
 	if (ev_io_start(px->child->loop, &px->listen_io, px->listen_fd,
 	    EPOLLIN, proxy_accept_cb, px) == -1)
 		fatal("listener watch");
+	px->accepting = 1;
 }
 
 static void
@@ -137,6 +85,68 @@ proxy_listener(struct child *c, int kind, int fd, const char *addr,
 	log_info("listening on %s:%u", addr, port);
 }
 
+/*
+ * The local server's address, resolved while the file system is still
+ * there; the proxy resolves nothing once it is chrooted.
+ */
+static int
+proxy_resolve_local(struct proxy *px, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct addrinfo	 hints, *res;
+	char		 port[8];
+	int		 rv;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof(port), "%u", cfg->server_port);
+	if ((rv = getaddrinfo(cfg->server_addr, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "server.addr %s: %s", cfg->server_addr,
+		    gai_strerror(rv));
+		return -1;
+	}
+	memcpy(&px->local, res->ai_addr, res->ai_addrlen);
+	px->local_len = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* (Re)build the contexts once a leaf and the roots are both known. */
+static void
+proxy_tls_rebuild(struct proxy *px)
+{
+	SSL_CTX	*ctx;
+	char	 err[256];
+	int	 i, own = proxy_svc_index(px->kind);
+
+	if (px->roots.pem == NULL)
+		return;
+	for (i = 0; i < 2; i++) {
+		if (px->leaf[i].cert_pem == NULL)
+			continue;
+		ctx = tls_client_ctx(px->leaf[i].cert_pem, px->leaf[i].key_pem,
+		    px->roots.pem, err, sizeof(err));
+		if (ctx == NULL) {
+			log_warnx("TLS client context: %s", err);
+			continue;
+		}
+		/* Connections keep a reference to the context they use. */
+		SSL_CTX_free(px->client_ctx[i]);
+		px->client_ctx[i] = ctx;
+	}
+	if (px->kind == PROC_BRIDGE || px->leaf[own].cert_pem == NULL)
+		return;
+	ctx = tls_server_ctx(px->leaf[own].cert_pem, px->leaf[own].key_pem,
+	    px->roots.pem, err, sizeof(err));
+	if (ctx == NULL) {
+		log_warnx("TLS server context: %s", err);
+		return;
+	}
+	SSL_CTX_free(px->server_ctx);
+	px->server_ctx = ctx;
+	log_info("TLS material in use for %s", px->leaf[own].uri);
+}
+
 static void
 proxy_start(struct child *c)
 {
@@ -151,7 +161,12 @@ static int
 proxy_reconfigure(struct child *c, const struct config *next, char *err,
     size_t errlen)
 {
-	return 0;
+	struct proxy	*px = c->arg;
+
+	if (strcmp(next->server_addr, c->cfg.server_addr) == 0 &&
+	    next->server_port == c->cfg.server_port)
+		return 0;
+	return proxy_resolve_local(px, next, err, errlen);
 }
 
 static void
@@ -160,52 +175,84 @@ proxy_shutdown(struct child *c)
 	struct proxy	*px = c->arg;
 
 	proxy_listen_stop(px);
-	while (!TAILQ_EMPTY(&px->conns))
-		proxy_conn_close(TAILQ_FIRST(&px->conns));
+	conn_close_all(px);
 	child_exit(c, 0);
+}
+
+static void
+proxy_role(struct proxy *px, struct imsg *m)
+{
+	struct msg_role	r;
+
+	if (msg_role_decode(&r, m->data, m->datalen) == -1)
+		fatalx("malformed %s message", msg_name(m->hdr.type));
+	if (r.role != px->role.role || r.epoch != px->role.epoch ||
+	    px->role.leader_id == NULL ||
+	    strcmp(r.leader_id, px->role.leader_id) != 0)
+		log_debug("role %u, leader \"%s\", epoch %llu", r.role,
+		    r.leader_id, (unsigned long long)r.epoch);
+	msg_role_clear(&px->role);
+	px->role = r;
+	conn_cut(px);
 }
 
 static void
 proxy_dispatch(struct child *c, struct imsg *m)
 {
 	struct proxy		*px = c->arg;
-	struct msg_role		 r;
 	struct msg_peers	 peers;
 	struct msg_tls_leaf	 leaf;
 	struct msg_tls_roots	 roots;
-	int			 ok;
+	struct msg_server_state	 st;
+	struct msg_authz_resp	 a;
+	int			 i;
 
 	switch (m->hdr.type) {
 	case MSG_ROLE_UPDATE:
-		if (msg_role_decode(&r, m->data, m->datalen) == -1)
-			fatalx("malformed %s message", msg_name(m->hdr.type));
-		msg_role_clear(&px->role);
-		px->role = r;
-		log_debug("role %u, leader \"%s\", epoch %llu", r.role,
-		    r.leader_id, (unsigned long long)r.epoch);
+		proxy_role(px, m);
 		return;
-	/* Routing and TLS take these; until then they are checked and kept out. */
 	case MSG_PEERS_UPDATE:
-		if ((ok = msg_peers_decode(&peers, m->data, m->datalen)) == 0) {
-			log_debug("%u %s peers", peers.n,
-			    proc_name(m->hdr.peerid));
-			msg_peers_clear(&peers);
-		}
-		break;
+		if (msg_peers_decode(&peers, m->data, m->datalen) == -1 ||
+		    (m->hdr.peerid != PROC_WRITER &&
+		    m->hdr.peerid != PROC_READER))
+			break;
+		i = proxy_svc_index(m->hdr.peerid);
+		msg_peers_clear(&px->peers[i]);
+		px->peers[i] = peers;
+		return;
 	case MSG_TLS_LEAF_UPDATE:
-		if ((ok = msg_tls_leaf_decode(&leaf, m->data, m->datalen)) == 0)
-			msg_tls_leaf_clear(&leaf);
-		break;
+		if (msg_tls_leaf_decode(&leaf, m->data, m->datalen) == -1 ||
+		    (m->hdr.peerid != PROC_WRITER &&
+		    m->hdr.peerid != PROC_READER))
+			break;
+		i = proxy_svc_index(m->hdr.peerid);
+		msg_tls_leaf_clear(&px->leaf[i]);
+		px->leaf[i] = leaf;
+		proxy_tls_rebuild(px);
+		return;
 	case MSG_TLS_ROOTS_UPDATE:
-		if ((ok = msg_tls_roots_decode(&roots, m->data,
-		    m->datalen)) == 0)
-			msg_tls_roots_clear(&roots);
-		break;
+		if (msg_tls_roots_decode(&roots, m->data, m->datalen) == -1)
+			break;
+		msg_tls_roots_clear(&px->roots);
+		px->roots = roots;
+		proxy_tls_rebuild(px);
+		return;
+	case MSG_SERVER_STATE_UPDATE:
+		if (msg_server_state_decode(&st, m->data, m->datalen) == -1)
+			break;
+		px->caught_up = st.up && !st.leader && st.caught_up;
+		msg_server_state_clear(&st);
+		return;
+	case MSG_AUTHZ_RESULT:
+		if (msg_authz_resp_decode(&a, m->data, m->datalen) == -1)
+			break;
+		conn_authz_result(px, m->hdr.peerid, a.allowed, a.reason);
+		msg_authz_resp_clear(&a);
+		return;
 	default:
 		fatalx("unexpected %s message", msg_name(m->hdr.type));
 	}
-	if (ok == -1)
-		fatalx("malformed %s message", msg_name(m->hdr.type));
+	fatalx("malformed %s message", msg_name(m->hdr.type));
 }
 
 static int
@@ -215,7 +262,17 @@ proxy_configure(struct child *c, const struct config *cfg, char *err,
 	struct proxy	*px = c->arg;
 
 	px->child = c;
-	return 0;
+	px->cfg = &c->cfg;
+	return proxy_resolve_local(px, cfg, err, errlen);
+}
+
+static void
+proxy_cleanup(struct child *c)
+{
+	struct proxy	*px = c->arg;
+
+	conn_close_all(px);
+	proxy_listen_stop(px);
 }
 
 static const struct child_ops proxy_ops = {
@@ -225,28 +282,31 @@ static const struct child_ops proxy_ops = {
 	.reconfigure = proxy_reconfigure,
 	.shutdown = proxy_shutdown,
 	.dispatch = proxy_dispatch,
+	.cleanup = proxy_cleanup,
 };
 
 int
 proxy_main(int kind, int foreground, int verbose)
 {
 	struct proxy	px;
-	int		rv;
+	int		rv, i;
 
 	memset(&px, 0, sizeof(px));
+	px.kind = kind;
 	px.listen_fd = -1;
 	TAILQ_INIT(&px.conns);
 	rv = child_run(kind, foreground, verbose, &proxy_ops, &px);
-	/* The supervisor went away without a shutdown: tidy up all the same. */
-	while (!TAILQ_EMPTY(&px.conns)) {
-		struct conn *cn = TAILQ_FIRST(&px.conns);
-
-		TAILQ_REMOVE(&px.conns, cn, entry);
-		close(cn->fd);
-		free(cn);
-	}
 	if (px.listen_fd != -1)
 		close(px.listen_fd);
 	msg_role_clear(&px.role);
+	for (i = 0; i < 2; i++) {
+		msg_peers_clear(&px.peers[i]);
+		msg_tls_leaf_clear(&px.leaf[i]);
+		SSL_CTX_free(px.client_ctx[i]);
+	}
+	SSL_CTX_free(px.server_ctx);
+	msg_tls_roots_clear(&px.roots);
+	for (i = 0; i < PROXY_AUTHZ_CACHE; i++)
+		free(px.cache[i].uri);
 	return rv;
 }

@@ -30,7 +30,7 @@ static const struct state_route {
 	{ MSG_PEERS, MSG_PEERS_UPDATE, TO_PROXIES, 1 },
 	{ MSG_TLS_LEAF, MSG_TLS_LEAF_UPDATE, TO_PROXIES, 1 },
 	{ MSG_TLS_ROOTS, MSG_TLS_ROOTS_UPDATE, TO_PROXIES, 0 },
-	{ MSG_SERVER_STATE, 0, 0, 0 },
+	{ MSG_SERVER_STATE, MSG_SERVER_STATE_UPDATE, TO_PROXIES, 0 },
 };
 
 /* To one child, if its channel is still open (it may be exiting). */

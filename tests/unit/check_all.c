@@ -20,10 +20,13 @@ main(void)
 	srunner_add_suite(sr, listeners_suite());
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, proto_state_suite());
+	srunner_add_suite(sr, relay_suite());
 	srunner_add_suite(sr, reload_suite());
 	srunner_add_suite(sr, resp_suite());
+	srunner_add_suite(sr, route_suite());
 	srunner_add_suite(sr, sandbox_suite());
 	srunner_add_suite(sr, state_suite());
+	srunner_add_suite(sr, tls_suite());
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

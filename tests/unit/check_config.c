@@ -946,6 +946,22 @@ START_TEST(test_validate_other)
 }
 END_TEST
 
+START_TEST(test_type_count)
+{
+	expect_set("proxy.max_connections", "1", "1");
+	expect_set("proxy.max_connections", "1000000", "1000000");
+	expect_set_error("proxy.max_connections", "0",
+	    "proxy.max_connections: \"0\" is not a whole number from 1 to "
+	    "1000000");
+	expect_set_error("proxy.max_connections", "1000001",
+	    "proxy.max_connections: \"1000001\" is not a whole number from 1 "
+	    "to 1000000");
+	expect_set_error("proxy.max_connections", "-5",
+	    "proxy.max_connections: \"-5\" is not a whole number from 1 to "
+	    "1000000");
+}
+END_TEST
+
 START_TEST(test_validate_timings)
 {
 	expect_validate_error(base_conf, "election.session.ttl 9s\n",
@@ -1373,6 +1389,7 @@ config_suite(void)
 	tcase_add_test(tc, test_port_clash);
 	tcase_add_test(tc, test_validate_other);
 	tcase_add_test(tc, test_validate_timings);
+	tcase_add_test(tc, test_type_count);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("output");

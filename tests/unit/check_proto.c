@@ -76,7 +76,7 @@ START_TEST(test_msg_names)
 	ck_assert_str_eq(msg_name(MSG_ROLE_UPDATE), "role_update");
 	ck_assert_str_eq(msg_name(0), "unknown");
 	ck_assert_str_eq(msg_name(MSG_AUTHZ_RESP + 1), "unknown");
-	ck_assert_str_eq(msg_name(MSG_AUTHZ_RESULT + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_SERVER_STATE_UPDATE + 1), "unknown");
 	ck_assert_str_eq(msg_name(UINT32_MAX), "unknown");
 }
 END_TEST

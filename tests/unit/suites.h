@@ -12,9 +12,12 @@ Suite	*imsg_suite(void);
 Suite	*listeners_suite(void);
 Suite	*proto_suite(void);
 Suite	*proto_state_suite(void);
+Suite	*relay_suite(void);
 Suite	*reload_suite(void);
 Suite	*resp_suite(void);
+Suite	*route_suite(void);
 Suite	*sandbox_suite(void);
 Suite	*state_suite(void);
+Suite	*tls_suite(void);
 
 #endif

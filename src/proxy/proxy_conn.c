@@ -1,0 +1,585 @@
+/*
+ * One client connection, from accept to relay:
+ *
+ *	W, R:	TLS handshake (a client certificate from the Connect CA is
+ *		required) -> authorization of its SPIFFE id by the elector
+ *		-> route -> dial -> (mTLS to a peer, whose SPIFFE id must be
+ *		the dialled service's) -> relay
+ *	B:	loopback only -> route (the leader's W) -> dial -> mTLS ->
+ *		relay
+ *
+ * Every step has a deadline; a failing step closes this connection only.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "log.h"
+#include "proxy_int.h"
+#include "proxy_relay.h"
+#include "proxy_tls.h"
+
+static void	conn_route(struct conn *);
+
+static void
+conn_close(struct conn *c, const char *why)
+{
+	struct proxy	*px = c->px;
+	struct ev_loop	*loop = px->child->loop;
+
+	log_debug("connection closed: %s", why);
+	ev_timer_stop(loop, &c->timer);
+	if (c->hs != NULL)
+		tls_hs_cancel(loop, c->hs);
+	if (c->relay != NULL)
+		relay_free(loop, c->relay);
+	else {
+		if (c->dial_io.fd != -1)
+			ev_io_stop(loop, &c->dial_io);
+		if (c->ussl != NULL)
+			SSL_free(c->ussl);
+		if (c->ufd != -1)
+			close(c->ufd);
+		if (c->cssl != NULL)
+			SSL_free(c->cssl);
+		if (c->cfd != -1)
+			close(c->cfd);
+	}
+	free(c->uri);
+	TAILQ_REMOVE(&px->conns, c, entry);
+	px->nconns--;
+	free(c);
+}
+
+static void
+conn_timeout(void *arg)
+{
+	struct conn	*c = arg;
+
+	conn_close(c, c->state == CONN_AUTHZ ? "authorization timeout" :
+	    "dial timeout");
+}
+
+static struct eject *
+conn_eject_slot(struct proxy *px, const char *id, int create)
+{
+	struct eject	*e, *oldest = &px->ejects[0];
+	size_t		 i;
+
+	for (i = 0; i < PROXY_EJECTS; i++) {
+		e = &px->ejects[i];
+		if (strcmp(e->id, id) == 0)
+			return e;
+		if (e->until < oldest->until)
+			oldest = e;
+	}
+	if (!create)
+		return NULL;
+	memset(oldest, 0, sizeof(*oldest));
+	snprintf(oldest->id, sizeof(oldest->id), "%s", id);
+	return oldest;
+}
+
+static int
+conn_ejected(const char *id, void *arg)
+{
+	struct eject	*e = conn_eject_slot(arg, id, 0);
+
+	return e != NULL && e->until > ev_now();
+}
+
+static unsigned
+conn_load(const char *id, void *arg)
+{
+	struct proxy	*px = arg;
+	struct conn	*c;
+	unsigned	 n = 0;
+
+	TAILQ_FOREACH(c, &px->conns, entry)
+		if (c->route == ROUTE_PEER && strcmp(c->peer_id, id) == 0)
+			n++;
+	return n;
+}
+
+static void
+conn_dial_result(struct conn *c, int ok)
+{
+	struct eject	*e;
+
+	if (c->route != ROUTE_PEER)
+		return;
+	e = conn_eject_slot(c->px, c->peer_id, !ok);
+	if (ok) {
+		if (e != NULL)
+			e->fails = 0;
+		return;
+	}
+	/* A peer that keeps failing is left alone for a while. */
+	if (++e->fails >= PROXY_EJECT_AFTER) {
+		e->until = ev_now() + PROXY_EJECT_MS;
+		log_warnx("peer %s ejected for %d s after %u failed dials",
+		    c->peer_id, PROXY_EJECT_MS / 1000, e->fails);
+	}
+}
+
+static void
+conn_relay_done(struct relay *r, const char *why, void *arg)
+{
+	struct conn	*c = arg;
+
+	conn_close(c, why);
+}
+
+static void
+conn_start_relay(struct conn *c)
+{
+	struct proxy	*px = c->px;
+
+	ev_timer_stop(px->child->loop, &c->timer);
+	c->relay = relay_new(px->child->loop, c->cfd, c->cssl, c->ufd,
+	    c->ussl, PROXY_BUFSIZE, conn_relay_done, c);
+	/* The relay owns the sockets now, even when it failed. */
+	c->cfd = c->ufd = -1;
+	c->cssl = c->ussl = NULL;
+	if (c->relay == NULL) {
+		conn_close(c, "relay");
+		return;
+	}
+	c->state = CONN_RELAY;
+}
+
+static void
+conn_upstream_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
+    const char *err, void *arg)
+{
+	struct conn	*c = arg;
+	char		*uri;
+
+	c->hs = NULL;
+	if (!ok) {
+		c->ufd = -1;
+		conn_dial_result(c, 0);
+		log_warnx("peer %s: %s", c->peer_id, err);
+		conn_route(c);
+		return;
+	}
+	c->ufd = fd;
+	c->ussl = ssl;
+	uri = tls_peer_uri(ssl);
+	/* The peer must be the service we dialled, not just any Connect leaf. */
+	if (uri == NULL || strcmp(uri, c->peer_uri) != 0) {
+		log_warnx("peer %s presented %s, expected %s", c->peer_id,
+		    uri != NULL ? uri : "no SPIFFE id", c->peer_uri);
+		free(uri);
+		conn_close(c, "peer identity");
+		return;
+	}
+	free(uri);
+	conn_dial_result(c, 1);
+	conn_start_relay(c);
+}
+
+static void
+conn_connected(struct conn *c)
+{
+	struct proxy	*px = c->px;
+	SSL_CTX		*ctx;
+
+	ev_io_stop(px->child->loop, &c->dial_io);
+	ev_timer_stop(px->child->loop, &c->timer);
+	if (c->route == ROUTE_LOCAL) {
+		conn_start_relay(c);
+		return;
+	}
+	ctx = px->client_ctx[proxy_svc_index(c->svc)];
+	c->state = CONN_UPSTREAM_TLS;
+	c->hs = tls_hs_start(px->child->loop, ctx, c->ufd, 0,
+	    px->cfg->proxy_handshake_timeout, conn_upstream_hs, c);
+	c->ufd = -1;	/* the handshake owns it */
+	if (c->hs == NULL)
+		conn_close(c, "upstream TLS");
+}
+
+static void
+conn_dial_cb(int fd, uint32_t events, void *arg)
+{
+	struct conn	*c = arg;
+	socklen_t	 len = sizeof(int);
+	int		 err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err == 0) {
+		conn_connected(c);
+		return;
+	}
+	log_debug("dial %s: %s", c->route == ROUTE_LOCAL ? "local server" :
+	    c->peer_id, strerror(err));
+	ev_io_stop(c->px->child->loop, &c->dial_io);
+	close(c->ufd);
+	c->ufd = -1;
+	conn_dial_result(c, 0);
+	conn_route(c);
+}
+
+static void
+conn_dial_timeout(void *arg)
+{
+	struct conn	*c = arg;
+
+	log_debug("dial %s: timeout", c->route == ROUTE_LOCAL ?
+	    "local server" : c->peer_id);
+	if (c->dial_io.fd != -1)
+		ev_io_stop(c->px->child->loop, &c->dial_io);
+	if (c->ufd != -1)
+		close(c->ufd);
+	c->ufd = -1;
+	conn_dial_result(c, 0);
+	conn_route(c);
+}
+
+static int
+conn_peer_addr(const struct peer *p, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, p->addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(p->port);
+		*len = sizeof(*sin);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, p->addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(p->port);
+		*len = sizeof(*sin6);
+		return 0;
+	}
+	/* The proxies resolve nothing: they may be chrooted. */
+	return -1;
+}
+
+static void
+conn_dial(struct conn *c, const struct sockaddr_storage *ss, socklen_t len)
+{
+	struct proxy	*px = c->px;
+
+	c->state = CONN_DIAL;
+	c->ufd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (c->ufd == -1) {
+		log_warn("socket");
+		conn_close(c, "socket");
+		return;
+	}
+	if (connect(c->ufd, (const struct sockaddr *)ss, len) == 0) {
+		conn_connected(c);
+		return;
+	}
+	if (errno != EINPROGRESS) {
+		conn_dial_timeout(c);
+		return;
+	}
+	if (ev_io_start(px->child->loop, &c->dial_io, c->ufd, EPOLLOUT,
+	    conn_dial_cb, c) == -1) {
+		conn_close(c, "dial watch");
+		return;
+	}
+	/* A retry reuses the timer: it must leave the heap before re-init. */
+	ev_timer_stop(px->child->loop, &c->timer);
+	ev_timer_init(&c->timer, conn_dial_timeout, c);
+	ev_timer_start(px->child->loop, &c->timer, px->cfg->proxy_dial_timeout);
+}
+
+static void
+conn_route(struct conn *c)
+{
+	struct proxy		*px = c->px;
+	struct route_view	 v;
+	struct route		 r;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+
+	if (++c->tries > PROXY_DIAL_TRIES) {
+		conn_close(c, "no upstream answered");
+		return;
+	}
+	memset(&v, 0, sizeof(v));
+	v.kind = px->kind;
+	v.self = px->cfg->id;
+	v.role = px->role.role;
+	v.leader_id = px->role.leader_id;
+	v.writers = &px->peers[0];
+	v.readers = &px->peers[1];
+	v.local_caught_up = px->caught_up;
+	v.internal = c->internal;
+	v.load = conn_load;
+	v.ejected = conn_ejected;
+	v.load_arg = px;
+	route_choose(&v, &r);
+
+	c->route = r.kind;
+	switch (r.kind) {
+	case ROUTE_REFUSE:
+		conn_close(c, r.why);
+		return;
+	case ROUTE_LOCAL:
+		if (px->local_len == 0) {
+			conn_close(c, "local server address unknown");
+			return;
+		}
+		conn_dial(c, &px->local, px->local_len);
+		return;
+	case ROUTE_PEER:
+		snprintf(c->peer_id, sizeof(c->peer_id), "%s", r.peer->id);
+		snprintf(c->peer_uri, sizeof(c->peer_uri), "%s", r.peer->uri);
+		c->svc = r.svc;
+		if (px->client_ctx[proxy_svc_index(r.svc)] == NULL ||
+		    r.peer->uri[0] == '\0') {
+			conn_close(c, "no TLS material for peers yet");
+			return;
+		}
+		if (conn_peer_addr(r.peer, &ss, &len) == -1) {
+			log_warnx("peer %s: address %s is not numeric", r.peer->id,
+			    r.peer->addr);
+			conn_close(c, "peer address");
+			return;
+		}
+		conn_dial(c, &ss, len);
+		return;
+	}
+}
+
+static struct authz_entry *
+conn_cache_find(struct proxy *px, const char *uri)
+{
+	size_t	i;
+
+	for (i = 0; i < PROXY_AUTHZ_CACHE; i++)
+		if (px->cache[i].uri != NULL &&
+		    strcmp(px->cache[i].uri, uri) == 0 &&
+		    px->cache[i].expires > ev_now())
+			return &px->cache[i];
+	return NULL;
+}
+
+static void
+conn_cache_put(struct proxy *px, const char *uri, int allowed)
+{
+	struct authz_entry	*e = &px->cache[0];
+	size_t			 i;
+
+	for (i = 0; i < PROXY_AUTHZ_CACHE; i++) {
+		if (px->cache[i].uri == NULL ||
+		    strcmp(px->cache[i].uri, uri) == 0) {
+			e = &px->cache[i];
+			break;
+		}
+		if (px->cache[i].expires < e->expires)
+			e = &px->cache[i];
+	}
+	free(e->uri);
+	if ((e->uri = strdup(uri)) == NULL)
+		fatal("authorization cache");
+	e->allowed = allowed;
+	e->expires = ev_now() + PROXY_AUTHZ_TTL_MS;
+}
+
+static void
+conn_authorized(struct conn *c, int allowed, const char *reason)
+{
+	if (!allowed) {
+		c->px->denied++;
+		log_info("client %s denied: %s", c->uri, reason);
+		conn_close(c, "denied");
+		return;
+	}
+	ev_timer_stop(c->px->child->loop, &c->timer);
+	conn_route(c);
+}
+
+void
+conn_authz_result(struct proxy *px, uint32_t id, int allowed,
+    const char *reason)
+{
+	struct conn	*c;
+
+	TAILQ_FOREACH(c, &px->conns, entry) {
+		if (c->state != CONN_AUTHZ || c->authz_id != id)
+			continue;
+		/* "elector unavailable" is not an answer worth keeping. */
+		if (allowed || strcmp(reason, "elector unavailable") != 0)
+			conn_cache_put(px, c->uri, allowed);
+		conn_authorized(c, allowed, reason);
+		return;
+	}
+}
+
+static void
+conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
+    const char *err, void *arg)
+{
+	struct conn		*c = arg;
+	struct proxy		*px = c->px;
+	struct authz_entry	*hit;
+	struct msg_authz_req	 q;
+	uint8_t			 buf[2048];
+	int			 n, svc = proxy_svc_index(px->kind);
+
+	c->hs = NULL;
+	if (!ok) {
+		c->cfd = -1;
+		px->refused++;
+		log_debug("client handshake: %s", err);
+		conn_close(c, "handshake");
+		return;
+	}
+	c->cfd = fd;
+	c->cssl = ssl;
+	if ((c->uri = tls_peer_uri(ssl)) == NULL) {
+		px->refused++;
+		log_info("client certificate without a SPIFFE id refused");
+		conn_close(c, "no SPIFFE id");
+		return;
+	}
+	/* Our own service's identity: another node's proxy on its hop. */
+	c->internal = px->leaf[svc].uri != NULL &&
+	    strcmp(c->uri, px->leaf[svc].uri) == 0;
+	if ((hit = conn_cache_find(px, c->uri)) != NULL) {
+		conn_authorized(c, hit->allowed, "cached decision");
+		return;
+	}
+	memset(&q, 0, sizeof(q));
+	q.target = svc == 0 ? (char *)px->cfg->service_name_leader :
+	    (char *)px->cfg->service_name_follower;
+	q.uri = c->uri;
+	q.serial = tls_peer_serial(ssl);
+	c->state = CONN_AUTHZ;
+	c->authz_id = ++px->next_authz & 0xffffff;
+	n = msg_authz_req_encode(&q, buf, sizeof(buf));
+	free(q.serial);
+	if (n == -1 || ichan_compose(px->child->chan, MSG_AUTHZ_REQ,
+	    c->authz_id, -1, buf, n) == -1) {
+		conn_close(c, "authorization request");
+		return;
+	}
+	child_flush(px->child);
+	ev_timer_stop(px->child->loop, &c->timer);
+	ev_timer_init(&c->timer, conn_timeout, c);
+	ev_timer_start(px->child->loop, &c->timer,
+	    px->cfg->proxy_handshake_timeout);
+}
+
+static int
+conn_from_loopback(int fd)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof(ss);
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >>
+		    24) == 127;
+	if (ss.ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(
+		    &((struct sockaddr_in6 *)&ss)->sin6_addr);
+	return 0;
+}
+
+void
+conn_accept(struct proxy *px, int fd)
+{
+	struct conn	*c;
+
+	if (px->nconns >= (size_t)px->cfg->proxy_max_connections) {
+		px->refused++;
+		log_debug("connection limit %d reached",
+		    px->cfg->proxy_max_connections);
+		close(fd);
+		return;
+	}
+	if (px->kind != PROC_BRIDGE && px->server_ctx == NULL) {
+		px->refused++;
+		log_debug("no TLS material yet: connection closed");
+		close(fd);
+		return;
+	}
+	if (px->kind == PROC_BRIDGE && !conn_from_loopback(fd)) {
+		px->refused++;
+		log_warnx("bridge connection from outside loopback refused");
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("connection");
+		close(fd);
+		return;
+	}
+	c->px = px;
+	c->cfd = c->ufd = -1;
+	c->dial_io.fd = -1;
+	ev_timer_init(&c->timer, conn_timeout, c);
+	TAILQ_INSERT_TAIL(&px->conns, c, entry);
+	px->nconns++;
+	px->accepted++;
+
+	if (px->kind == PROC_BRIDGE) {
+		c->cfd = fd;
+		conn_route(c);
+		return;
+	}
+	c->state = CONN_HANDSHAKE;
+	c->hs = tls_hs_start(px->child->loop, px->server_ctx, fd, 1,
+	    px->cfg->proxy_handshake_timeout, conn_inbound_hs, c);
+	if (c->hs == NULL)
+		conn_close(c, "TLS");
+}
+
+/*
+ * After a role or leader change: a connection that now points to the
+ * wrong place is cut, so its client reconnects to the new topology at
+ * once (writes to a demoted server, bridge streams to an old leader).
+ */
+void
+conn_cut(struct proxy *px)
+{
+	struct conn	*c, *next;
+	const char	*leader = px->role.leader_id;
+	int		 cut;
+
+	if (px->kind == PROC_READER)
+		return;
+	for (c = TAILQ_FIRST(&px->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state != CONN_DIAL && c->state != CONN_UPSTREAM_TLS &&
+		    c->state != CONN_RELAY)
+			continue;
+		if (c->route == ROUTE_LOCAL)
+			cut = px->role.role != ROLE_LEADER;
+		else
+			cut = px->role.role != ROLE_FOLLOWER ||
+			    strcmp(c->peer_id, leader) != 0;
+		if (cut)
+			conn_close(c, "the leader changed");
+	}
+}
+
+void
+conn_close_all(struct proxy *px)
+{
+	struct conn	*c;
+
+	while ((c = TAILQ_FIRST(&px->conns)) != NULL)
+		conn_close(c, "shutdown");
+}

@@ -1,0 +1,117 @@
+/*
+ * A proxy process's state, shared by proxy.c (process frame, cluster
+ * state, TLS contexts) and proxy_conn.c (one client connection from
+ * accept to relay).
+ */
+#ifndef PROXY_INT_H
+#define PROXY_INT_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "config.h"
+#include "event.h"
+#include "proto.h"
+#include "proxy_route.h"
+
+struct child;
+struct relay;
+struct tls_hs;
+
+#define PROXY_BUFSIZE		16384	/* per direction per connection */
+#define PROXY_AUTHZ_TTL_MS	5000	/* how long a decision is reused */
+#define PROXY_AUTHZ_CACHE	64
+#define PROXY_EJECT_AFTER	2	/* failed dials in a row */
+#define PROXY_EJECT_MS		10000
+#define PROXY_EJECTS		32
+#define PROXY_DIAL_TRIES	3
+
+enum conn_state {
+	CONN_HANDSHAKE,		/* inbound TLS */
+	CONN_AUTHZ,		/* waiting for the elector */
+	CONN_DIAL,		/* connecting upstream */
+	CONN_UPSTREAM_TLS,	/* outbound TLS */
+	CONN_RELAY,
+};
+
+struct conn {
+	TAILQ_ENTRY(conn)	 entry;
+	struct proxy		*px;
+	enum conn_state		 state;
+	int			 cfd;		/* client */
+	SSL			*cssl;
+	int			 ufd;		/* upstream */
+	SSL			*ussl;
+	struct tls_hs		*hs;
+	struct ev_io		 dial_io;
+	struct ev_timer		 timer;		/* handshake, authz, dial */
+	uint32_t		 authz_id;
+	char			*uri;		/* client's SPIFFE id */
+	int			 internal;	/* another node's proxy */
+	enum route_kind		 route;
+	char			 peer_id[128];	/* ROUTE_PEER */
+	char			 peer_uri[512];
+	int			 svc;
+	int			 tries;
+	struct relay		*relay;
+};
+
+struct authz_entry {
+	char		*uri;
+	int		 allowed;
+	uint64_t	 expires;
+};
+
+struct eject {
+	char		id[128];
+	unsigned	fails;
+	uint64_t	until;
+};
+
+struct proxy {
+	struct child		*child;
+	int			 kind;		/* PROC_WRITER/READER/BRIDGE */
+	const struct config	*cfg;
+	int			 listen_fd;
+	struct ev_io		 listen_io;
+	int			 accepting;
+	TAILQ_HEAD(, conn)	 conns;
+	size_t			 nconns;
+
+	struct msg_role		 role;
+	struct msg_peers	 peers[2];	/* [0] writers, [1] readers */
+	int			 caught_up;	/* local server, as observed */
+	struct sockaddr_storage	 local;		/* the local server */
+	socklen_t		 local_len;
+
+	struct msg_tls_leaf	 leaf[2];	/* [0] writer, [1] reader */
+	struct msg_tls_roots	 roots;
+	SSL_CTX			*server_ctx;	/* W, R: our own service */
+	SSL_CTX			*client_ctx[2];	/* dialling W, R */
+
+	uint32_t		 next_authz;
+	struct authz_entry	 cache[PROXY_AUTHZ_CACHE];
+	struct eject		 ejects[PROXY_EJECTS];
+
+	uint64_t		 accepted;
+	uint64_t		 refused;
+	uint64_t		 denied;
+};
+
+/* proxy_conn.c */
+void	conn_accept(struct proxy *, int fd);
+void	conn_authz_result(struct proxy *, uint32_t id, int allowed,
+	    const char *reason);
+/* Close the connections that now point to the wrong place. */
+void	conn_cut(struct proxy *);
+void	conn_close_all(struct proxy *);
+
+/* proxy.c */
+int	proxy_svc_index(int kind);	/* PROC_WRITER -> 0, PROC_READER -> 1 */
+
+#endif
