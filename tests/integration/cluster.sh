@@ -8,6 +8,8 @@
 # cl_role I				"master" or "slave" of server I
 # cl_kill_manager I			kill -9 every process of manager I
 # cl_consul_restart			restart the agent on the same ports
+# cl_client				a Connect client identity in $T_DIR
+# cl_tls PORT ARGS...			redis-cli over mTLS with that identity
 
 declare -a REDIS_PORT REDIS_PID MGR_PID MGR_W MGR_R MGR_B
 
@@ -20,8 +22,10 @@ cl_redis() {
 	local i=$1 port
 	# A restarted server comes back on its old port.
 	port=${REDIS_PORT[$i]:-$(t_port)}
+	# No 5 s wait before a full sync (Redis's default, for batching).
 	t_bg "redis$i" redis-server --port "$port" --bind 127.0.0.1 \
-		--save "" --appendonly no --dir "$T_DIR" --daemonize no
+		--save "" --appendonly no --dir "$T_DIR" --daemonize no \
+		--repl-diskless-sync-delay 0
 	REDIS_PORT[$i]=$port
 	REDIS_PID[$i]=$T_LAST_PID
 	t_wait "redis$i answers" 10 redis-cli -p "$port" ping
@@ -99,4 +103,22 @@ cl_consul_restart() {
 # Milliseconds since the epoch, for reporting how long something took.
 cl_now_ms() {
 	date +%s%3N
+}
+
+cl_client() {
+	local leaf
+	leaf=$(curl -sf "http://$CONSUL_HTTP_ADDR/v1/agent/connect/ca/leaf/t38-client") ||
+		t_fail "client leaf"
+	jq -r .CertPEM <<<"$leaf" >"$T_DIR/client.pem"
+	jq -r .PrivateKeyPEM <<<"$leaf" >"$T_DIR/client.key"
+	curl -sf "http://$CONSUL_HTTP_ADDR/v1/agent/connect/ca/roots" |
+		jq -r '.Roots[].RootCert' >"$T_DIR/roots.pem"
+}
+
+cl_tls() {
+	local port=$1
+	shift
+	timeout 5 redis-cli --tls --cert "$T_DIR/client.pem" \
+		--key "$T_DIR/client.key" --cacert "$T_DIR/roots.pem" \
+		-h 127.0.0.1 -p "$port" "$@" 2>/dev/null
 }
