@@ -125,7 +125,7 @@ _t_kill_all() {
 	for pid in "${T_PIDS[@]}"; do
 		# Only our own children: a reaped pid may have been reused.
 		t_alive "$pid" || continue
-		[ "$(_t_ppid "$pid")" = "$$" ] || continue
+		[ "$(_t_ppid "$pid")" = "$BASHPID" ] || continue
 		mine+=("$pid")
 		victims+=("$pid")
 		while read -r p; do
@@ -256,7 +256,7 @@ t_stop() {
 	for p in "${T_PIDS[@]}"; do
 		[ "$p" = "$pid" ] && child=1
 	done
-	[ "$(_t_ppid "$pid")" = "$$" ] && child=1
+	[ "$(_t_ppid "$pid")" = "$BASHPID" ] && child=1
 
 	kill -TERM "$pid" 2>/dev/null || true
 	deadline=$(( $(_t_now_us) + $(_t_sec_to_us "$timeout") ))
