@@ -13,6 +13,8 @@ t_begin e2e
 
 command -v redis-server >/dev/null || t_fail "redis-server not found: run contrib/ci/install-deps"
 redis-cli --help 2>&1 | grep -q -- '--tls' || t_fail "redis-cli without TLS"
+command -v "${TILE38_SERVER:-tile38-server}" >/dev/null ||
+	echo "# no tile38-server on PATH: this suite runs against redis-server only"
 cl_init
 for i in 1 2 3; do
 	cl_redis $i
@@ -106,6 +108,28 @@ t_wait "n2 writer back" 15 reply_is OK "${MGR_W[2]}" SET after:crash 1
 [ "$(tcm_child n2 writer)" != "$old" ] || t_fail "writer was not restarted"
 held_ping || t_fail "a writer crash dropped a reader connection"
 t_ok "SIGHUP and a writer crash leave other connections alone"
+
+# CA rotation: contexts are rebuilt, established connections stay, and
+# certificates of the old root still verify while Consul keeps it.
+rot=$(grep -c 'writer: TLS material in use' "$T_DIR/n2.log")
+curl -sf -X PUT "http://$CONSUL_HTTP_ADDR/v1/connect/ca/configuration" \
+	-d '{"Provider":"consul","Config":{"PrivateKeyType":"rsa","PrivateKeyBits":2048}}' >/dev/null ||
+	t_fail "CA rotation request"
+rebuilt() { [ "$(grep -c 'writer: TLS material in use' "$T_DIR/n2.log")" -gt "$rot" ]; }
+t_wait "n2's writer to rebuild its TLS contexts" 30 rebuilt
+held_ping || t_fail "CA rotation dropped a connection"
+t_wait "new connections after the rotation" 15 reply_is PONG "${MGR_W[2]}" PING
+t_ok "CA rotation: contexts rebuilt, no connection dropped"
+
+# Garbage instead of a TLS handshake closes that connection only.
+exec 7<>"/dev/tcp/127.0.0.1/${MGR_W[1]}"
+printf 'GARBAGE\r\n\r\n\x16\x03\x01\x00\x05hello' >&7
+closed_by_proxy() { ! timeout 1 cat <&7 >/dev/null; }
+t_wait "the proxy to close the garbage connection" 10 closed_by_proxy
+exec 7<&-
+reply_is PONG "${MGR_W[1]}" PING || t_fail "the writer stopped serving after garbage"
+held_ping || t_fail "garbage on one listener dropped a connection on another"
+t_ok "a garbage handshake is closed; the listener carries on"
 
 # kill -9 of the leader: writes resume through every node.
 start=$(cl_now_ms)
