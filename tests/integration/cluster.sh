@@ -14,6 +14,8 @@
 declare -a REDIS_PORT REDIS_PID MGR_PID MGR_W MGR_R MGR_B
 
 cl_init() {
+	command -v redis-server >/dev/null ||
+		t_fail "redis-server not found: run contrib/ci/install-deps"
 	t_consul_start
 	CL_PREFIX="tcm-test/$$"
 }

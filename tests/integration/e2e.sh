@@ -11,7 +11,6 @@
 . "$TESTS_SRCDIR/tests/integration/cluster.sh" || exit 99
 t_begin e2e
 
-command -v redis-server >/dev/null || t_fail "redis-server not found: run contrib/ci/install-deps"
 redis-cli --help 2>&1 | grep -q -- '--tls' || t_fail "redis-cli without TLS"
 command -v "${TILE38_SERVER:-tile38-server}" >/dev/null ||
 	echo "# no tile38-server on PATH: this suite runs against redis-server only"

@@ -9,7 +9,6 @@
 . "$TESTS_SRCDIR/tests/integration/cluster.sh" || exit 99
 t_begin reload
 
-command -v redis-server >/dev/null || t_fail "redis-server not found: run contrib/ci/install-deps"
 cl_init
 cl_redis 1
 cl_manager 1
