@@ -151,6 +151,21 @@ relay_ssl_fail(struct relay *r, const char *op, struct relay_end *e,
 	return -1;
 }
 
+/*
+ * A direction's buffer is taken when its first byte arrives, so an idle
+ * connection holds none; that byte is read into first.
+ */
+static int
+relay_first_byte(struct relay *r, struct relay_dir *d, char c)
+{
+	if ((d->buf = malloc(r->size)) == NULL)
+		return relay_fail(r, "buffer: %s", strerror(errno));
+	d->buf[0] = c;
+	d->head = 0;
+	d->len = 1;
+	return 1;
+}
+
 /* Read from d's source into d's free space: 1 progress, 0 blocked. */
 static int
 relay_read(struct relay *r, struct relay_dir *d)
@@ -158,15 +173,24 @@ relay_read(struct relay *r, struct relay_dir *d)
 	struct relay_end	*e = d->src;
 	size_t			 tail, room;
 	ssize_t			 n;
+	char			 first, *dst;
 	int			 ret, sslerr, saved;
 
 	if (d->len == 0)
 		d->head = 0;
 	tail = (d->head + d->len) % r->size;
 	room = tail >= d->head ? r->size - tail : d->head - tail;
+	if (d->buf != NULL)
+		dst = d->buf + tail;
+	else {
+		dst = &first;
+		room = 1;
+	}
 
 	if (e->ssl == NULL) {
-		n = read(e->fd, d->buf + tail, room);
+		n = read(e->fd, dst, room);
+		if (n > 0 && d->buf == NULL)
+			return relay_first_byte(r, d, first);
 		if (n > 0) {
 			d->len += (size_t)n;
 			return 1;
@@ -186,9 +210,10 @@ relay_read(struct relay *r, struct relay_dir *d)
 
 	ERR_clear_error();
 	errno = 0;
-	ret = SSL_read(e->ssl, d->buf + tail, room > INT_MAX ? INT_MAX :
-	    (int)room);
+	ret = SSL_read(e->ssl, dst, room > INT_MAX ? INT_MAX : (int)room);
 	saved = errno;
+	if (ret > 0 && d->buf == NULL)
+		return relay_first_byte(r, d, first);
 	if (ret > 0) {
 		d->len += (size_t)ret;
 		return 1;
@@ -442,8 +467,7 @@ relay_new(struct ev_loop *loop, int a_fd, SSL *a_ssl, int b_fd, SSL *b_ssl,
 		errno = EINVAL;
 		goto fail;
 	}
-	/* one block: the relay, then a -> b's buffer, then b -> a's */
-	if ((r = malloc(sizeof(*r) + 2 * bufsize)) == NULL)
+	if ((r = malloc(sizeof(*r))) == NULL)
 		goto fail;
 	memset(r, 0, sizeof(*r));
 	r->loop = loop;
@@ -467,7 +491,6 @@ relay_new(struct ev_loop *loop, int a_fd, SSL *a_ssl, int b_fd, SSL *b_ssl,
 		r->end[i].wr_ready = 1;
 		r->dir[i].src = &r->end[i];
 		r->dir[i].dst = &r->end[1 - i];
-		r->dir[i].buf = (char *)(r + 1) + (size_t)i * bufsize;
 	}
 	/*
 	 * Register now so a bad fd fails here, but pump from the loop: the
@@ -511,6 +534,8 @@ relay_free(struct ev_loop *loop, struct relay *r)
 		close(r->end[i].fd);
 	}
 	ERR_clear_error();
+	free(r->dir[0].buf);
+	free(r->dir[1].buf);
 	free(r);
 	errno = saved;
 }
