@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,19 @@
 #include "proxy_tls.h"
 
 static void	conn_route(struct conn *);
+
+/*
+ * Requests and replies are small and come in turns: Nagle's algorithm
+ * would hold each one back waiting for the previous one's ACK.
+ */
+static void
+conn_nodelay(int fd)
+{
+	int	one = 1;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == -1)
+		log_debug("TCP_NODELAY: %s", strerror(errno));
+}
 
 static void
 conn_close(struct conn *c, const char *why)
@@ -282,6 +296,7 @@ conn_dial(struct conn *c, const struct sockaddr_storage *ss, socklen_t len)
 		conn_close(c, "socket");
 		return;
 	}
+	conn_nodelay(c->ufd);
 	if (connect(c->ufd, (const struct sockaddr *)ss, len) == 0) {
 		conn_connected(c);
 		return;
@@ -515,6 +530,7 @@ conn_accept(struct proxy *px, int fd)
 		close(fd);
 		return;
 	}
+	conn_nodelay(fd);
 	if (px->kind == PROC_BRIDGE && !conn_from_loopback(fd)) {
 		px->refused++;
 		log_warnx("bridge connection from outside loopback refused");
