@@ -152,6 +152,23 @@ relay_ssl_fail(struct relay *r, const char *op, struct relay_end *e,
 }
 
 /*
+ * A TLS operation that has to wait for the socket: note which readiness
+ * (ev, ready: the end's read or write pair) it waits for.  1 if so.
+ */
+static int
+relay_ssl_wait(int sslerr, uint32_t *ev, int *ready)
+{
+	if (sslerr == SSL_ERROR_WANT_READ)
+		*ev = EPOLLIN;
+	else if (sslerr == SSL_ERROR_WANT_WRITE)
+		*ev = EPOLLOUT;
+	else
+		return 0;
+	*ready = 0;
+	return 1;
+}
+
+/*
  * A direction's buffer is taken when its first byte arrives, so an idle
  * connection holds none; that byte is read into first.
  */
@@ -218,23 +235,15 @@ relay_read(struct relay *r, struct relay_dir *d)
 		d->len += (size_t)ret;
 		return 1;
 	}
-	switch (sslerr = SSL_get_error(e->ssl, ret)) {
-	case SSL_ERROR_WANT_READ:
-		e->rd_ev = EPOLLIN;
-		e->rd_ready = 0;
+	sslerr = SSL_get_error(e->ssl, ret);
+	if (relay_ssl_wait(sslerr, &e->rd_ev, &e->rd_ready))
 		return 0;
-	case SSL_ERROR_WANT_WRITE:
-		e->rd_ev = EPOLLOUT;
-		e->rd_ready = 0;
-		return 0;
-	default:
-		if (relay_ssl_eof(sslerr, saved)) {
-			ERR_clear_error();
-			d->eof = 1;
-			return 1;
-		}
-		return relay_ssl_fail(r, "read", e, sslerr, saved);
+	if (relay_ssl_eof(sslerr, saved)) {
+		ERR_clear_error();
+		d->eof = 1;
+		return 1;
 	}
+	return relay_ssl_fail(r, "read", e, sslerr, saved);
 }
 
 /*
@@ -274,19 +283,10 @@ relay_write(struct relay *r, struct relay_dir *d)
 		    INT_MAX : (int)chunk);
 		saved = errno;
 		if (ret <= 0) {
-			switch (sslerr = SSL_get_error(e->ssl, ret)) {
-			case SSL_ERROR_WANT_READ:
-				e->wr_ev = EPOLLIN;
-				e->wr_ready = 0;
+			sslerr = SSL_get_error(e->ssl, ret);
+			if (relay_ssl_wait(sslerr, &e->wr_ev, &e->wr_ready))
 				return 0;
-			case SSL_ERROR_WANT_WRITE:
-				e->wr_ev = EPOLLOUT;
-				e->wr_ready = 0;
-				return 0;
-			default:
-				return relay_ssl_fail(r, "write", e, sslerr,
-				    saved);
-			}
+			return relay_ssl_fail(r, "write", e, sslerr, saved);
 		}
 		n = ret;
 	}
@@ -313,19 +313,10 @@ relay_shut(struct relay *r, struct relay_dir *d)
 		ret = SSL_shutdown(e->ssl);
 		saved = errno;
 		if (ret < 0) {
-			switch (sslerr = SSL_get_error(e->ssl, ret)) {
-			case SSL_ERROR_WANT_READ:
-				e->wr_ev = EPOLLIN;
-				e->wr_ready = 0;
+			sslerr = SSL_get_error(e->ssl, ret);
+			if (relay_ssl_wait(sslerr, &e->wr_ev, &e->wr_ready))
 				return 0;
-			case SSL_ERROR_WANT_WRITE:
-				e->wr_ev = EPOLLOUT;
-				e->wr_ready = 0;
-				return 0;
-			default:
-				return relay_ssl_fail(r, "shutdown", e, sslerr,
-				    saved);
-			}
+			return relay_ssl_fail(r, "shutdown", e, sslerr, saved);
 		}
 	}
 	/* ENOTCONN: the peer is gone already, which ends it just as well */
