@@ -91,7 +91,7 @@ coproc HELD { openssl s_client -quiet -connect "127.0.0.1:${MGR_R[2]}" \
 	-CAfile "$T_DIR/roots.pem" 2>/dev/null; }
 held_ping() {
 	local line
-	printf 'PING\r\n' >&"${HELD[1]}" || return 1
+	(trap '' PIPE; printf 'PING\r\n' >&"${HELD[1]}") 2>/dev/null || return 1
 	IFS= read -r -t 5 line <&"${HELD[0]}" || return 1
 	[ "${line%$'\r'}" = "+PONG" ]
 }
@@ -122,7 +122,8 @@ t_ok "CA rotation: contexts rebuilt, no connection dropped"
 
 # Garbage instead of a TLS handshake closes that connection only.
 exec 7<>"/dev/tcp/127.0.0.1/${MGR_W[1]}"
-printf 'GARBAGE\r\n\r\n\x16\x03\x01\x00\x05hello' >&7
+# The proxy may close it before the write is done: that is not an error.
+(trap '' PIPE; printf 'GARBAGE\r\n\r\n\x16\x03\x01\x00\x05hello' >&7) 2>/dev/null || true
 closed_by_proxy() { ! timeout 1 cat <&7 >/dev/null; }
 t_wait "the proxy to close the garbage connection" 10 closed_by_proxy
 exec 7<&-

@@ -30,7 +30,7 @@ hold() {
 # held_ping IN OUT: PING over a held connection answers +PONG.
 held_ping() {
 	local line
-	printf 'PING\r\n' >&"$2" || return 1
+	(trap '' PIPE; printf 'PING\r\n' >&"$2") 2>/dev/null || return 1
 	IFS= read -r -t 5 line <&"$1" || return 1
 	[ "${line%$'\r'}" = "+PONG" ]
 }
