@@ -34,10 +34,10 @@ child_flush(struct child *c)
 }
 
 int
-child_send(struct child *c, uint32_t type, int fd, const void *data,
-    size_t len)
+child_send(struct child *c, uint32_t type, uint32_t peerid, int fd,
+    const void *data, size_t len)
 {
-	if (ichan_compose(c->chan, type, 0, fd, data, len) == -1)
+	if (ichan_compose(c->chan, type, peerid, fd, data, len) == -1)
 		return -1;
 	child_flush(c);
 	return 0;

@@ -23,15 +23,10 @@ void
 elector_send(struct elector *e, uint32_t type, uint32_t peerid,
     const void *data, int len)
 {
-	if (len < 0) {
+	if (len < 0)
 		log_warnx("%s message does not fit", msg_name(type));
-		return;
-	}
-	if (ichan_compose(e->child->chan, type, peerid, -1, data, len) == -1) {
+	else if (child_send(e->child, type, peerid, -1, data, len) == -1)
 		log_warn("%s message", msg_name(type));
-		return;
-	}
-	child_flush(e->child);
 }
 
 void

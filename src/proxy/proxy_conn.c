@@ -483,12 +483,11 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	c->authz_id = ++px->next_authz & 0xffffff;
 	n = msg_authz_req_encode(&q, buf, sizeof(buf));
 	free(q.serial);
-	if (n == -1 || ichan_compose(px->child->chan, MSG_AUTHZ_REQ,
-	    c->authz_id, -1, buf, n) == -1) {
+	if (n == -1 || child_send(px->child, MSG_AUTHZ_REQ, c->authz_id, -1,
+	    buf, n) == -1) {
 		conn_close(c, "authorization request");
 		return;
 	}
-	child_flush(px->child);
 	ev_timer_stop(px->child->loop, &c->timer);
 	ev_timer_init(&c->timer, conn_timeout, c);
 	ev_timer_start(px->child->loop, &c->timer,

@@ -47,15 +47,16 @@ sv_child_flush(struct sv_child *ch)
 }
 
 int
-sv_child_send(struct sv_child *ch, uint32_t type, int fd, const void *data,
-    size_t len)
+sv_child_send(struct sv_child *ch, uint32_t type, uint32_t peerid, int fd,
+    const void *data, size_t len)
 {
+	/* A child that is exiting may have closed its channel already. */
 	if (ch->chan == NULL) {
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
-	if (ichan_compose(ch->chan, type, 0, fd, data, len) == -1) {
+	if (ichan_compose(ch->chan, type, peerid, fd, data, len) == -1) {
 		log_warn("%s: %s message", proc_name(ch->kind),
 		    msg_name(type));
 		return -1;
@@ -237,7 +238,7 @@ sv_child_hello(struct sv_child *ch, struct imsg *m)
 	sv_child_send_config(ch);
 	sv_child_send_listeners(ch, NULL);
 	sv_state_replay(ch);
-	sv_child_send(ch, MSG_START, -1, NULL, 0);
+	sv_child_send(ch, MSG_START, 0, -1, NULL, 0);
 }
 
 static void

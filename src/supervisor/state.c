@@ -33,18 +33,6 @@ static const struct state_route {
 	{ MSG_SERVER_STATE, MSG_SERVER_STATE_UPDATE, TO_PROXIES, 0 },
 };
 
-/* To one child, if its channel is still open (it may be exiting). */
-static void
-state_send(struct sv_child *ch, uint32_t type, uint32_t peerid,
-    const void *data, size_t len)
-{
-	if (ch->chan == NULL || !ch->configured)
-		return;
-	if (ichan_compose(ch->chan, type, peerid, -1, data, len) == -1)
-		log_warn("%s: %s message", proc_name(ch->kind), msg_name(type));
-	sv_child_flush(ch);
-}
-
 /* Decode and throw away: a malformed payload must not be kept or passed on. */
 static int
 state_valid(uint32_t type, const void *data, size_t len)
@@ -140,9 +128,11 @@ sv_state_update(struct supervisor *sv, const struct imsg *m)
 
 	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
 		/* The elector already knows what it just told us. */
-		if (k != PROC_ELECTOR && (route->to & (1 << k)))
-			state_send(&sv->children[k], route->out, m->hdr.peerid,
-			    b->data, b->len);
+		/* Not before a child's configuration: it would not know it. */
+		if (k != PROC_ELECTOR && (route->to & (1 << k)) &&
+		    sv->children[k].configured)
+			sv_child_send(&sv->children[k], route->out,
+			    m->hdr.peerid, -1, b->data, b->len);
 	}
 	return 0;
 }
@@ -161,8 +151,8 @@ sv_state_replay(struct sv_child *ch)
 			struct sv_blob	*b = &sv->state[i][p];
 
 			if (b->set)
-				state_send(ch, state_routes[i].out, p, b->data,
-				    b->len);
+				sv_child_send(ch, state_routes[i].out, p, -1,
+				    b->data, b->len);
 		}
 	}
 }
@@ -192,7 +182,8 @@ sv_authz_deny(struct supervisor *sv, int kind, uint32_t id, const char *why)
 	int			n;
 
 	if ((n = msg_authz_resp_encode(&r, buf, sizeof(buf))) != -1)
-		state_send(&sv->children[kind], MSG_AUTHZ_RESULT, id, buf, n);
+		sv_child_send(&sv->children[kind], MSG_AUTHZ_RESULT, id, -1,
+		    buf, n);
 }
 
 int
@@ -210,8 +201,8 @@ sv_authz_request(struct sv_child *from, const struct imsg *m)
 		    "elector unavailable");
 		return 0;
 	}
-	state_send(el, MSG_AUTHZ_CHECK, AUTHZ_ROUTE(from->kind, m->hdr.peerid),
-	    m->data, m->datalen);
+	sv_child_send(el, MSG_AUTHZ_CHECK, AUTHZ_ROUTE(from->kind,
+	    m->hdr.peerid), -1, m->data, m->datalen);
 	return 0;
 }
 
@@ -226,7 +217,8 @@ sv_authz_response(struct supervisor *sv, const struct imsg *m)
 		return -1;
 	msg_authz_resp_clear(&r);
 	/* A proxy that restarted meanwhile lost the request with it. */
-	state_send(&sv->children[kind], MSG_AUTHZ_RESULT,
-	    AUTHZ_ROUTE_ID(m->hdr.peerid), m->data, m->datalen);
+	if (sv->children[kind].configured)
+		sv_child_send(&sv->children[kind], MSG_AUTHZ_RESULT,
+		    AUTHZ_ROUTE_ID(m->hdr.peerid), -1, m->data, m->datalen);
 	return 0;
 }

@@ -46,7 +46,7 @@ sv_stop(struct supervisor *sv, int code)
 	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
 		ev_timer_stop(sv->loop, &sv->children[k].timer);
 		if (sv_child_running(&sv->children[k]))
-			sv_child_send(&sv->children[k], MSG_SHUTDOWN, -1,
+			sv_child_send(&sv->children[k], MSG_SHUTDOWN, 0, -1,
 			    NULL, 0);
 	}
 	if (sv_children_running(sv) == 0) {

@@ -80,8 +80,8 @@ int	supervisor_main(const struct cli *, struct config *cfg,
 int	sv_child_spawn(struct sv_child *);
 void	sv_child_reaped(struct sv_child *, int status);
 void	sv_child_kill(struct sv_child *, const char *why);
-int	sv_child_send(struct sv_child *, uint32_t type, int fd,
-	    const void *data, size_t len);
+int	sv_child_send(struct sv_child *, uint32_t type, uint32_t peerid,
+	    int fd, const void *data, size_t len);
 void	sv_child_send_config(struct sv_child *);
 void	sv_child_send_listeners(struct sv_child *, const int *which);
 void	sv_child_flush(struct sv_child *);
