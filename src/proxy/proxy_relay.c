@@ -169,6 +169,21 @@ relay_ssl_wait(int sslerr, uint32_t *ev, int *ready)
 }
 
 /*
+ * A read that came back short has emptied what the kernel (and, for
+ * TLS, the SSL) held: wait for epoll rather than spend a read(2) on
+ * EAGAIN.  epoll is level-triggered, so nothing that arrives meanwhile
+ * is missed.
+ */
+static void
+relay_drained(struct relay_end *e, int drained)
+{
+	if (drained) {
+		e->rd_ev = EPOLLIN;
+		e->rd_ready = 0;
+	}
+}
+
+/*
  * A direction's buffer is taken when its first byte arrives, so an idle
  * connection holds none; that byte is read into first.
  */
@@ -210,6 +225,7 @@ relay_read(struct relay *r, struct relay_dir *d)
 			return relay_first_byte(r, d, first);
 		if (n > 0) {
 			d->len += (size_t)n;
+			relay_drained(e, (size_t)n < room);
 			return 1;
 		}
 		if (n == 0) {
@@ -233,6 +249,7 @@ relay_read(struct relay *r, struct relay_dir *d)
 		return relay_first_byte(r, d, first);
 	if (ret > 0) {
 		d->len += (size_t)ret;
+		relay_drained(e, (size_t)ret < room && !SSL_has_pending(e->ssl));
 		return 1;
 	}
 	sslerr = SSL_get_error(e->ssl, ret);

@@ -278,6 +278,12 @@ tls_ctx_new(int server, const char *cert_pem, const char *key_pem,
 	 */
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	/*
+	 * Read ahead: one read(2) takes as many records as have arrived,
+	 * rather than a header and then a body per record.  The relay
+	 * asks SSL_has_pending() before it waits on the socket.
+	 */
+	SSL_CTX_set_read_ahead(ctx, 1);
 
 	if (tls_load_cert(ctx, cert_pem, err, errlen) == -1 ||
 	    tls_load_key(ctx, key_pem, err, errlen) == -1 ||
