@@ -1,43 +1,68 @@
 # A cluster on 127.0.0.1 for tests: a real Consul dev agent, real servers
-# and managers.  Sourced after lib.sh and tcm.sh.
+# and managers.  Sourced after lib.sh and tcm.sh.  CL_KIND picks the
+# servers: redis (the default) or tile38 (TILE38_SERVER or tile38-server
+# on PATH).
 #
 # cl_init				Consul, and a lock prefix of this test
-# cl_redis I				start (or restart) redis-server I
+# cl_server I				start (or restart) server I
 # cl_manager I [LINE...]		start manager I for server I
 # cl_leader				id in the lock, "" when free
 # cl_role I				"master" or "slave" of server I
+# cl_link_up I				server I's replica is caught up
 # cl_kill_manager I			kill -9 every process of manager I
 # cl_consul_restart			restart the agent on the same ports
 # cl_client				a Connect client identity in $T_DIR
 # cl_tls PORT ARGS...			redis-cli over mTLS with that identity
+# cl_write PORT KEY VALUE		store a string, over mTLS: "OK"
+# cl_read PORT KEY			read it back, over mTLS
 
-declare -a REDIS_PORT REDIS_PID MGR_PID MGR_W MGR_R MGR_B
+declare -a SRV_PORT SRV_PID MGR_PID MGR_W MGR_R MGR_B
+CL_KIND=${CL_KIND:-redis}
 
 cl_init() {
-	command -v redis-server >/dev/null ||
-		t_fail "redis-server not found: run contrib/ci/install-deps"
+	case $CL_KIND in
+	redis)
+		command -v redis-server >/dev/null ||
+			t_fail "redis-server not found: run contrib/ci/install-deps"
+		;;
+	tile38)
+		CL_TILE38=${TILE38_SERVER:-$(command -v tile38-server)} ||
+			t_fail "tile38-server not found (PATH or TILE38_SERVER)"
+		;;
+	*)
+		t_fail "CL_KIND $CL_KIND: not redis or tile38"
+		;;
+	esac
 	t_consul_start
 	CL_PREFIX="tcm-test/$$"
 }
 
-cl_redis() {
+cl_server() {
 	local i=$1 port
-	# A restarted server comes back on its old port.
-	port=${REDIS_PORT[$i]:-$(t_port)}
-	# No 5 s wait before a full sync (Redis's default, for batching).
-	t_bg "redis$i" redis-server --port "$port" --bind 127.0.0.1 \
-		--save "" --appendonly no --dir "$T_DIR" --daemonize no \
-		--repl-diskless-sync-delay 0
-	REDIS_PORT[$i]=$port
-	REDIS_PID[$i]=$T_LAST_PID
-	t_wait "redis$i answers" 10 redis-cli -p "$port" ping
+	# A restarted server comes back on its old port (and Tile38 on its
+	# old data directory).
+	port=${SRV_PORT[$i]:-$(t_port)}
+	if [ "$CL_KIND" = tile38 ]; then
+		mkdir -p "$T_DIR/tile38-$i"
+		t_bg "tile38-$i" "$CL_TILE38" -h 127.0.0.1 -p "$port" \
+			-d "$T_DIR/tile38-$i"
+	else
+		# No 5 s wait before a full sync (Redis's default, for
+		# batching).
+		t_bg "redis$i" redis-server --port "$port" --bind 127.0.0.1 \
+			--save "" --appendonly no --dir "$T_DIR" \
+			--daemonize no --repl-diskless-sync-delay 0
+	fi
+	SRV_PORT[$i]=$port
+	SRV_PID[$i]=$T_LAST_PID
+	t_wait "$CL_KIND server $i answers" 20 redis-cli -p "$port" ping
 }
 
 cl_manager() {
 	local i=$1
 	shift
-	tcm_conf "$T_DIR/n$i.conf" "id n$i" "server.kind redis" \
-		"server.port ${REDIS_PORT[$i]}" "consul.addr $CONSUL_HTTP_ADDR" \
+	tcm_conf "$T_DIR/n$i.conf" "id n$i" "server.kind $CL_KIND" \
+		"server.port ${SRV_PORT[$i]}" "consul.addr $CONSUL_HTTP_ADDR" \
 		"consul.lock.prefix $CL_PREFIX" "service.manage true" "$@"
 	MGR_W[$i]=$TCM_PORT_W
 	MGR_R[$i]=$TCM_PORT_R
@@ -66,7 +91,7 @@ cl_leader_not() {
 }
 
 cl_info() {
-	redis-cli -p "${REDIS_PORT[$1]}" info replication 2>/dev/null | tr -d '\r'
+	redis-cli -p "${SRV_PORT[$1]}" info replication 2>/dev/null | tr -d '\r'
 }
 
 cl_role() {
@@ -75,6 +100,17 @@ cl_role() {
 
 cl_role_is() {
 	[ "$(cl_role "$1")" = "$2" ]
+}
+
+# Server I's replica is caught up: Redis says its link is up, Tile38
+# (over its HTTP port) that it has caught up.
+cl_link_up() {
+	if [ "$CL_KIND" = tile38 ]; then
+		curl -sf "http://127.0.0.1:${SRV_PORT[$1]}/server" |
+			jq -e '.stats.caught_up == true' >/dev/null
+	else
+		cl_info "$1" | grep -qx 'master_link_status:up'
+	fi
 }
 
 # Server I replicates from its own bridge.
@@ -123,4 +159,24 @@ cl_tls() {
 	timeout 5 redis-cli --tls --cert "$T_DIR/client.pem" \
 		--key "$T_DIR/client.key" --cacert "$T_DIR/roots.pem" \
 		-h 127.0.0.1 -p "$port" "$@" 2>/dev/null
+}
+
+# A string under KEY: Tile38 keeps it as a STRING object of id KEY in
+# the collection "kv", Redis as a plain key.
+cl_write() {
+	local port=$1 key=$2 value=$3
+	if [ "$CL_KIND" = tile38 ]; then
+		cl_tls "$port" SET kv "$key" STRING "$value"
+	else
+		cl_tls "$port" SET "$key" "$value"
+	fi
+}
+
+cl_read() {
+	local port=$1 key=$2
+	if [ "$CL_KIND" = tile38 ]; then
+		cl_tls "$port" GET kv "$key"
+	else
+		cl_tls "$port" GET "$key"
+	fi
 }

@@ -10,7 +10,7 @@ t_begin elector
 
 cl_init
 for i in 1 2 3; do
-	cl_redis $i
+	cl_server $i
 done
 cl_manager 1
 t_wait "n1 to lead" 15 cl_leader_is n1
@@ -71,7 +71,7 @@ t_ok "leadership kept across an elector crash"
 
 # Failover when only the leader's server dies.
 start=$(cl_now_ms)
-kill -9 "${REDIS_PID[1]}"
+kill -9 "${SRV_PID[1]}"
 t_wait "a new leader after n1's server died" 15 cl_leader_not n1
 tcm_wait_log n1 'elector: releasing the lock: the local server does not answer'
 new=$(cl_leader)
@@ -79,7 +79,7 @@ i=${new#n}
 t_wait "$new server master" 10 cl_role_is "$i" master
 echo "# failover after the leader's server died: $(($(cl_now_ms) - start)) ms"
 t_ok "failover when only the leader's server dies ($new leads)"
-cl_redis 1
+cl_server 1
 
 # Failover on kill -9 of the leader's whole manager.
 old=$(cl_leader)

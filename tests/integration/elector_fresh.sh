@@ -10,10 +10,10 @@
 t_begin elector_fresh
 
 cl_init
-cl_redis 1
-cl_redis 2
+cl_server 1
+cl_server 2
 for k in 1 2 3 4 5; do
-	redis-cli -p "${REDIS_PORT[1]}" SET "data:$k" "$k" >/dev/null
+	redis-cli -p "${SRV_PORT[1]}" SET "data:$k" "$k" >/dev/null
 done
 api=http://$CONSUL_HTTP_ADDR/v1
 
@@ -31,8 +31,8 @@ for round in 1 2 3; do
 		[ "$(curl -sf "$api/kv/$CL_PREFIX/nodes/?recurse" | jq length)" = 2 ]
 	}
 	t_wait "both freshness records" 10 records
-	[ "$(redis-cli -p "${REDIS_PORT[1]}" DBSIZE)" = 5 ] || t_fail "n1 lost its data"
-	[ "$(redis-cli -p "${REDIS_PORT[2]}" DBSIZE)" = 0 ] || t_fail "n2 is not empty"
+	[ "$(redis-cli -p "${SRV_PORT[1]}" DBSIZE)" = 5 ] || t_fail "n1 lost its data"
+	[ "$(redis-cli -p "${SRV_PORT[2]}" DBSIZE)" = 0 ] || t_fail "n2 is not empty"
 
 	curl -sf -X PUT "$api/kv/$CL_PREFIX/leader?release=$ghost" >/dev/null
 	t_wait "a leader (round $round)" 15 cl_leader_not ghost
@@ -44,8 +44,8 @@ for round in 1 2 3; do
 		t_stop "${MGR_PID[$i]}" 20 >/dev/null
 		tcm_check_log "n$i"
 		mv "$T_DIR/n$i.log" "$T_DIR/n$i.round$round.log"
-		redis-cli -p "${REDIS_PORT[$i]}" REPLICAOF NO ONE >/dev/null
+		redis-cli -p "${SRV_PORT[$i]}" REPLICAOF NO ONE >/dev/null
 	done
-	redis-cli -p "${REDIS_PORT[2]}" FLUSHALL >/dev/null
+	redis-cli -p "${SRV_PORT[2]}" FLUSHALL >/dev/null
 	curl -sf -X PUT "$api/session/destroy/$ghost" >/dev/null
 done

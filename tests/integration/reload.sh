@@ -12,7 +12,7 @@ t_begin reload
 trap '' PIPE
 
 cl_init
-cl_redis 1
+cl_server 1
 cl_manager 1
 t_wait "n1 to lead" 15 cl_leader_is n1
 cl_client
