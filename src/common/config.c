@@ -104,6 +104,24 @@ const struct opt_def opt_table[] = {
 	{ "dogstatsd.port", "DD_AGENT_PORT", "8125", OPT_PORT, RELOAD_LIVE,
 	    0, OFF(dogstatsd_port), NULL,
 	    "DogStatsD agent UDP port (the original's 8126 is the APM port)" },
+	{ "dogstatsd.interval", NULL, "10s", OPT_DURATION, RELOAD_LIVE,
+	    0, OFF(dogstatsd_interval), NULL,
+	    "how often metrics are sent to the DogStatsD agent" },
+	{ "http.addr", "TCM_HTTP_ADDR", "127.0.0.1", OPT_ADDR,
+	    RELOAD_REBIND, 0, OFF(http_addr), NULL,
+	    "admin HTTP listener address (health checks and /metrics)" },
+	{ "http.port", "TCM_HTTP_PORT", "0", OPT_PORT0, RELOAD_REBIND,
+	    0, OFF(http_port), NULL,
+	    "admin HTTP listener port; 0, the default, disables the "
+	    "listener" },
+	{ "http.timeout", NULL, "5s", OPT_DURATION, RELOAD_LIVE,
+	    0, OFF(http_timeout), NULL,
+	    "how long an admin HTTP client has to send its request and "
+	    "take the answer" },
+	{ "control.socket", "TCM_CONTROL_SOCKET",
+	    "/run/tile38-cluster-manager/control.sock", OPT_STRING,
+	    RELOAD_NEVER, 0, OFF(control_socket), NULL,
+	    "UNIX socket of tile38-clusterctl; empty disables it" },
 	{ "service.manage", "SERVICE_MANAGE", "false", OPT_BOOL, RELOAD_LIVE,
 	    0, OFF(service_manage), NULL,
 	    "register and deregister both services in the Consul catalog" },
@@ -782,18 +800,26 @@ validate_listeners(const struct config *cfg, char *err, size_t errlen)
 		const char	*key;
 		const char	*addr;
 		uint16_t	 port;
-	} l[3] = {
+	} l[] = {
 		{ "bind.port.leader", cfg->bind_addr_leader,
 		    cfg->bind_port_leader },
 		{ "bind.port.follower", cfg->bind_addr_follower,
 		    cfg->bind_port_follower },
 		{ "bind.port.bridge", cfg->bind_addr_bridge,
 		    cfg->bind_port_bridge },
+		{ "http.port", cfg->http_addr, cfg->http_port },
 	};
-	size_t	i, j;
+	size_t	i, j, n = sizeof(l) / sizeof(l[0]);
 
-	for (i = 0; i < 3; i++) {
-		for (j = i + 1; j < 3; j++) {
+	if (cfg->control_socket != NULL && cfg->control_socket[0] != '\0' &&
+	    (cfg->control_socket[0] != '/' ||
+	    strlen(cfg->control_socket) >= CONTROL_SOCKET_MAX)) {
+		snprintf(err, errlen, "control.socket must be an absolute "
+		    "path shorter than %d bytes", CONTROL_SOCKET_MAX);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		for (j = i + 1; j < n; j++) {
 			/* Port 0 is ephemeral: the kernel keeps them apart. */
 			if (l[i].port == 0 || l[i].port != l[j].port ||
 			    l[i].addr == NULL || l[j].addr == NULL ||
@@ -829,6 +855,11 @@ validate_timings(const struct config *cfg, char *err, size_t errlen)
 	if (cfg->election_lease < 200 || cfg->election_check_ttl < 500) {
 		snprintf(err, errlen, "election.lease must be at least 200ms "
 		    "and election.check.ttl at least 500ms");
+		return -1;
+	}
+	if (cfg->dogstatsd_interval < 1000 || cfg->http_timeout < 100) {
+		snprintf(err, errlen, "dogstatsd.interval must be at least 1s "
+		    "and http.timeout at least 100ms");
 		return -1;
 	}
 	if (cfg->server_probe_interval < 50 ||

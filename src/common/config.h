@@ -21,6 +21,9 @@
 #endif
 #define CONFIG_FILE_DEFAULT	SYSCONFDIR "/tile38-cluster-manager.conf"
 
+/* sizeof(sun_path), less its NUL */
+#define CONTROL_SOCKET_MAX	108
+
 enum server_kind {
 	SERVER_TILE38 = 0,
 	SERVER_REDIS,
@@ -52,6 +55,12 @@ struct config {
 
 	char		*dogstatsd_addr;
 	uint16_t	 dogstatsd_port;
+	uint64_t	 dogstatsd_interval;	/* ms */
+
+	char		*http_addr;
+	uint16_t	 http_port;		/* 0: no admin listener */
+	uint64_t	 http_timeout;		/* ms */
+	char		*control_socket;	/* "": none */
 
 	int		 service_manage;
 	char		*service_name_leader;

@@ -22,6 +22,7 @@ tcm_conf() {
 		"bind.port.follower $TCM_PORT_R"
 		"bind.port.bridge $TCM_PORT_B"
 		"shutdown.timeout 10s"
+		"control.socket ${file%.conf}.ctl"
 	)
 	# As root the children drop to nobody.  No chroot here: the
 	# sanitizers' leak check reads /proc at exit; sandbox_root.sh covers
