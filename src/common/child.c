@@ -118,6 +118,41 @@ child_listener(struct child *c, struct imsg *m)
 }
 
 static void
+child_stats(void *arg)
+{
+	struct child		*c = arg;
+	struct metric_set	*set;
+	uint8_t			*buf;
+	size_t			 cap = 16384;
+	int			 n;
+
+	if ((set = malloc(sizeof(*set))) == NULL || (buf = malloc(cap)) ==
+	    NULL)
+		fatal("stats");
+	metric_set_init(set);
+	c->ops->stats(c, set);
+	if ((n = msg_stats_encode(set, buf, cap)) == -1)
+		log_warnx("stats: too many figures to send");
+	else
+		child_send(c, MSG_STATS, 0, -1, buf, (size_t)n);
+	free(buf);
+	free(set);
+	ev_timer_start(c->loop, &c->stats_timer, CHILD_STATS_MS);
+}
+
+/* Until the next configuration: tile38-clusterctl log verbose|brief. */
+static void
+child_log_level(struct child *c, struct imsg *m)
+{
+	struct msg_log_level	ml;
+
+	if (msg_log_level_decode(&ml, m->data, m->datalen) == -1)
+		fatalx("malformed %s message", msg_name(m->hdr.type));
+	log_setlevel((int)ml.level);
+	(void)c;
+}
+
+static void
 child_start(struct child *c)
 {
 	const char	*root;
@@ -139,6 +174,8 @@ child_start(struct child *c)
 		c->ops->start(c);
 	if (proto_send_empty(c->chan, MSG_READY) == 0)
 		child_flush(c);
+	if (c->ops->stats != NULL)
+		ev_timer_start(c->loop, &c->stats_timer, 0);
 }
 
 static void
@@ -157,6 +194,9 @@ child_dispatch(struct child *c, struct imsg *m)
 		break;
 	case MSG_START:
 		child_start(c);
+		break;
+	case MSG_LOG_LEVEL:
+		child_log_level(c, m);
 		break;
 	case MSG_SHUTDOWN:
 		log_debug("shutdown requested");
@@ -218,6 +258,7 @@ child_run(int kind, int foreground, int verbose, const struct child_ops *ops,
 	c.arg = arg;
 	c.verbose = verbose;
 	config_init(&c.cfg);
+	ev_timer_init(&c.stats_timer, child_stats, &c);
 
 	log_init(foreground, verbose ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	log_procname(proc_name(kind));
@@ -247,6 +288,7 @@ child_run(int kind, int foreground, int verbose, const struct child_ops *ops,
 
 	if (ev_run(c.loop) == -1)
 		fatal("event loop");
+	ev_timer_stop(c.loop, &c.stats_timer);
 	if (ops->cleanup != NULL)
 		ops->cleanup(&c);
 

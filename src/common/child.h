@@ -12,6 +12,7 @@
 #include "config.h"
 #include "event.h"
 #include "imsg.h"
+#include "metrics.h"
 
 /* The channel to the supervisor is always this descriptor after exec. */
 #define CHILD_CHAN_FD		3
@@ -39,13 +40,18 @@ struct child_ops {
 	void	(*dispatch)(struct child *, struct imsg *);
 	/* The loop has stopped: release what uses it, before it is freed. */
 	void	(*cleanup)(struct child *);
+	/* Fill in the figures sent every CHILD_STATS_MS once started. */
+	void	(*stats)(struct child *, struct metric_set *);
 };
+
+#define CHILD_STATS_MS	1000
 
 struct child {
 	int			 kind;
 	struct ev_loop		*loop;
 	struct ichan		*chan;
 	struct ev_io		 io;
+	struct ev_timer		 stats_timer;
 	struct config		 cfg;		/* running configuration */
 	uint32_t		 generation;
 	int			 configured;

@@ -21,6 +21,7 @@ static const char *const proc_names[PROC_MAX] = {
 	[PROC_WRITER] = "writer",
 	[PROC_READER] = "reader",
 	[PROC_BRIDGE] = "bridge",
+	[PROC_ADMIN] = "admin",
 };
 
 static int	proto_send(struct ichan *, uint32_t, uint32_t, int, const void *,
@@ -73,6 +74,12 @@ msg_name(uint32_t type)
 		return "authz_req";
 	case MSG_AUTHZ_RESP:
 		return "authz_resp";
+	case MSG_STATS:
+		return "stats";
+	case MSG_CTL_REQ:
+		return "ctl_req";
+	case MSG_CTL_RESP:
+		return "ctl_resp";
 	case MSG_CONFIG:
 		return "config";
 	case MSG_LISTENER:
@@ -97,6 +104,14 @@ msg_name(uint32_t type)
 		return "authz_result";
 	case MSG_SERVER_STATE_UPDATE:
 		return "server_state_update";
+	case MSG_STATS_UPDATE:
+		return "stats_update";
+	case MSG_CTL:
+		return "ctl";
+	case MSG_CTL_RESULT:
+		return "ctl_result";
+	case MSG_LOG_LEVEL:
+		return "log_level";
 	}
 	return "unknown";
 }

@@ -25,6 +25,7 @@ enum proc_kind {
 	PROC_WRITER,	/* proxy for the writer listener W */
 	PROC_READER,	/* proxy for the reader listener R */
 	PROC_BRIDGE,	/* proxy for the replication bridge B */
+	PROC_ADMIN,	/* control socket, admin HTTP listener, DogStatsD */
 	PROC_MAX
 };
 
@@ -47,6 +48,9 @@ enum msg_type {
 	MSG_SERVER_STATE,	/* server_state: the local server as observed */
 	MSG_AUTHZ_REQ,		/* authz_req from a proxy; peerid = request */
 	MSG_AUTHZ_RESP,		/* authz_resp from the elector; peerid routes */
+	MSG_STATS,		/* stats (metrics.h): the child's figures */
+	MSG_CTL_REQ,		/* ctl_req from the admin; peerid = request */
+	MSG_CTL_RESP,		/* ctl_resp from the elector; peerid = request */
 
 	/* supervisor -> child */
 	MSG_CONFIG = 200,	/* config: generation, canonical config text */
@@ -62,12 +66,19 @@ enum msg_type {
 	MSG_AUTHZ_CHECK,	/* authz_req to the elector; peerid routes */
 	MSG_AUTHZ_RESULT,	/* authz_resp to the proxy; peerid = request */
 	MSG_SERVER_STATE_UPDATE, /* server_state: forwarded to the proxies */
+	MSG_STATS_UPDATE,	/* stats to the admin; peerid = whose */
+	MSG_CTL,		/* ctl_req to the elector; peerid = request */
+	MSG_CTL_RESULT,		/* ctl_resp to the admin; peerid = request */
+	MSG_LOG_LEVEL,		/* log_level: every child, at once */
 };
 
 /*
  * An authorization request crosses the supervisor twice: the proxy's
  * request id and kind are packed into the peerid seen by the elector.
  */
+/* MSG_LISTENER's peerid for the control socket, which only the admin gets */
+#define LISTENER_CONTROL	PROC_SUPERVISOR
+
 #define AUTHZ_ROUTE(kind, id)	(((uint32_t)(kind) << 24) | ((id) & 0xffffff))
 #define AUTHZ_ROUTE_KIND(r)	((int)((r) >> 24))
 #define AUTHZ_ROUTE_ID(r)	((r) & 0xffffff)
@@ -241,6 +252,36 @@ int	msg_authz_resp_encode(const struct msg_authz_resp *, void *buf,
 int	msg_authz_resp_decode(struct msg_authz_resp *, const void *buf,
 	    size_t len);
 void	msg_authz_resp_clear(struct msg_authz_resp *);
+
+/*
+ * A control command (tile38-clusterctl) the elector or the supervisor
+ * carries out: "switchover", "pause", "resume", "reload", "log".
+ */
+struct msg_ctl_req {
+	char		*cmd;
+	char		*arg;		/* "" when none */
+};
+int	msg_ctl_req_encode(const struct msg_ctl_req *, void *buf, size_t cap);
+int	msg_ctl_req_decode(struct msg_ctl_req *, const void *buf, size_t len);
+void	msg_ctl_req_clear(struct msg_ctl_req *);
+
+struct msg_ctl_resp {
+	uint32_t	 ok;
+	char		*text;		/* what happened, or why not */
+};
+int	msg_ctl_resp_encode(const struct msg_ctl_resp *, void *buf,
+	    size_t cap);
+int	msg_ctl_resp_decode(struct msg_ctl_resp *, const void *buf,
+	    size_t len);
+void	msg_ctl_resp_clear(struct msg_ctl_resp *);
+
+struct msg_log_level {
+	uint32_t	level;		/* enum log_level */
+};
+int	msg_log_level_encode(const struct msg_log_level *, void *buf,
+	    size_t cap);
+int	msg_log_level_decode(struct msg_log_level *, const void *buf,
+	    size_t len);
 
 /*
  * Send helpers: encode and queue in one call.  Return 0 or -1.

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "proto.h"
 
 /* Decoders' common ending: exact consumption or EBADMSG. */
@@ -272,4 +273,92 @@ msg_authz_resp_clear(struct msg_authz_resp *m)
 {
 	free(m->reason);
 	memset(m, 0, sizeof(*m));
+}
+
+/* A control command's answer has the layout of an authorization's. */
+int
+msg_ctl_resp_encode(const struct msg_ctl_resp *m, void *buf, size_t cap)
+{
+	struct msg_authz_resp	a = { m->ok, m->text };
+
+	return msg_authz_resp_encode(&a, buf, cap);
+}
+
+int
+msg_ctl_resp_decode(struct msg_ctl_resp *m, const void *buf, size_t len)
+{
+	struct msg_authz_resp	a;
+
+	if (msg_authz_resp_decode(&a, buf, len) == -1)
+		return -1;
+	m->ok = a.allowed;
+	m->text = a.reason;
+	return 0;
+}
+
+void
+msg_ctl_resp_clear(struct msg_ctl_resp *m)
+{
+	free(m->text);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+msg_ctl_req_encode(const struct msg_ctl_req *m, void *buf, size_t cap)
+{
+	struct pbuf_w	w;
+
+	pbuf_w_init(&w, buf, cap);
+	pbuf_put_str(&w, m->cmd);
+	pbuf_put_str(&w, m->arg);
+	return pbuf_w_result(&w);
+}
+
+int
+msg_ctl_req_decode(struct msg_ctl_req *m, const void *buf, size_t len)
+{
+	struct pbuf_r	r;
+
+	pbuf_r_init(&r, buf, len);
+	m->cmd = pbuf_get_str(&r);
+	m->arg = pbuf_get_str(&r);
+	if (proto_decoded(&r) == -1 || m->cmd == NULL || m->arg == NULL ||
+	    m->cmd[0] == '\0') {
+		msg_ctl_req_clear(m);
+		errno = EBADMSG;
+		return -1;
+	}
+	return 0;
+}
+
+void
+msg_ctl_req_clear(struct msg_ctl_req *m)
+{
+	free(m->cmd);
+	free(m->arg);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+msg_log_level_encode(const struct msg_log_level *m, void *buf, size_t cap)
+{
+	struct pbuf_w	w;
+
+	pbuf_w_init(&w, buf, cap);
+	pbuf_put_u32(&w, m->level);
+	return pbuf_w_result(&w);
+}
+
+int
+msg_log_level_decode(struct msg_log_level *m, const void *buf, size_t len)
+{
+	struct pbuf_r	r;
+
+	pbuf_r_init(&r, buf, len);
+	m->level = pbuf_get_u32(&r);
+	if (proto_decoded(&r) == -1 || m->level > LOG_LEVEL_DEBUG) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return 0;
 }

@@ -39,7 +39,7 @@ long_string(size_t n)
 START_TEST(test_proc_names)
 {
 	static const char *const names[PROC_MAX] = {
-		"supervisor", "elector", "writer", "reader", "bridge"
+		"supervisor", "elector", "writer", "reader", "bridge", "admin"
 	};
 	int	k;
 
@@ -57,7 +57,7 @@ START_TEST(test_proc_names)
 	ck_assert(PROC_IS_PROXY(PROC_WRITER) && PROC_IS_PROXY(PROC_READER) &&
 	    PROC_IS_PROXY(PROC_BRIDGE));
 	ck_assert(!PROC_IS_PROXY(PROC_SUPERVISOR) &&
-	    !PROC_IS_PROXY(PROC_ELECTOR));
+	    !PROC_IS_PROXY(PROC_ELECTOR) && !PROC_IS_PROXY(PROC_ADMIN));
 }
 END_TEST
 
@@ -75,8 +75,10 @@ START_TEST(test_msg_names)
 	ck_assert_str_eq(msg_name(MSG_SESSION_REPLAY), "session_replay");
 	ck_assert_str_eq(msg_name(MSG_ROLE_UPDATE), "role_update");
 	ck_assert_str_eq(msg_name(0), "unknown");
-	ck_assert_str_eq(msg_name(MSG_AUTHZ_RESP + 1), "unknown");
-	ck_assert_str_eq(msg_name(MSG_SERVER_STATE_UPDATE + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_STATS), "stats");
+	ck_assert_str_eq(msg_name(MSG_CTL_RESP + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_LOG_LEVEL), "log_level");
+	ck_assert_str_eq(msg_name(MSG_LOG_LEVEL + 1), "unknown");
 	ck_assert_str_eq(msg_name(UINT32_MAX), "unknown");
 }
 END_TEST
