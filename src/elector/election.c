@@ -16,6 +16,7 @@
  * follower has everything, then releases, so nothing acknowledged is lost.
  */
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,6 +36,10 @@ static void	election_evaluate(struct elector *);
 static void	lock_watch(struct elector *);
 static void	nodes_watch(struct elector *);
 static void	election_stop_rest(struct elector *);
+static int	handover_ready(struct elector *);
+static void	switchover_step(struct elector *);
+static void	switchover_done(struct elector *, int, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
 
 static int64_t
 wall_ms(void)
@@ -371,6 +376,8 @@ can_contend(struct elector *e)
 	size_t			 i;
 	int			 fresher = 0;
 
+	if (e->paused || ev_now() < e->hold_until)
+		return 0;
 	if (e->session == NULL || !e->check_ok || e->stopping ||
 	    e->srv_down_since != 0 || !e->srv.up || e->srv.loading)
 		return 0;
@@ -421,9 +428,11 @@ election_evaluate(struct elector *e)
 			    e->confirmed_at));
 			e->fenced = 1;
 		}
-		if (e->srv_down_since != 0 &&
+		if (e->srv_down_since != 0 && !e->paused &&
 		    now - e->srv_down_since >= e->cfg->server_down_timeout)
 			release(e, "the local server does not answer");
+		else if (e->switching)
+			switchover_step(e);
 	} else if (e->holder == NULL) {
 		if (can_contend(e))
 			acquire(e);
@@ -435,6 +444,9 @@ election_evaluate(struct elector *e)
 		 * session either resumes (we lead) or is gone (the lock goes).
 		 */
 	} else if (e->leader_id != NULL) {
+		if (e->switching)
+			switchover_done(e, 1, "leadership moved to %s",
+			    e->leader_id);
 		if (e->want != SRV_WANT_FOLLOW || e->want_epoch != e->epoch) {
 			int	fresh = follow_fresh(e);
 
@@ -583,6 +595,9 @@ election_tick(void *arg)
 	uint64_t	 now = ev_now();
 
 	ev_timer_start(e->loop, &e->tick, TICK_MS);
+	if (e->switch_released && now >= e->switch_deadline)
+		switchover_done(e, 1, "the lock is released; no new leader"
+		    " yet");
 	if (e->leader && now - e->confirm_sent >= e->cfg->election_lease / 4)
 		confirm(e);
 	if (now - e->published_at >= PUBLISH_EVERY_MS)
@@ -653,6 +668,96 @@ election_shutdown(struct elector *e)
 	} else
 		e->released = 1;
 	election_stop_rest(e);
+}
+
+/*
+ * Switchover: the graceful stop's handover without the stop.  Writes
+ * stop, a follower catches up (at most election.handover.timeout), the
+ * lock is released, and this node holds back from contending as long
+ * again so that the follower takes it.  The control request is answered
+ * once another node leads, or when it gives up.
+ */
+int
+election_switchover(struct elector *e, uint32_t req, char *err,
+    size_t errlen)
+{
+	if (!e->leader || !e->leader_ready || e->fenced) {
+		snprintf(err, errlen, "this node is not the leader%s%s",
+		    e->leader_id != NULL ? "; the leader is " : "",
+		    e->leader_id != NULL ? e->leader_id : "");
+		return -1;
+	}
+	if (e->stopping || e->switching) {
+		snprintf(err, errlen, "a %s is under way",
+		    e->stopping ? "stop" : "switchover");
+		return -1;
+	}
+	log_info("switchover: handing over leadership");
+	e->switching = 1;
+	e->switch_released = 0;
+	e->switch_req = req;
+	e->stop_offset = 0;
+	e->switch_deadline = ev_now() + e->cfg->election_handover_timeout;
+	e->want = SRV_WANT_NONE;
+	server_want(e, SRV_WANT_FENCE, 0);
+	elector_publish_role(e);
+	return 0;
+}
+
+/* The leader's part: release once a follower has caught up. */
+static void
+switchover_step(struct elector *e)
+{
+	if (e->acquire.req != NULL)
+		return;
+	if (handover_ready(e)) {
+		e->hold_until = ev_now() + e->cfg->election_handover_timeout;
+		e->switch_released = 1;
+		e->switch_deadline = e->hold_until;
+		release(e, "switchover");
+	} else if (ev_now() >= e->switch_deadline) {
+		/* Nobody could take over: take writes again. */
+		e->want = SRV_WANT_NONE;
+		server_want(e, SRV_WANT_LEAD, 0);
+		switchover_done(e, 0, "no follower caught up within %llu ms;"
+		    " this node stays the leader", (unsigned long long)
+		    e->cfg->election_handover_timeout);
+	}
+}
+
+static void
+switchover_done(struct elector *e, int ok, const char *fmt, ...)
+{
+	struct msg_ctl_resp	r;
+	char			text[256];
+	uint8_t			buf[512];
+	va_list			ap;
+	int			n;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (ok)
+		log_info("switchover: %s", text);
+	else
+		log_warnx("switchover failed: %s", text);
+	e->switching = e->switch_released = 0;
+	r.ok = ok;
+	r.text = text;
+	if ((n = msg_ctl_resp_encode(&r, buf, sizeof(buf))) != -1)
+		elector_send(e, MSG_CTL_RESP, e->switch_req, buf, n);
+	elector_publish_role(e);
+}
+
+void
+election_pause(struct elector *e, int on)
+{
+	if (e->paused == on)
+		return;
+	e->paused = on;
+	log_info("%s", on ? "paused: no contending, no failover" :
+	    "resumed: contending and failing over again");
+	election_evaluate(e);
 }
 
 static int

@@ -91,6 +91,14 @@ struct elector {
 	uint64_t		 stop_deadline;
 	uint64_t		 stop_offset;
 	int			 released;
+	uint64_t		 leader_changes; /* leaders seen come and go */
+	/* switchover and pause (tile38-clusterctl) */
+	int			 paused;	/* neither contend nor fail over */
+	int			 switching;	/* a switchover is under way */
+	int			 switch_released;
+	uint32_t		 switch_req;	/* control request to answer */
+	uint64_t		 switch_deadline;
+	uint64_t		 hold_until;	/* ev_now(): do not contend */
 	struct msg_role		 role_sent;
 	int			 role_sent_set;
 
@@ -132,6 +140,11 @@ void	watch_retry(struct watch *, uint64_t min_ms, uint64_t max_ms);
 #define CALL_TIMEOUT_MS		3000
 /* Log a failed call once, with what Consul said. */
 void	elector_call_failed(const char *what, const struct consul_resp *);
+
+/* election.c: control commands; 0, or -1 with why in err */
+int	election_switchover(struct elector *, uint32_t req, char *err,
+	    size_t errlen);
+void	election_pause(struct elector *, int on);
 
 /* session.c */
 void	session_start(struct elector *);

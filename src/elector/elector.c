@@ -81,13 +81,18 @@ elector_publish_role(struct elector *e)
 
 	memset(&r, 0, sizeof(r));
 	r.epoch = e->epoch;
-	if (e->leader && e->leader_ready && !e->fenced && !e->stopping) {
+	if (e->leader && e->leader_ready && !e->fenced && !e->stopping &&
+	    !e->switching) {
 		r.role = ROLE_LEADER;
 		r.leader_id = e->cfg->id;
 	} else if (e->holder != NULL && !e->leader && e->leader_id != NULL &&
 	    strcmp(e->leader_id, e->cfg->id) != 0) {
 		r.role = ROLE_FOLLOWER;
 		r.leader_id = e->leader_id;
+	} else if (e->leader && (e->stopping || e->switching)) {
+		/* Handing over: followers may still take what we have. */
+		r.role = ROLE_UNKNOWN;
+		r.leader_id = e->cfg->id;
 	} else {
 		r.role = ROLE_UNKNOWN;
 		r.leader_id = "";
@@ -107,10 +112,14 @@ elector_publish_role(struct elector *e)
 		    (unsigned long long)r.epoch);
 		break;
 	default:
-		log_info("role: no leader%s", e->fenced ? " (fenced)" :
+		log_info("role: no leader%s", r.leader_id[0] != '\0' ?
+		    " (handing over)" : e->fenced ? " (fenced)" :
 		    e->stopping ? " (stopping)" : "");
 		break;
 	}
+	if (r.leader_id[0] != '\0' && (!e->role_sent_set ||
+	    strcmp(e->role_sent.leader_id, r.leader_id) != 0))
+		e->leader_changes++;
 	msg_role_clear(&e->role_sent);
 	e->role_sent.role = r.role;
 	e->role_sent.epoch = r.epoch;
@@ -401,6 +410,80 @@ elector_stopped(struct elector *e)
 }
 
 static void
+elector_ctl_answer(struct elector *e, uint32_t req, int ok, const char *text)
+{
+	struct msg_ctl_resp	r = { (uint32_t)ok, (char *)text };
+	uint8_t			buf[512];
+	int			n;
+
+	if ((n = msg_ctl_resp_encode(&r, buf, sizeof(buf))) != -1)
+		elector_send(e, MSG_CTL_RESP, req, buf, n);
+}
+
+/* switchover, pause, resume; a switchover answers when it is over. */
+static void
+elector_ctl(struct elector *e, struct imsg *m)
+{
+	struct msg_ctl_req	q;
+	char			err[256];
+
+	if (msg_ctl_req_decode(&q, m->data, m->datalen) == -1)
+		fatalx("malformed %s message", msg_name(m->hdr.type));
+	if (!e->started)
+		elector_ctl_answer(e, m->hdr.peerid, 0, "not started yet");
+	else if (strcmp(q.cmd, "switchover") == 0) {
+		if (q.arg[0] != '\0')
+			elector_ctl_answer(e, m->hdr.peerid, 0, "switchover to"
+			    " a chosen node is not supported: the freshest"
+			    " live follower takes over");
+		else if (election_switchover(e, m->hdr.peerid, err,
+		    sizeof(err)) == -1)
+			elector_ctl_answer(e, m->hdr.peerid, 0, err);
+	} else if (strcmp(q.cmd, "pause") == 0 ||
+	    strcmp(q.cmd, "resume") == 0) {
+		election_pause(e, strcmp(q.cmd, "pause") == 0);
+		elector_ctl_answer(e, m->hdr.peerid, 1, e->paused ?
+		    "paused: this node neither contends nor fails over" :
+		    "resumed");
+	} else
+		elector_ctl_answer(e, m->hdr.peerid, 0, "unknown command");
+	msg_ctl_req_clear(&q);
+}
+
+static void
+elector_stats(struct child *c, struct metric_set *set)
+{
+	struct elector	*e = c->arg;
+	const struct freshness *p;
+	uint64_t	 lag = 0;
+	size_t		 i;
+	int		 k;
+
+	metric_put(set, "role_leader", NULL, NULL, METRIC_GAUGE,
+	    e->role_sent_set && e->role_sent.role == ROLE_LEADER);
+	metric_put(set, "leader_changes", NULL, NULL, METRIC_COUNTER,
+	    (double)e->leader_changes);
+	metric_put(set, "paused", NULL, NULL, METRIC_GAUGE, e->paused);
+	metric_put(set, "server_up", NULL, NULL, METRIC_GAUGE, e->srv.up);
+	metric_put(set, "caught_up", NULL, NULL, METRIC_GAUGE,
+	    !e->srv.leader && e->srv.caught_up);
+	/* Behind the leader's last published offset, on the same lineage. */
+	for (i = 0; i < e->npeers; i++) {
+		p = &e->peers[i];
+		if (p->leader && !e->leader && p->offset > e->srv.offset &&
+		    strcmp(p->lineage ? p->lineage : "", e->srv.lineage) == 0)
+			lag = p->offset - e->srv.offset;
+	}
+	metric_put(set, "replication_lag_bytes", NULL, NULL, METRIC_GAUGE,
+	    (double)lag);
+	metric_put(set, "server_offset", NULL, NULL, METRIC_GAUGE,
+	    (double)e->srv.offset);
+	for (k = 0; k < e->srv.ngauges; k++)
+		metric_put(set, e->srv.gauges[k].name, NULL, NULL,
+		    METRIC_GAUGE, e->srv.gauges[k].value);
+}
+
+static void
 elector_dispatch(struct child *c, struct imsg *m)
 {
 	struct elector		*e = c->arg;
@@ -425,6 +508,9 @@ elector_dispatch(struct child *c, struct imsg *m)
 			fatalx("malformed %s message", msg_name(m->hdr.type));
 		connect_ca_authorize(e, m->hdr.peerid, &q);
 		msg_authz_req_clear(&q);
+		break;
+	case MSG_CTL:
+		elector_ctl(e, m);
 		break;
 	default:
 		fatalx("unexpected %s message", msg_name(m->hdr.type));
@@ -456,6 +542,7 @@ static const struct child_ops elector_ops = {
 	.shutdown = elector_shutdown,
 	.dispatch = elector_dispatch,
 	.cleanup = elector_cleanup,
+	.stats = elector_stats,
 };
 
 int

@@ -436,6 +436,66 @@ sc_map_bool(const struct resp *r, const char *key)
 	return strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0;
 }
 
+/* The Go original's gauges, from SERVER. */
+static const char *const t38_gauges[] = {
+	"mem_alloc", "num_hooks", "pointer_size", "aof_size",
+	"avg_item_size", "heap_size", "num_objects", "threads", "cpus",
+	"heap_released", "max_heap_size", "num_collections", "num_points",
+	"in_memory_size", "num_strings",
+};
+
+/* Their Redis equivalents in INFO: { our name, INFO field }. */
+static const char *const redis_gauges[][2] = {
+	{ "mem_alloc", "used_memory" },
+	{ "heap_size", "used_memory_rss" },
+	{ "max_heap_size", "maxmemory" },
+	{ "aof_size", "aof_current_size" },
+	{ "connected_clients", "connected_clients" },
+};
+
+static void
+sc_gauge(struct srv_state *st, const char *name, const char *text)
+{
+	char	*end;
+	double	 v;
+
+	if (st->ngauges == SRV_GAUGES || text[0] == '\0')
+		return;
+	v = strtod(text, &end);
+	if (*end != '\0')
+		return;
+	st->gauges[st->ngauges].name = name;
+	st->gauges[st->ngauges].value = v;
+	st->ngauges++;
+}
+
+static void
+sc_gauges_tile38(struct srv_state *st, const struct resp *r)
+{
+	char	buf[32];
+	size_t	i;
+
+	st->ngauges = 0;
+	for (i = 0; i < sizeof(t38_gauges) / sizeof(t38_gauges[0]); i++)
+		if (sc_map_str(r, t38_gauges[i], buf, sizeof(buf)) == 0)
+			sc_gauge(st, t38_gauges[i], buf);
+}
+
+static void
+sc_gauges_redis(struct srv_state *st, const char *info)
+{
+	char	buf[32];
+	size_t	i;
+
+	st->ngauges = 0;
+	for (i = 0; i < sizeof(redis_gauges) / sizeof(redis_gauges[0]); i++)
+		if (resp_info_get(info, redis_gauges[i][1], buf,
+		    sizeof(buf)) == 0)
+			sc_gauge(st, redis_gauges[i][0], buf);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st->keys);
+	sc_gauge(st, "num_objects", buf);
+}
+
 /* A refused probe; after a refused AUTH, that is the reason to give. */
 static void
 sc_fail_probe(struct srvctl *s, const char *cmd, const char *msg)
@@ -504,6 +564,7 @@ sc_probe_tile38(struct srvctl *s, const struct resp *r)
 		st->version[0] = '\0';
 	/* The elector tracks Tile38 lineage itself. */
 	st->lineage[0] = '\0';
+	sc_gauges_tile38(st, r);
 	return 0;
 }
 
@@ -602,6 +663,7 @@ sc_probe_redis(struct srvctl *s, const struct resp *r)
 	    sizeof(st->version)) == -1 && resp_info_get(r->str,
 	    "redis_version", st->version, sizeof(st->version)) == -1)
 		st->version[0] = '\0';
+	sc_gauges_redis(st, r->str);
 	return 0;
 }
 

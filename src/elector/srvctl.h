@@ -22,6 +22,13 @@ enum srv_want {
 				   given address (a replica is read-only) */
 };
 
+/* A figure of the server's own, for metrics (tile38.cluster.<name>). */
+#define SRV_GAUGES	16
+struct srv_gauge {
+	const char	*name;		/* static */
+	double		 value;
+};
+
 struct srv_state {
 	int		up;		/* the last probe was answered */
 	int		loading;	/* -LOADING */
@@ -43,6 +50,8 @@ struct srv_state {
 	int		applied;	/* the desired state is in effect */
 	uint64_t	last_ok;	/* ev_now() of the last good probe */
 	char		error[128];	/* last error from the server, "" */
+	struct srv_gauge gauges[SRV_GAUGES];
+	int		ngauges;
 };
 
 /* Called after every probe and every change of applied state. */

@@ -275,6 +275,12 @@ proxy_cleanup(struct child *c)
 	proxy_listen_stop(px);
 }
 
+static void
+proxy_stats(struct child *c, struct metric_set *set)
+{
+	conn_stats(c->arg, set);
+}
+
 static const struct child_ops proxy_ops = {
 	.configure = proxy_configure,
 	.listener = proxy_listener,
@@ -283,6 +289,7 @@ static const struct child_ops proxy_ops = {
 	.shutdown = proxy_shutdown,
 	.dispatch = proxy_dispatch,
 	.cleanup = proxy_cleanup,
+	.stats = proxy_stats,
 };
 
 int

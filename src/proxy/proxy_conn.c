@@ -42,6 +42,47 @@ conn_nodelay(int fd)
 		log_debug("TCP_NODELAY: %s", strerror(errno));
 }
 
+/* Count a relay's bytes (client on its "a" end) into the proxy's. */
+static void
+proxy_relay_bytes(struct proxy *px, const struct relay *r)
+{
+	uint64_t	in, out;
+
+	relay_bytes(r, &in, &out);
+	px->bytes_in += in;
+	px->bytes_out += out;
+}
+
+void
+conn_stats(struct proxy *px, struct metric_set *set)
+{
+	const char	*l = proc_name(px->kind);
+	struct conn	*c;
+	uint64_t	 in = px->bytes_in, out = px->bytes_out, a, b;
+
+	TAILQ_FOREACH(c, &px->conns, entry) {
+		if (c->relay == NULL)
+			continue;
+		relay_bytes(c->relay, &a, &b);
+		in += a;
+		out += b;
+	}
+	metric_put(set, "connections_open", "listener", l, METRIC_GAUGE,
+	    (double)px->nconns);
+	metric_put(set, "connections_accepted", "listener", l,
+	    METRIC_COUNTER, (double)px->accepted);
+	metric_put(set, "connections_refused", "listener", l,
+	    METRIC_COUNTER, (double)px->refused);
+	metric_put(set, "tls_handshake_failures", "listener", l,
+	    METRIC_COUNTER, (double)px->hs_failed);
+	metric_put(set, "authz_denied", "listener", l, METRIC_COUNTER,
+	    (double)px->denied);
+	metric_put(set, "bytes_received", "listener", l, METRIC_COUNTER,
+	    (double)in);
+	metric_put(set, "bytes_sent", "listener", l, METRIC_COUNTER,
+	    (double)out);
+}
+
 static void
 conn_close(struct conn *c, const char *why)
 {
@@ -52,9 +93,10 @@ conn_close(struct conn *c, const char *why)
 	ev_timer_stop(loop, &c->timer);
 	if (c->hs != NULL)
 		tls_hs_cancel(loop, c->hs);
-	if (c->relay != NULL)
+	if (c->relay != NULL) {
+		proxy_relay_bytes(px, c->relay);
 		relay_free(loop, c->relay);
-	else {
+	} else {
 		if (c->dial_io.fd != -1)
 			ev_io_stop(loop, &c->dial_io);
 		if (c->ussl != NULL)
@@ -455,6 +497,7 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	if (!ok) {
 		c->cfd = -1;
 		px->refused++;
+		px->hs_failed++;
 		log_debug("client handshake: %s", err);
 		conn_close(c, "handshake");
 		return;
@@ -571,17 +614,21 @@ conn_cut(struct proxy *px)
 {
 	struct conn	*c, *next;
 	const char	*leader = px->role.leader_id;
-	int		 cut;
+	int		 cut, handover;
 
 	if (px->kind == PROC_READER)
 		return;
+	/* see route_handover() */
+	handover = px->role.role == ROLE_UNKNOWN && leader[0] != '\0' &&
+	    strcmp(leader, px->cfg->id) == 0;
 	for (c = TAILQ_FIRST(&px->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->state != CONN_DIAL && c->state != CONN_UPSTREAM_TLS &&
 		    c->state != CONN_RELAY)
 			continue;
 		if (c->route == ROUTE_LOCAL)
-			cut = px->role.role != ROLE_LEADER;
+			cut = px->role.role != ROLE_LEADER &&
+			    !(handover && c->internal);
 		else
 			cut = px->role.role != ROLE_FOLLOWER ||
 			    strcmp(c->peer_id, leader) != 0;

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "metrics.h"
 #include "proto.h"
 #include "proxy_route.h"
 
@@ -101,10 +102,14 @@ struct proxy {
 	uint64_t		 accepted;
 	uint64_t		 refused;
 	uint64_t		 denied;
+	uint64_t		 hs_failed;	/* client TLS handshakes */
+	uint64_t		 bytes_in;	/* from clients, closed relays */
+	uint64_t		 bytes_out;	/* to clients, closed relays */
 };
 
 /* proxy_conn.c */
 void	conn_accept(struct proxy *, int fd);
+void	conn_stats(struct proxy *, struct metric_set *);
 void	conn_authz_result(struct proxy *, uint32_t id, int allowed,
 	    const char *reason);
 /* Close the connections that now point to the wrong place. */

@@ -8,7 +8,8 @@
  *						else another node's R
  *
  * A connection that comes from another node's proxy (an internal hop)
- * goes to the local server, so routes never chain or loop.
+ * goes to the local server, so routes never chain or loop; to a leader
+ * that hands over, only such hops.
  */
 #include <string.h>
 
@@ -75,6 +76,19 @@ route_leader_w(const struct route_view *v, struct route *r)
 	r->svc = PROC_WRITER;
 }
 
+/*
+ * A leader handing over (graceful stop, switchover) says "no leader" but
+ * names itself: its server is fenced and takes no writes, but followers
+ * must still reach it to catch up.
+ */
+int
+route_handover(const struct route_view *v)
+{
+	return v->role == ROLE_UNKNOWN && v->leader_id != NULL &&
+	    v->self != NULL && v->leader_id[0] != '\0' &&
+	    strcmp(v->leader_id, v->self) == 0;
+}
+
 void
 route_choose(const struct route_view *v, struct route *r)
 {
@@ -82,6 +96,11 @@ route_choose(const struct route_view *v, struct route *r)
 	switch (v->kind) {
 	case PROC_WRITER:
 		if (v->role == ROLE_LEADER) {
+			r->kind = ROUTE_LOCAL;
+			return;
+		}
+		if (v->internal && route_handover(v)) {
+			/* The followers' streams, to take the last writes. */
 			r->kind = ROUTE_LOCAL;
 			return;
 		}
@@ -101,7 +120,8 @@ route_choose(const struct route_view *v, struct route *r)
 		/* Reads leave the leader when a follower can take them. */
 		r->peer = route_reader(v, v->role == ROLE_LEADER ? NULL :
 		    v->leader_id);
-		if (r->peer == NULL && v->role != ROLE_LEADER)
+		if (r->peer == NULL && v->role != ROLE_LEADER &&
+		    !route_handover(v))
 			r->peer = route_find(v->readers, v->leader_id);
 		if (r->peer != NULL) {
 			r->kind = ROUTE_PEER;

@@ -41,6 +41,7 @@ struct route {
 	const char		*why;		/* ROUTE_REFUSE */
 };
 
+int	route_handover(const struct route_view *);
 void	route_choose(const struct route_view *, struct route *);
 
 #endif
