@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "admin/admin.h"
 #include "elector/elector.h"
 #include "log.h"
 #include "proto.h"
@@ -33,6 +34,8 @@ run_child(const struct cli *cli)
 		return elector_main(cli->foreground, cli->verbose);
 	if (PROC_IS_PROXY(kind))
 		return proxy_main(kind, cli->foreground, cli->verbose);
+	if (kind == PROC_ADMIN)
+		return admin_main(cli->foreground, cli->verbose);
 	fprintf(stderr, "tile38-cluster-manager: -P: unknown process \"%s\"\n",
 	    cli->proc);
 	return 1;

@@ -1,2 +1,387 @@
+/*
+ * The admin process.  What it knows comes from the supervisor: the role,
+ * the peers, the local server's state and every process's figures.  It
+ * serves them three ways:
+ *
+ *	control socket	tile38-clusterctl: one request line, one JSON answer;
+ *			commands that change something go to the supervisor
+ *	admin HTTP	/leader /replica /health /status /metrics
+ *	DogStatsD	every dogstatsd.interval, and role changes as events
+ *
+ * Every client gets one request and one answer, then the connection
+ * closes; a client that is too slow is timed out.
+ */
+#include <sys/queue.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "admin.h"
-int admin_main(void) { return 1; }
+#include "admin_int.h"
+#include "child.h"
+#include "dogstatsd.h"
+#include "log.h"
+
+static void	admin_client_io(int, uint32_t, void *);
+
+void
+admin_client_close(struct aclient *cl)
+{
+	struct admin	*ad = cl->ad;
+
+	ev_io_stop(ad->loop, &cl->io);
+	ev_timer_stop(ad->loop, &cl->timer);
+	close(cl->fd);
+	free(cl->out);
+	TAILQ_REMOVE(&ad->clients, cl, entry);
+	ad->nclients--;
+	free(cl);
+}
+
+static void
+admin_client_timeout(void *arg)
+{
+	struct aclient	*cl = arg;
+
+	log_debug("%s client timed out", cl->control ? "control" : "HTTP");
+	admin_client_close(cl);
+}
+
+/* Queue the answer (taking out) and write it as the socket allows. */
+void
+admin_client_reply(struct aclient *cl, char *out, size_t len)
+{
+	free(cl->out);
+	cl->out = out;
+	cl->outlen = len;
+	cl->outoff = 0;
+	cl->waiting = 0;
+	if (ev_io_set(cl->ad->loop, &cl->io, EPOLLOUT) == -1)
+		admin_client_close(cl);
+}
+
+static void
+admin_client_write(struct aclient *cl)
+{
+	ssize_t	n;
+
+	while (cl->outoff < cl->outlen) {
+		n = send(cl->fd, cl->out + cl->outoff, cl->outlen - cl->outoff,
+		    MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n == -1) {
+			admin_client_close(cl);
+			return;
+		}
+		cl->outoff += (size_t)n;
+	}
+	admin_client_close(cl);
+}
+
+static void
+admin_client_read(struct aclient *cl)
+{
+	ssize_t	n;
+
+	if (cl->waiting || cl->out != NULL)
+		return;
+	n = read(cl->fd, cl->in + cl->inlen, sizeof(cl->in) - 1 - cl->inlen);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		admin_client_close(cl);
+		return;
+	}
+	cl->inlen += (size_t)n;
+	cl->in[cl->inlen] = '\0';
+	if (cl->control)
+		admin_ctl_input(cl);
+	else
+		admin_http_input(cl);
+}
+
+static void
+admin_client_io(int fd, uint32_t events, void *arg)
+{
+	struct aclient	*cl = arg;
+
+	(void)fd;
+	if (events & EPOLLOUT)
+		admin_client_write(cl);
+	else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		admin_client_read(cl);
+}
+
+static void
+admin_accept(struct admin *ad, int lfd, int control)
+{
+	struct aclient	*cl;
+	int		 fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) != -1) {
+		if (ad->nclients >= ADMIN_CLIENTS_MAX ||
+		    (cl = calloc(1, sizeof(*cl))) == NULL) {
+			close(fd);
+			continue;
+		}
+		cl->ad = ad;
+		cl->fd = fd;
+		cl->control = control;
+		if (control && admin_ctl_peer(cl) == -1) {
+			close(fd);
+			free(cl);
+			continue;
+		}
+		TAILQ_INSERT_TAIL(&ad->clients, cl, entry);
+		ad->nclients++;
+		ev_timer_init(&cl->timer, admin_client_timeout, cl);
+		ev_timer_start(ad->loop, &cl->timer, ad->cfg->http_timeout);
+		if (ev_io_start(ad->loop, &cl->io, fd, EPOLLIN,
+		    admin_client_io, cl) == -1)
+			admin_client_close(cl);
+	}
+}
+
+static void
+admin_http_accept(int fd, uint32_t events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	admin_accept(arg, ((struct admin *)arg)->http_fd, 0);
+}
+
+static void
+admin_ctl_accept(int fd, uint32_t events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	admin_accept(arg, ((struct admin *)arg)->ctl_fd, 1);
+}
+
+/* DogStatsD ------------------------------------------------------------ */
+
+static void
+admin_dsd_send(const char *pkt, size_t len, void *arg)
+{
+	struct admin	*ad = arg;
+
+	/* An absent agent costs nothing: errors are not even logged. */
+	(void)sendto(ad->dsd_fd, pkt, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+	    (struct sockaddr *)&ad->dsd_addr, ad->dsd_addrlen);
+}
+
+static void
+admin_dsd_tick(void *arg)
+{
+	struct admin			*ad = arg;
+	const struct metric_set		*sets[PROC_MAX];
+	size_t				 n;
+
+	ev_timer_start(ad->loop, &ad->dsd_timer, ad->cfg->dogstatsd_interval);
+	if (ad->dsd_fd == -1)
+		return;
+	n = admin_sets(ad, sets);
+	if (dsd_flush(ad->dsd, sets, n, ad->cfg->id, admin_role_name(ad),
+	    admin_dsd_send, ad) == -1)
+		log_warnx("dogstatsd: out of memory");
+}
+
+/* Resolve the agent's address; a failure leaves DogStatsD off. */
+static void
+admin_dsd_resolve(struct admin *ad, const struct config *cfg)
+{
+	struct addrinfo	 hints, *res;
+	char		 port[8];
+	int		 rv;
+
+	if (ad->dsd_fd != -1)
+		close(ad->dsd_fd);
+	ad->dsd_fd = -1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_DGRAM;
+	snprintf(port, sizeof(port), "%u", cfg->dogstatsd_port);
+	if ((rv = getaddrinfo(cfg->dogstatsd_addr, port, &hints,
+	    &res)) != 0) {
+		log_warnx("dogstatsd.addr %s: %s; no metrics sent",
+		    cfg->dogstatsd_addr, gai_strerror(rv));
+		return;
+	}
+	ad->dsd_fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (ad->dsd_fd == -1)
+		log_warn("dogstatsd socket");
+	else {
+		memcpy(&ad->dsd_addr, res->ai_addr, res->ai_addrlen);
+		ad->dsd_addrlen = res->ai_addrlen;
+	}
+	freeaddrinfo(res);
+}
+
+void
+admin_dsd_event(struct admin *ad, const char *title, const char *text)
+{
+	char	buf[1024];
+	int	n;
+
+	if (ad->dsd_fd == -1)
+		return;
+	if ((n = dsd_event(buf, sizeof(buf), title, text, ad->cfg->id,
+	    admin_role_name(ad))) > 0)
+		admin_dsd_send(buf, (size_t)n, ad);
+}
+
+/* The process frame ---------------------------------------------------- */
+
+/* Who may use the control socket: root, our user and our group. */
+static void
+admin_owner(struct admin *ad, const struct config *cfg)
+{
+	struct passwd	*pw;
+
+	ad->uid = geteuid();
+	ad->gid = getegid();
+	if (ad->uid == 0 && (pw = getpwnam(cfg->user)) != NULL) {
+		ad->uid = pw->pw_uid;
+		ad->gid = pw->pw_gid;
+	}
+}
+
+static int
+admin_configure(struct child *c, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct admin	*ad = c->arg;
+
+	(void)err;
+	(void)errlen;
+	ad->child = c;
+	ad->cfg = &c->cfg;
+	admin_owner(ad, cfg);
+	admin_dsd_resolve(ad, cfg);
+	return 0;
+}
+
+static int
+admin_reconfigure(struct child *c, const struct config *next, char *err,
+    size_t errlen)
+{
+	struct admin	*ad = c->arg;
+
+	(void)err;
+	(void)errlen;
+	admin_dsd_resolve(ad, next);
+	return 0;
+}
+
+static void
+admin_listen(struct admin *ad, int *fdp, struct ev_io *io, int fd,
+    ev_io_cb cb)
+{
+	if (*fdp != -1) {
+		ev_io_stop(ad->loop, io);
+		close(*fdp);
+	}
+	*fdp = fd;
+	if (fd != -1 && ad->started && ev_io_start(ad->loop, io, fd, EPOLLIN,
+	    cb, ad) == -1)
+		fatal("listener watch");
+}
+
+static void
+admin_listener(struct child *c, int kind, int fd, const char *addr,
+    uint32_t port)
+{
+	struct admin	*ad = c->arg;
+
+	if (kind == LISTENER_CONTROL) {
+		admin_listen(ad, &ad->ctl_fd, &ad->ctl_io, fd,
+		    admin_ctl_accept);
+		return;
+	}
+	strlcpy(ad->laddr[kind], addr, sizeof(ad->laddr[kind]));
+	ad->lport[kind] = port;
+	if (kind == PROC_ADMIN)
+		admin_listen(ad, &ad->http_fd, &ad->http_io, fd,
+		    admin_http_accept);
+	else if (fd != -1)
+		close(fd);
+}
+
+static void
+admin_start(struct child *c)
+{
+	struct admin	*ad = c->arg;
+
+	ad->started = 1;
+	ad->loop = c->loop;
+	if (ad->http_fd != -1 && ev_io_start(ad->loop, &ad->http_io,
+	    ad->http_fd, EPOLLIN, admin_http_accept, ad) == -1)
+		fatal("listener watch");
+	if (ad->ctl_fd != -1 && ev_io_start(ad->loop, &ad->ctl_io,
+	    ad->ctl_fd, EPOLLIN, admin_ctl_accept, ad) == -1)
+		fatal("listener watch");
+	ev_timer_init(&ad->dsd_timer, admin_dsd_tick, ad);
+	ev_timer_start(ad->loop, &ad->dsd_timer, ad->cfg->dogstatsd_interval);
+}
+
+static void
+admin_cleanup(struct child *c)
+{
+	struct admin	*ad = c->arg;
+
+	while (!TAILQ_EMPTY(&ad->clients))
+		admin_client_close(TAILQ_FIRST(&ad->clients));
+	if (ad->started) {
+		ev_timer_stop(c->loop, &ad->dsd_timer);
+		if (ad->http_fd != -1)
+			ev_io_stop(c->loop, &ad->http_io);
+		if (ad->ctl_fd != -1)
+			ev_io_stop(c->loop, &ad->ctl_io);
+	}
+	if (ad->http_fd != -1)
+		close(ad->http_fd);
+	if (ad->ctl_fd != -1)
+		close(ad->ctl_fd);
+	if (ad->dsd_fd != -1)
+		close(ad->dsd_fd);
+	admin_state_free(ad);
+	dsd_free(ad->dsd);
+}
+
+static const struct child_ops admin_ops = {
+	.configure = admin_configure,
+	.listener = admin_listener,
+	.start = admin_start,
+	.reconfigure = admin_reconfigure,
+	.dispatch = admin_dispatch,
+	.cleanup = admin_cleanup,
+};
+
+int
+admin_main(int foreground, int verbose)
+{
+	struct admin	*ad;
+	int		 rv;
+
+	if ((ad = calloc(1, sizeof(*ad))) == NULL)
+		fatal("admin");
+	TAILQ_INIT(&ad->clients);
+	ad->http_fd = ad->ctl_fd = ad->dsd_fd = -1;
+	if ((ad->dsd = dsd_new()) == NULL)
+		fatal("admin");
+	rv = child_run(PROC_ADMIN, foreground, verbose, &admin_ops, ad);
+	free(ad);
+	return rv;
+}

@@ -7,6 +7,6 @@
 #ifndef ADMIN_H
 #define ADMIN_H
 
-int	admin_main(void);
+int	admin_main(int foreground, int verbose);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * Binding the proxies' listeners.  Only the supervisor binds, so that a
+ * Binding the listeners of the proxies and of the admin process.  Only the supervisor binds, so that a
  * privileged port needs no privilege in the proxies and a restarted proxy
  * gets the very same socket back with its pending connections.
  */
@@ -94,11 +94,22 @@ listener_config(const struct config *cfg, int kind, const char **addr,
 		*addr = cfg->bind_addr_follower;
 		*port = cfg->bind_port_follower;
 		break;
+	case PROC_ADMIN:
+		*addr = cfg->http_addr;
+		*port = cfg->http_port;
+		break;
 	default:
 		*addr = cfg->bind_addr_bridge;
 		*port = cfg->bind_port_bridge;
 		break;
 	}
+}
+
+/* The admin HTTP listener is off while its port is 0. */
+static int
+listener_off(int kind, uint16_t port)
+{
+	return kind == PROC_ADMIN && port == 0;
 }
 
 int
@@ -109,6 +120,8 @@ listener_changed(const struct listener *l, const struct config *cfg,
 	uint16_t	 port;
 
 	listener_config(cfg, kind, &addr, &port);
+	if (listener_off(kind, port))
+		return l->fd != -1;
 	/* An ephemeral bridge port stays what it is until the address moves. */
 	return l->fd == -1 || strcmp(l->addr, addr) != 0 || l->port != port;
 }
@@ -122,6 +135,10 @@ listener_bind(struct listener *l, const struct config *cfg, int kind,
 	int		 fd;
 
 	listener_config(cfg, kind, &addr, &port);
+	if (listener_off(kind, port)) {
+		listener_close(l);
+		return 0;
+	}
 	if ((fd = listener_open(addr, port, err, errlen)) == -1)
 		return -1;
 	l->fd = fd;

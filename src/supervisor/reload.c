@@ -40,7 +40,7 @@ reload_plan(const struct config *running, const struct config *next,
 		    strchr(frozen, ',') != NULL ? "them" : "it");
 		return -1;
 	}
-	for (k = PROC_WRITER; k <= PROC_BRIDGE; k++)
+	for (k = PROC_WRITER; k < PROC_MAX; k++)
 		plan->rebind[k] = listener_changed(&listeners[k], next, k);
 	return 0;
 }
@@ -58,8 +58,8 @@ reload_describe(const struct reload_plan *plan, char *buf, size_t len)
 	}
 }
 
-void
-sv_reload(struct supervisor *sv)
+int
+sv_reload(struct supervisor *sv, char *msg, size_t msglen)
 {
 	struct config		 next;
 	struct reload_plan	 plan;
@@ -67,49 +67,57 @@ sv_reload(struct supervisor *sv)
 	char			 err[1024], *text;
 	int			 k;
 
-	log_info("SIGHUP: reloading the configuration");
+	log_info("reloading the configuration");
 	if (config_load(&next, sv->cli, err, sizeof(err)) == -1) {
-		log_warnx("reload failed, keeping the running configuration:"
-		    " %s", err);
-		return;
+		snprintf(msg, msglen, "reload failed, keeping the running "
+		    "configuration: %s", err);
+		log_warnx("%s", msg);
+		return -1;
 	}
 	if (reload_plan(&sv->cfg, &next, sv->listeners, &plan, err,
 	    sizeof(err)) == -1) {
-		log_warnx("reload refused, keeping the running configuration:"
-		    " %s", err);
+		snprintf(msg, msglen, "reload refused, keeping the running "
+		    "configuration: %s", err);
+		log_warnx("%s", msg);
 		config_clear(&next);
-		return;
+		return -1;
 	}
 	if (plan.nchanged == 0) {
-		log_info("reload: configuration unchanged");
+		snprintf(msg, msglen, "reload: configuration unchanged");
+		log_info("%s", msg);
 		config_clear(&next);
-		return;
+		return 0;
 	}
 
 	/* Bind every moved listener before touching anything. */
-	for (k = PROC_WRITER; k <= PROC_BRIDGE; k++) {
+	for (k = PROC_WRITER; k < PROC_MAX; k++) {
 		fresh[k].fd = -1;
 		if (plan.rebind[k] && listener_bind(&fresh[k], &next, k, err,
 		    sizeof(err)) == -1) {
-			log_warnx("reload failed, keeping the running"
-			    " configuration: %s", err);
+			snprintf(msg, msglen, "reload failed, keeping the "
+			    "running configuration: %s", err);
+			log_warnx("%s", msg);
 			while (--k >= PROC_WRITER)
 				listener_close(&fresh[k]);
 			config_clear(&next);
-			return;
+			return -1;
 		}
 	}
 	if ((text = config_serialize(&next)) == NULL)
 		fatal("configuration");
 
 	/* Swap. */
-	for (k = PROC_WRITER; k <= PROC_BRIDGE; k++) {
+	for (k = PROC_WRITER; k < PROC_MAX; k++) {
 		if (!plan.rebind[k])
 			continue;
 		listener_close(&sv->listeners[k]);
 		sv->listeners[k] = fresh[k];
-		log_info("%s listening on %s:%u", proc_name(k),
-		    sv->listeners[k].addr, sv->listeners[k].bound_port);
+		if (sv->listeners[k].fd == -1)
+			log_info("%s listener off", proc_name(k));
+		else
+			log_info("%s listening on %s:%u", proc_name(k),
+			    sv->listeners[k].addr,
+			    sv->listeners[k].bound_port);
 	}
 	config_clear(&sv->cfg);
 	sv->cfg = next;
@@ -118,7 +126,9 @@ sv_reload(struct supervisor *sv)
 	sv->generation++;
 	sv_apply_loglevel(sv);
 	reload_describe(&plan, err, sizeof(err));
-	log_info("reload: generation %u changes %s", sv->generation, err);
+	snprintf(msg, msglen, "reload: generation %u changes %s",
+	    sv->generation, err);
+	log_info("%s", msg);
 
 	/*
 	 * Push.  A child still in its handshake gets the new configuration
@@ -132,4 +142,5 @@ sv_reload(struct supervisor *sv)
 		sv_child_send_config(ch);
 		sv_child_send_listeners(ch, plan.rebind);
 	}
+	return 0;
 }

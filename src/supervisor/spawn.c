@@ -17,6 +17,7 @@
 
 #include "child.h"
 #include "log.h"
+#include "sd_notify.h"
 #include "supervisor.h"
 
 static void	sv_child_chan_cb(int, uint32_t, void *);
@@ -90,14 +91,16 @@ sv_child_send_listeners(struct sv_child *ch, const int *which)
 	struct listener		*l;
 	int			 k, fd;
 
-	for (k = PROC_WRITER; k <= PROC_BRIDGE; k++) {
+	for (k = PROC_WRITER; k < PROC_MAX; k++) {
 		if (which != NULL && !which[k])
 			continue;
-		if (PROC_IS_PROXY(ch->kind) && k != ch->kind)
+		/* a proxy its own; the elector the proxies'; the admin all */
+		if ((PROC_IS_PROXY(ch->kind) && k != ch->kind) ||
+		    (ch->kind == PROC_ELECTOR && k == PROC_ADMIN))
 			continue;
 		l = &sv->listeners[k];
 		fd = -1;
-		if (ch->kind == k && (fd = dup(l->fd)) == -1) {
+		if (ch->kind == k && l->fd != -1 && (fd = dup(l->fd)) == -1) {
 			log_warn("%s: dup listener", proc_name(ch->kind));
 			sv_child_kill(ch, "cannot hand over its listener");
 			return;
@@ -105,6 +108,15 @@ sv_child_send_listeners(struct sv_child *ch, const int *which)
 		if (proto_send_listener(ch->chan, k, fd, l->addr,
 		    l->bound_port) == -1) {
 			sv_child_kill(ch, "listener message failed");
+			return;
+		}
+	}
+	/* The control socket never moves: it goes with the first hand-over. */
+	if (ch->kind == PROC_ADMIN && which == NULL && sv->ctl_fd != -1) {
+		if ((fd = dup(sv->ctl_fd)) == -1 || proto_send_listener(
+		    ch->chan, LISTENER_CONTROL, fd, sv->cfg.control_socket,
+		    0) == -1) {
+			sv_child_kill(ch, "cannot hand over the control socket");
 			return;
 		}
 	}
@@ -252,7 +264,9 @@ sv_child_all_ready(struct supervisor *sv)
 		if (sv->children[k].state != CHILD_READY)
 			return;
 	sv->all_ready_once = 1;
-	log_info("running: elector, writer, reader and bridge ready");
+	log_info("running: elector, writer, reader, bridge and admin ready");
+	if (sd_notify_send("READY=1") == -1)
+		log_warn("sd_notify");
 }
 
 static void
@@ -338,6 +352,19 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 		    sv_authz_response(ch->sv, m) == -1)
 			sv_child_kill(ch, "malformed authorization response");
 		break;
+	case MSG_STATS:
+		if (sv_stats_forward(ch, m) == -1)
+			sv_child_kill(ch, "malformed statistics");
+		break;
+	case MSG_CTL_REQ:
+		if (ch->kind != PROC_ADMIN || sv_ctl_request(ch, m) == -1)
+			sv_child_kill(ch, "malformed control request");
+		break;
+	case MSG_CTL_RESP:
+		if (ch->kind != PROC_ELECTOR ||
+		    sv_ctl_response(ch->sv, m) == -1)
+			sv_child_kill(ch, "malformed control response");
+		break;
 	default:
 		sv_child_kill(ch, "unexpected message");
 		break;
@@ -399,6 +426,7 @@ sv_child_reaped(struct sv_child *ch, int status)
 		log_debug("%s %s", proc_name(ch->kind), how);
 		return;
 	}
+	ch->restarts++;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_CONFIG) {
 		/* Starting it again would fail the same way: no respawn loop. */
 		log_warnx("%s %s: it cannot run with this configuration;"

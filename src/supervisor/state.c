@@ -17,6 +17,7 @@
 #define TO_ELECTOR	(1 << PROC_ELECTOR)
 #define TO_PROXIES	((1 << PROC_WRITER) | (1 << PROC_READER) | \
 			    (1 << PROC_BRIDGE))
+#define TO_ADMIN	(1 << PROC_ADMIN)
 
 /* What the elector may publish, and where each kind goes. */
 static const struct state_route {
@@ -26,11 +27,12 @@ static const struct state_route {
 	int		per_kind;	/* one slot per listener kind (peerid) */
 } state_routes[SV_STATE_SLOTS] = {
 	{ MSG_SESSION, MSG_SESSION_REPLAY, TO_ELECTOR, 0 },
-	{ MSG_ROLE, MSG_ROLE_UPDATE, TO_PROXIES, 0 },
-	{ MSG_PEERS, MSG_PEERS_UPDATE, TO_PROXIES, 1 },
+	{ MSG_ROLE, MSG_ROLE_UPDATE, TO_PROXIES | TO_ADMIN, 0 },
+	{ MSG_PEERS, MSG_PEERS_UPDATE, TO_PROXIES | TO_ADMIN, 1 },
 	{ MSG_TLS_LEAF, MSG_TLS_LEAF_UPDATE, TO_PROXIES, 1 },
 	{ MSG_TLS_ROOTS, MSG_TLS_ROOTS_UPDATE, TO_PROXIES, 0 },
-	{ MSG_SERVER_STATE, MSG_SERVER_STATE_UPDATE, TO_PROXIES, 0 },
+	{ MSG_SERVER_STATE, MSG_SERVER_STATE_UPDATE, TO_PROXIES | TO_ADMIN,
+	    0 },
 };
 
 /* Decode and throw away: a malformed payload must not be kept or passed on. */

@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "log.h"
+#include "sd_notify.h"
 #include "supervisor.h"
 
 static void
@@ -43,6 +46,7 @@ sv_stop(struct supervisor *sv, int code)
 		return;
 	sv->stopping = 1;
 	sv->exit_code = code;
+	sd_notify_send("STOPPING=1");
 	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
 		ev_timer_stop(sv->loop, &sv->children[k].timer);
 		if (sv_child_running(&sv->children[k]))
@@ -97,8 +101,19 @@ sv_signal(int signo, void *arg)
 		sv_stop(sv, 0);
 		break;
 	case SIGHUP:
-		if (!sv->stopping)
-			sv_reload(sv);
+		if (!sv->stopping) {
+			char	msg[1024];
+
+			struct timespec	ts;
+
+			log_info("SIGHUP");
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			sd_notifyf("RELOADING=1\nMONOTONIC_USEC=%llu",
+			    (unsigned long long)ts.tv_sec * 1000000ULL +
+			    (unsigned long long)ts.tv_nsec / 1000);
+			sv_reload(sv, msg, sizeof(msg));
+			sd_notifyf("READY=1\nSTATUS=%s", msg);
+		}
 		break;
 	case SIGCHLD:
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -129,8 +144,10 @@ sv_free(struct supervisor *sv)
 {
 	int	k;
 
-	for (k = PROC_WRITER; k <= PROC_BRIDGE; k++)
+	for (k = PROC_WRITER; k < PROC_MAX; k++)
 		listener_close(&sv->listeners[k]);
+	control_close(sv);
+	ev_timer_stop(sv->loop, &sv->stats_timer);
 	ev_loop_free(sv->loop);
 	free(sv->cfgtext);
 	sv_state_free(sv);
@@ -159,14 +176,18 @@ supervisor_main(const struct cli *cli, struct config *cfg, const char *self)
 	log_procname("supervisor");
 	sv_apply_loglevel(&sv);
 
-	for (k = PROC_WRITER; k <= PROC_BRIDGE; k++) {
+	for (k = PROC_WRITER; k < PROC_MAX; k++) {
 		sv.listeners[k].fd = -1;
 		if (listener_bind(&sv.listeners[k], &sv.cfg, k, err,
 		    sizeof(err)) == -1)
 			fatalx("%s", err);
-		log_info("%s listening on %s:%u", proc_name(k),
-		    sv.listeners[k].addr, sv.listeners[k].bound_port);
+		if (sv.listeners[k].fd != -1)
+			log_info("%s listening on %s:%u", proc_name(k),
+			    sv.listeners[k].addr, sv.listeners[k].bound_port);
 	}
+	sv.ctl_fd = -1;
+	if (control_open(&sv, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 
 	if (!cli->foreground && daemon(0, 0) == -1)
 		fatal("daemon");
@@ -187,6 +208,9 @@ supervisor_main(const struct cli *cli, struct config *cfg, const char *self)
 		if (sv_child_spawn(&sv.children[k]) == -1)
 			fatalx("cannot start %s", proc_name(k));
 	}
+
+	ev_timer_init(&sv.stats_timer, sv_stats_tick, &sv);
+	ev_timer_start(sv.loop, &sv.stats_timer, CHILD_STATS_MS);
 
 	if (ev_run(sv.loop) == -1)
 		fatal("event loop");

@@ -50,6 +50,7 @@ struct sv_child {
 	uint64_t		 ready_at;	/* ev_now() of MSG_READY */
 	struct backoff		 backoff;
 	struct ev_timer		 timer;		/* restart or ready deadline */
+	uint64_t		 restarts;
 };
 
 struct supervisor {
@@ -61,7 +62,10 @@ struct supervisor {
 	char			 self[PATH_MAX];	/* our binary, for exec */
 
 	struct sv_child		 children[PROC_MAX];	/* by kind */
-	struct listener		 listeners[PROC_MAX];	/* proxies' only */
+	struct listener		 listeners[PROC_MAX];	/* proxies', admin's */
+	int			 ctl_fd;	/* control socket, -1 none */
+	char			*ctl_path;	/* to unlink at exit */
+	struct ev_timer		 stats_timer;
 	int			 all_ready_once;
 
 	/* Latest state, replayed to restarted children (state.c). */
@@ -99,6 +103,14 @@ int	sv_authz_response(struct supervisor *, const struct imsg *);
 void	sv_stop(struct supervisor *, int code);
 void	sv_apply_loglevel(struct supervisor *);
 
+/* control.c: the control socket, control commands and statistics */
+int	control_open(struct supervisor *, char *err, size_t errlen);
+void	control_close(struct supervisor *);
+void	sv_stats_tick(void *);
+int	sv_stats_forward(struct sv_child *, const struct imsg *);
+int	sv_ctl_request(struct sv_child *, const struct imsg *);
+int	sv_ctl_response(struct supervisor *, const struct imsg *);
+
 /* reload.c */
 #define RELOAD_MAX_CHANGED	64
 
@@ -115,6 +127,7 @@ struct reload_plan {
 int	reload_plan(const struct config *running, const struct config *next,
 	    const struct listener *listeners, struct reload_plan *,
 	    char *err, size_t errlen);
-void	sv_reload(struct supervisor *);
+/* 0 applied or unchanged, -1 kept the running one; what happened in msg */
+int	sv_reload(struct supervisor *, char *msg, size_t msglen);
 
 #endif

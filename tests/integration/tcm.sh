@@ -43,7 +43,7 @@ tcm_start() {
 	local name=$1 file=$2
 	t_bg "$name" "$TCM" -d -f "$file"
 	TCM_PID=$T_LAST_PID
-	tcm_wait_log "$name" 'supervisor: running: elector, writer, reader and bridge ready'
+	tcm_wait_log "$name" 'supervisor: running: elector, writer, reader, bridge and admin ready'
 }
 
 tcm_log_has() {

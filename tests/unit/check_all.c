@@ -15,9 +15,13 @@ main(void)
 	sr = srunner_create(backoff_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, consul_api_suite());
+	srunner_add_suite(sr, dogstatsd_suite());
 	srunner_add_suite(sr, event_suite());
+	srunner_add_suite(sr, http_req_suite());
 	srunner_add_suite(sr, imsg_suite());
 	srunner_add_suite(sr, listeners_suite());
+	srunner_add_suite(sr, metrics_suite());
+	srunner_add_suite(sr, prom_suite());
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, proto_state_suite());
 	srunner_add_suite(sr, relay_suite());
@@ -25,6 +29,7 @@ main(void)
 	srunner_add_suite(sr, resp_suite());
 	srunner_add_suite(sr, route_suite());
 	srunner_add_suite(sr, sandbox_suite());
+	srunner_add_suite(sr, sd_notify_suite());
 	srunner_add_suite(sr, state_suite());
 	srunner_add_suite(sr, tls_suite());
 	srunner_set_fork_status(sr, CK_FORK);

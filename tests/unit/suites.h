@@ -7,9 +7,13 @@
 Suite	*backoff_suite(void);
 Suite	*config_suite(void);
 Suite	*consul_api_suite(void);
+Suite	*dogstatsd_suite(void);
 Suite	*event_suite(void);
+Suite	*http_req_suite(void);
 Suite	*imsg_suite(void);
 Suite	*listeners_suite(void);
+Suite	*metrics_suite(void);
+Suite	*prom_suite(void);
 Suite	*proto_suite(void);
 Suite	*proto_state_suite(void);
 Suite	*relay_suite(void);
@@ -17,6 +21,7 @@ Suite	*reload_suite(void);
 Suite	*resp_suite(void);
 Suite	*route_suite(void);
 Suite	*sandbox_suite(void);
+Suite	*sd_notify_suite(void);
 Suite	*state_suite(void);
 Suite	*tls_suite(void);
 

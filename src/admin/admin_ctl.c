@@ -1,0 +1,137 @@
+/*
+ * The control socket of tile38-clusterctl: one line "COMMAND [ARG]" in,
+ * one JSON object out.  SO_PEERCRED decides who may do what: status and
+ * peers for root, the daemon's user and its group; the rest for root and
+ * the daemon's user only.
+ */
+#include <sys/socket.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "admin_int.h"
+#include "child.h"
+#include "log.h"
+
+/* -1: not even a reader, closed at once. */
+int
+admin_ctl_peer(struct aclient *cl)
+{
+	struct admin	*ad = cl->ad;
+	struct ucred	 cr;
+	socklen_t	 len = sizeof(cr);
+
+	if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
+		return -1;
+	cl->may_change = cr.uid == 0 || cr.uid == ad->uid;
+	if (!cl->may_change && cr.gid != ad->gid) {
+		log_info("control: uid %u refused", (unsigned)cr.uid);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+ctl_answer(struct aclient *cl, int ok, const char *text)
+{
+	struct json_object	*o;
+	const char		*t;
+	char			*out;
+	size_t			 len;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	json_object_object_add(o, "text", json_object_new_string(text));
+	t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	len = strlen(t);
+	if ((out = malloc(len + 1)) == NULL) {
+		json_object_put(o);
+		admin_client_close(cl);
+		return;
+	}
+	memcpy(out, t, len);
+	out[len] = '\n';
+	json_object_put(o);
+	admin_client_reply(cl, out, len + 1);
+}
+
+/* Commands the supervisor or the elector carry out. */
+static void
+ctl_forward(struct aclient *cl, const char *cmd, const char *arg)
+{
+	struct admin		*ad = cl->ad;
+	struct msg_ctl_req	 q = { (char *)cmd, (char *)arg };
+	uint8_t			 buf[512];
+	uint64_t		 wait;
+	int			 n;
+
+	if (!cl->may_change) {
+		ctl_answer(cl, 0, "permission denied: only root and the "
+		    "daemon's user may change anything");
+		return;
+	}
+	if ((n = msg_ctl_req_encode(&q, buf, sizeof(buf))) == -1) {
+		ctl_answer(cl, 0, "argument too long");
+		return;
+	}
+	cl->req = ++ad->next_req;
+	cl->waiting = 1;
+	/* A switchover may wait for a follower twice over. */
+	wait = 2 * ad->cfg->election_handover_timeout + 5000;
+	ev_timer_start(ad->loop, &cl->timer, wait);
+	child_send(ad->child, MSG_CTL_REQ, cl->req, -1, buf, (size_t)n);
+}
+
+void
+admin_ctl_result(struct admin *ad, uint32_t req, const void *data,
+    size_t len)
+{
+	struct msg_ctl_resp	 r;
+	struct aclient		*cl;
+
+	if (msg_ctl_resp_decode(&r, data, len) == -1)
+		fatalx("malformed control result");
+	TAILQ_FOREACH(cl, &ad->clients, entry)
+		if (cl->waiting && cl->req == req) {
+			ctl_answer(cl, r.ok, r.text);
+			break;
+		}
+	msg_ctl_resp_clear(&r);
+}
+
+void
+admin_ctl_input(struct aclient *cl)
+{
+	char	*nl, *cmd, *arg, *json;
+	size_t	 len;
+
+	if ((nl = strchr(cl->in, '\n')) == NULL) {
+		if (cl->inlen >= ADMIN_CTL_LINE_MAX)
+			ctl_answer(cl, 0, "request line too long");
+		return;
+	}
+	*nl = '\0';
+	if (nl > cl->in && nl[-1] == '\r')
+		nl[-1] = '\0';
+	cmd = cl->in;
+	if ((arg = strchr(cmd, ' ')) != NULL)
+		*arg++ = '\0';
+	else
+		arg = "";
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "peers") == 0) {
+		json = cmd[0] == 's' ? admin_status_json(cl->ad, &len) :
+		    admin_peers_json(cl->ad, &len);
+		if (json == NULL)
+			admin_client_close(cl);
+		else
+			admin_client_reply(cl, json, len);
+	} else if (strcmp(cmd, "switchover") == 0 ||
+	    strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
+	    strcmp(cmd, "reload") == 0 || strcmp(cmd, "log") == 0)
+		ctl_forward(cl, cmd, arg);
+	else
+		ctl_answer(cl, 0, "unknown command");
+}

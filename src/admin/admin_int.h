@@ -1,0 +1,107 @@
+/*
+ * The admin process's state, shared by its files:
+ *
+ *	admin.c		process frame, clients, DogStatsD
+ *	admin_state.c	what the supervisor forwards; /status as JSON
+ *	admin_http.c	the admin HTTP endpoints
+ *	admin_ctl.c	the control socket of tile38-clusterctl
+ */
+#ifndef ADMIN_INT_H
+#define ADMIN_INT_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event.h"
+#include "http_req.h"
+#include "imsg.h"
+#include "metrics.h"
+#include "proto.h"
+
+#define ADMIN_CLIENTS_MAX	64
+#define ADMIN_CTL_LINE_MAX	256
+
+struct admin;
+
+struct aclient {
+	struct admin		*ad;
+	int			 fd;
+	int			 control;	/* control socket, not HTTP */
+	int			 may_change;	/* root or the daemon's user */
+	struct ev_io		 io;
+	struct ev_timer		 timer;
+	char			 in[HTTP_REQ_MAX + 1];
+	size_t			 inlen;
+	char			*out;
+	size_t			 outlen;
+	size_t			 outoff;
+	int			 waiting;	/* for the supervisor's answer */
+	uint32_t		 req;
+	TAILQ_ENTRY(aclient)	 entry;
+};
+
+struct admin {
+	struct ev_loop		*loop;
+	const struct config	*cfg;
+	int			 started;
+	uid_t			 uid;		/* the daemon's user and group */
+	gid_t			 gid;
+
+	int			 http_fd;
+	struct ev_io		 http_io;
+	int			 ctl_fd;
+	struct ev_io		 ctl_io;
+	TAILQ_HEAD(, aclient)	 clients;
+	size_t			 nclients;
+	uint32_t		 next_req;
+	struct child		*child;
+
+	char			 laddr[PROC_MAX][64];	/* every listener */
+	uint32_t		 lport[PROC_MAX];
+
+	/* admin_state.c */
+	struct msg_role		 role;
+	int			 role_set;
+	struct msg_peers	 peers[2];	/* [0] writers, [1] readers */
+	struct msg_server_state	 srv;
+	int			 srv_set;
+	struct metric_set	*sets[PROC_MAX];	/* by sender */
+
+	int			 dsd_fd;
+	struct sockaddr_storage	 dsd_addr;
+	socklen_t		 dsd_addrlen;
+	struct dsd		*dsd;
+	struct ev_timer		 dsd_timer;
+};
+
+/* admin.c */
+void	admin_client_close(struct aclient *);
+void	admin_client_reply(struct aclient *, char *out, size_t len);
+void	admin_dsd_event(struct admin *, const char *title, const char *text);
+
+/* admin_state.c */
+struct child;
+void	admin_dispatch(struct child *, struct imsg *);
+void	admin_state_free(struct admin *);
+size_t	admin_sets(const struct admin *, const struct metric_set **);
+const char *admin_role_name(const struct admin *);
+double	admin_figure(const struct admin *, const char *name, double dflt);
+/* malloc'd JSON text of /status, or of the peers */
+char	*admin_status_json(const struct admin *, size_t *lenp);
+char	*admin_peers_json(const struct admin *, size_t *lenp);
+
+/* admin_http.c */
+void	admin_http_input(struct aclient *);
+
+/* admin_ctl.c */
+int	admin_ctl_peer(struct aclient *);
+void	admin_ctl_input(struct aclient *);
+void	admin_ctl_result(struct admin *, uint32_t req, const void *data,
+	    size_t len);
+
+#endif

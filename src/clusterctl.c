@@ -1,0 +1,169 @@
+/*
+ * tile38-clusterctl: the control tool.  It sends one command line to the
+ * daemon's control socket and prints the JSON answer, as text or as is.
+ *
+ * Exit status: 0 done, 1 the command failed, 2 usage, 3 the daemon is
+ * not running, 4 access denied.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#define CTL_SOCKET_DEFAULT	"/run/tile38-cluster-manager/control.sock"
+#define ANSWER_MAX		(1024 * 1024)
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: tile38-clusterctl [-j] [-s socket] command\n"
+	    "commands: status, peers, switchover, pause, resume, reload,\n"
+	    "          log verbose|brief\n");
+	exit(2);
+}
+
+/* "key: value" lines, nested keys joined with dots. */
+static void
+print_text(const char *prefix, struct json_object *o)
+{
+	char	key[256];
+	size_t	i;
+
+	switch (json_object_get_type(o)) {
+	case json_type_object: {
+		json_object_object_foreach(o, k, v) {
+			if (prefix[0] == '\0' && strcmp(k, "ok") == 0)
+				continue;
+			snprintf(key, sizeof(key), "%s%s%s", prefix,
+			    prefix[0] != '\0' ? "." : "", k);
+			print_text(key, v);
+		}
+		break;
+	}
+	case json_type_array:
+		for (i = 0; i < json_object_array_length(o); i++) {
+			snprintf(key, sizeof(key), "%s.%zu", prefix, i);
+			print_text(key, json_object_array_get_idx(o, i));
+		}
+		break;
+	default:
+		if (strcmp(prefix, "text") == 0)
+			printf("%s\n", json_object_get_string(o));
+		else
+			printf("%s: %s\n", prefix, json_object_get_string(o));
+		break;
+	}
+}
+
+static int
+ctl_connect(const char *path)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "tile38-clusterctl: %s: path too long\n", path);
+		exit(2);
+	}
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		fprintf(stderr, "tile38-clusterctl: %s: %s\n", path,
+		    strerror(errno));
+		exit(errno == EACCES || errno == EPERM ? 4 : 3);
+	}
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char		*path;
+	struct json_object	*o, *ok;
+	char			 line[512], *buf;
+	size_t			 len = 0;
+	ssize_t			 n;
+	int			 ch, json = 0, fd, i;
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "to", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char		*to = NULL;
+
+	if ((path = getenv("TCM_CONTROL_SOCKET")) == NULL || path[0] == '\0')
+		path = CTL_SOCKET_DEFAULT;
+	while ((ch = getopt_long(argc, argv, "+js:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			path = optarg;
+			break;
+		case 't':
+			to = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	/* switchover --to ID may also come after the command */
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+			to = argv[++i];
+		else if (strcmp(argv[0], "log") != 0 || i > 1)
+			usage();
+	if (strcmp(argv[0], "log") == 0 && argc != 2)
+		usage();
+	if ((size_t)snprintf(line, sizeof(line), "%s%s%s\n", argv[0],
+	    argc == 2 && strcmp(argv[0], "log") == 0 ? " " : to ? " " : "",
+	    strcmp(argv[0], "log") == 0 ? argv[1] : to ? to : "") >=
+	    sizeof(line))
+		usage();
+
+	fd = ctl_connect(path);
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
+		fprintf(stderr, "tile38-clusterctl: write: %s\n",
+		    strerror(errno));
+		return 3;
+	}
+	if ((buf = malloc(ANSWER_MAX + 1)) == NULL)
+		return 1;
+	while (len < ANSWER_MAX && (n = read(fd, buf + len,
+	    ANSWER_MAX - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	if (len == 0) {
+		fprintf(stderr, "tile38-clusterctl: %s: access denied\n", path);
+		return 4;
+	}
+	if ((o = json_tokener_parse(buf)) == NULL) {
+		fprintf(stderr, "tile38-clusterctl: malformed answer\n");
+		return 1;
+	}
+	if (json)
+		fputs(buf, stdout);
+	else
+		print_text("", o);
+	i = json_object_object_get_ex(o, "ok", &ok) &&
+	    json_object_get_boolean(ok) ? 0 : 1;
+	json_object_put(o);
+	free(buf);
+	return i;
+}

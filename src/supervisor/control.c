@@ -1,0 +1,250 @@
+/*
+ * The supervisor's part in operations: it binds the control socket (the
+ * admin process serves it), carries out or routes the commands the admin
+ * passes on, and hands every child's figures, and its own, to the admin.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "log.h"
+#include "metrics.h"
+#include "supervisor.h"
+
+#define CONTROL_BACKLOG	16
+
+/* The directory of path, made if it is missing (its parent must exist). */
+static int
+control_dir(const char *path, char *err, size_t errlen)
+{
+	char	copy[CONTROL_SOCKET_MAX], *dir;
+
+	strlcpy(copy, path, sizeof(copy));
+	dir = dirname(copy);
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "control.socket: mkdir %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
+control_open(struct supervisor *sv, char *err, size_t errlen)
+{
+	const char		*path = sv->cfg.control_socket;
+	struct sockaddr_un	 sun;
+	struct passwd		*pw;
+	int			 fd;
+
+	if (path == NULL || path[0] == '\0')
+		return 0;
+	if (control_dir(path, err, errlen) == -1)
+		return -1;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		goto fail;
+	/* A socket somebody answers on belongs to a running daemon. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		snprintf(err, errlen, "control.socket %s: in use by a running"
+		    " daemon", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	fd = -1;
+	if (unlink(path) == -1 && errno != ENOENT)
+		goto fail;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		goto fail;
+	/* Read-only commands for the daemon's group: see the admin. */
+	if (chmod(path, 0660) == -1)
+		goto fail;
+	if (geteuid() == 0 && (pw = getpwnam(sv->cfg.user)) != NULL &&
+	    chown(path, 0, pw->pw_gid) == -1)
+		goto fail;
+	if (listen(fd, CONTROL_BACKLOG) == -1)
+		goto fail;
+	if ((sv->ctl_path = strdup(path)) == NULL)
+		fatal("control socket");
+	sv->ctl_fd = fd;
+	log_info("control socket %s", path);
+	return 0;
+
+ fail:
+	snprintf(err, errlen, "control.socket %s: %s", path, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+void
+control_close(struct supervisor *sv)
+{
+	if (sv->ctl_fd != -1)
+		close(sv->ctl_fd);
+	sv->ctl_fd = -1;
+	if (sv->ctl_path != NULL)
+		unlink(sv->ctl_path);
+	free(sv->ctl_path);
+	sv->ctl_path = NULL;
+}
+
+static struct sv_child *
+sv_admin(struct supervisor *sv)
+{
+	struct sv_child	*ad = &sv->children[PROC_ADMIN];
+
+	return ad->configured ? ad : NULL;
+}
+
+/* The supervisor's own figures, to the admin, every CHILD_STATS_MS. */
+void
+sv_stats_tick(void *arg)
+{
+	struct supervisor	*sv = arg;
+	struct metric_set	*set;
+	struct sv_child		*ad;
+	uint8_t			*buf;
+	size_t			 cap = 8192;
+	int			 k, n;
+
+	ev_timer_start(sv->loop, &sv->stats_timer, CHILD_STATS_MS);
+	if ((ad = sv_admin(sv)) == NULL)
+		return;
+	if ((set = malloc(sizeof(*set))) == NULL || (buf = malloc(cap)) ==
+	    NULL)
+		fatal("stats");
+	metric_set_init(set);
+	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
+		metric_put(set, "child_up", "child", proc_name(k),
+		    METRIC_GAUGE, sv->children[k].state == CHILD_READY);
+		metric_put(set, "child_restarts", "child", proc_name(k),
+		    METRIC_COUNTER, (double)sv->children[k].restarts);
+	}
+	if ((n = msg_stats_encode(set, buf, cap)) != -1)
+		sv_child_send(ad, MSG_STATS_UPDATE, PROC_SUPERVISOR, -1, buf,
+		    (size_t)n);
+	free(buf);
+	free(set);
+}
+
+int
+sv_stats_forward(struct sv_child *from, const struct imsg *m)
+{
+	struct metric_set	*set;
+	struct sv_child		*ad;
+	int			 rv;
+
+	if ((set = malloc(sizeof(*set))) == NULL)
+		fatal("stats");
+	rv = msg_stats_decode(set, m->data, m->datalen);
+	free(set);
+	if (rv == -1)
+		return -1;
+	if ((ad = sv_admin(from->sv)) != NULL)
+		sv_child_send(ad, MSG_STATS_UPDATE, (uint32_t)from->kind, -1,
+		    m->data, m->datalen);
+	return 0;
+}
+
+static void
+sv_ctl_answer(struct supervisor *sv, uint32_t req, int ok, const char *text)
+{
+	struct msg_ctl_resp	 r = { (uint32_t)ok, (char *)text };
+	struct sv_child		*ad;
+	uint8_t			 buf[2048];
+	int			 n;
+
+	if ((ad = sv_admin(sv)) != NULL &&
+	    (n = msg_ctl_resp_encode(&r, buf, sizeof(buf))) != -1)
+		sv_child_send(ad, MSG_CTL_RESULT, req, -1, buf, (size_t)n);
+}
+
+/* tile38-clusterctl log verbose|brief: every process, until a reload. */
+static int
+sv_ctl_log(struct supervisor *sv, const char *arg)
+{
+	struct msg_log_level	ml;
+	uint8_t			buf[16];
+	int			k, n;
+
+	if (strcmp(arg, "verbose") == 0)
+		ml.level = LOG_LEVEL_DEBUG;
+	else if (strcmp(arg, "brief") == 0)
+		ml.level = LOG_LEVEL_INFO;
+	else
+		return -1;
+	log_setlevel((int)ml.level);
+	log_info("log level %s", arg);
+	if ((n = msg_log_level_encode(&ml, buf, sizeof(buf))) == -1)
+		return -1;
+	for (k = PROC_ELECTOR; k < PROC_MAX; k++)
+		if (sv->children[k].configured)
+			sv_child_send(&sv->children[k], MSG_LOG_LEVEL, 0, -1,
+			    buf, (size_t)n);
+	return 0;
+}
+
+int
+sv_ctl_request(struct sv_child *from, const struct imsg *m)
+{
+	struct supervisor	*sv = from->sv;
+	struct sv_child		*el = &sv->children[PROC_ELECTOR];
+	struct msg_ctl_req	 q;
+	char			 msg[1024];
+	int			 ok;
+
+	if (msg_ctl_req_decode(&q, m->data, m->datalen) == -1)
+		return -1;
+	if (strcmp(q.cmd, "reload") == 0) {
+		if (sv->stopping)
+			sv_ctl_answer(sv, m->hdr.peerid, 0, "stopping");
+		else {
+			ok = sv_reload(sv, msg, sizeof(msg)) == 0;
+			sv_ctl_answer(sv, m->hdr.peerid, ok, msg);
+		}
+	} else if (strcmp(q.cmd, "log") == 0) {
+		ok = sv_ctl_log(sv, q.arg) == 0;
+		sv_ctl_answer(sv, m->hdr.peerid, ok, ok ? "log level set" :
+		    "log takes verbose or brief");
+	} else if (strcmp(q.cmd, "switchover") == 0 ||
+	    strcmp(q.cmd, "pause") == 0 || strcmp(q.cmd, "resume") == 0) {
+		if (el->state != CHILD_READY)
+			sv_ctl_answer(sv, m->hdr.peerid, 0,
+			    "elector unavailable");
+		else
+			sv_child_send(el, MSG_CTL, m->hdr.peerid, -1, m->data,
+			    m->datalen);
+	} else
+		sv_ctl_answer(sv, m->hdr.peerid, 0, "unknown command");
+	msg_ctl_req_clear(&q);
+	return 0;
+}
+
+int
+sv_ctl_response(struct supervisor *sv, const struct imsg *m)
+{
+	struct msg_ctl_resp	 r;
+	struct sv_child		*ad;
+
+	if (msg_ctl_resp_decode(&r, m->data, m->datalen) == -1)
+		return -1;
+	msg_ctl_resp_clear(&r);
+	if ((ad = sv_admin(sv)) != NULL)
+		sv_child_send(ad, MSG_CTL_RESULT, m->hdr.peerid, -1, m->data,
+		    m->datalen);
+	return 0;
+}

@@ -1,0 +1,165 @@
+#!/bin/bash
+# Operations against a real cluster (Consul dev agent, two redis-server,
+# two managers): the admin HTTP endpoints, Prometheus text, DogStatsD
+# received on a UDP socket, and tile38-clusterctl: status, switchover
+# under writes with no acknowledged write lost, /leader flipping within
+# a second, pause stopping a failover, log and reload.
+. "$TESTS_SRCDIR/tests/integration/lib.sh" || exit 99
+. "$TESTS_SRCDIR/tests/integration/tcm.sh" || exit 99
+. "$TESTS_SRCDIR/tests/integration/cluster.sh" || exit 99
+t_begin admin
+trap '' PIPE
+
+[ -x "$TCMCTL" ] || t_fail "no tile38-clusterctl ($TCMCTL)"
+[ -x "$UDP_SINK" ] || t_fail "no udp_sink ($UDP_SINK)"
+
+t_bg udp_sink "$UDP_SINK" "$T_DIR/dsd.port" "$T_DIR/dsd.out"
+t_wait "the UDP sink" 5 test -s "$T_DIR/dsd.port"
+DSD_PORT=$(cat "$T_DIR/dsd.port")
+
+cl_init
+declare -a HTTP
+for i in 1 2; do
+	cl_server $i
+	HTTP[$i]=$(t_port) || t_fail "no free port"
+done
+cl_manager 1 "http.port ${HTTP[1]}" "dogstatsd.port $DSD_PORT" \
+	"dogstatsd.interval 1s"
+t_wait "n1 to lead" 15 cl_leader_is n1
+cl_manager 2 "http.port ${HTTP[2]}" "dogstatsd.port $DSD_PORT" \
+	"dogstatsd.interval 1s"
+cl_client
+
+code() {
+	curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
+		"http://127.0.0.1:${HTTP[$1]}$2"
+}
+code_is() {
+	[ "$(code "$1" "$2")" = "$3" ]
+}
+ctl() {
+	local i=$1
+	shift
+	"$TCMCTL" -s "$T_DIR/n$i.ctl" "$@"
+}
+
+# Health endpoints.
+t_wait "/leader 200 on n1" 10 code_is 1 /leader 200
+t_wait "/replica 200 on n2" 20 code_is 2 /replica 200
+code_is 2 /leader 503 || t_fail "/leader on a follower: $(code 2 /leader)"
+code_is 1 /replica 503 || t_fail "/replica on the leader: $(code 1 /replica)"
+code_is 2 '/replica?lag=1000000' 200 || t_fail "/replica?lag= on n2"
+code_is 2 '/replica?lag=x' 400 || t_fail "/replica?lag=x is not a 400"
+code_is 1 /health 200 || t_fail "/health on n1"
+code_is 1 /nowhere 404 || t_fail "an unknown path is not a 404"
+[ "$(curl -s --max-time 5 -X POST -o /dev/null -w '%{http_code}' \
+	"http://127.0.0.1:${HTTP[1]}/leader")" = 405 ] || t_fail "POST is not a 405"
+exec 7<>"/dev/tcp/127.0.0.1/${HTTP[1]}"
+printf 'garbage\r\n\r\n' >&7
+read -r -t 5 line <&7 || t_fail "no answer to garbage"
+exec 7<&-
+[[ $line == "HTTP/1.1 400"* ]] || t_fail "garbage got: $line"
+jq -e '.role == "leader" and .leader == "n1" and .server.up' \
+	<(curl -s --max-time 5 "http://127.0.0.1:${HTTP[1]}/status") >/dev/null ||
+	t_fail "/status: $(curl -s "http://127.0.0.1:${HTTP[1]}/status")"
+t_ok "health endpoints: /leader, /replica (with lag), /health, /status; bad requests get 4xx"
+
+# Prometheus text: every sample line well formed, one TYPE per family.
+[ "$(cl_write "${MGR_W[1]}" warm 1)" = OK ] || t_fail "a write through n1"
+metrics() {
+	curl -s --max-time 5 "http://127.0.0.1:${HTTP[1]}/metrics" >"$T_DIR/metrics"
+	grep -q '^tile38_cluster_connections_accepted_total{listener="writer"} [1-9]' \
+		"$T_DIR/metrics"
+}
+t_wait "the writer's accepted connections in /metrics" 10 metrics
+bad=$(grep -v '^#' "$T_DIR/metrics" |
+	grep -Evc '^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [^ ]+$')
+[ "$bad" = 0 ] || t_fail "$bad malformed lines in /metrics"
+dup=$(grep '^# TYPE' "$T_DIR/metrics" | awk '{ print $3 }' | sort | uniq -d)
+[ -z "$dup" ] || t_fail "families typed twice: $dup"
+for m in tile38_cluster_role_leader tile38_cluster_info \
+	tile38_cluster_child_restarts_total tile38_cluster_mem_alloc; do
+	grep -q "^$m" "$T_DIR/metrics" || t_fail "$m missing from /metrics"
+done
+t_ok "/metrics is Prometheus text with the manager's and the server's figures"
+
+dsd() {
+	grep -q 'tile38.cluster.role_leader:1|g|#instance:n1,role:leader' "$T_DIR/dsd.out" &&
+		grep -q '^tile38.cluster.connections_open:[0-9]*|g|#instance:n1,role:leader,listener:writer' \
+			"$T_DIR/dsd.out" &&
+		grep -q 'tile38.cluster.mem_alloc:[0-9]*|g|#instance:n2,role:follower' \
+			"$T_DIR/dsd.out"
+}
+t_wait "DogStatsD lines with instance, role and listener tags" 10 dsd
+t_ok "DogStatsD: gauges with instance, role and listener tags"
+
+# tile38-clusterctl status, text and JSON.
+ctl 1 status | grep -qx 'role: leader' || t_fail "status: $(ctl 1 status)"
+[ "$(ctl 2 --json status | jq -r .leader)" = n1 ] || t_fail "status --json on n2"
+ctl 1 peers | grep -q 'writers.0.id' || t_fail "peers: $(ctl 1 peers)"
+ctl 1 bogus >/dev/null && t_fail "an unknown command succeeded"
+"$TCMCTL" -s "$T_DIR/none.ctl" status 2>/dev/null
+[ $? = 3 ] || t_fail "no daemon: exit status is not 3"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$TCMCTL" -s "$T_DIR/n1.ctl" status >/dev/null 2>&1
+	rc=$?
+	[ $rc = 4 ] || t_fail "another user: exit status $rc, not 4"
+fi
+t_ok "tile38-clusterctl status and peers; clear failures"
+
+# Switchover under writes: nothing acknowledged is lost.
+writer() {
+	local n=0
+	while :; do
+		n=$((n + 1))
+		[ "$(cl_write "${MGR_W[2]}" "sw:$n" "$n")" = OK ] && echo "sw:$n"
+	done >"$T_DIR/acked"
+}
+writer &
+WRITER=$!
+t_wait "writes flowing" 10 test -s "$T_DIR/acked"
+ctl 1 switchover >"$T_DIR/switchover.out" ||
+	t_fail "switchover: $(cat "$T_DIR/switchover.out")"
+t_wait "/leader 200 on n2 within a second" 1 code_is 2 /leader 200
+code_is 1 /leader 503 || t_fail "/leader still 200 on n1"
+t_wait "/replica 200 on n1" 20 code_is 1 /replica 200
+sleep_until=$(($(cl_now_ms) + 500))
+while [ "$(cl_now_ms)" -lt "$sleep_until" ]; do :; done
+kill "$WRITER" 2>/dev/null
+wait "$WRITER" 2>/dev/null
+lost=0
+while read -r k; do
+	[ "$(redis-cli -p "${SRV_PORT[2]}" EXISTS "$k")" = 1 ] || lost=$((lost + 1))
+done <"$T_DIR/acked"
+[ "$lost" = 0 ] || t_fail "$lost of $(wc -l <"$T_DIR/acked") acknowledged writes lost"
+echo "# $(cat "$T_DIR/switchover.out"); $(wc -l <"$T_DIR/acked") writes acknowledged, none lost"
+t_ok "switchover: n2 leads, /leader and /replica flip, no acknowledged write lost"
+
+# pause: a paused node does not take over from a dead leader.
+ctl 1 pause | grep -q paused || t_fail "pause"
+says_paused() { [ "$(ctl 1 --json status | jq -r .paused)" = true ]; }
+# Figures travel once a second.
+t_wait "status to say paused" 3 says_paused
+cl_kill_manager 2
+gone() { [ -z "$(cl_leader)" ]; }
+t_wait "the dead leader's lock to go" 15 gone
+deadline=$(($(cl_now_ms) + 4000))
+while [ "$(cl_now_ms)" -lt "$deadline" ]; do
+	[ -z "$(cl_leader)" ] || t_fail "a paused node took the lock"
+done
+ctl 1 resume | grep -q resumed || t_fail "resume"
+t_wait "n1 to lead after resume" 15 cl_leader_is n1
+t_ok "pause stops failover; resume lets it happen"
+
+ctl 1 log verbose >/dev/null || t_fail "log verbose"
+tcm_wait_log n1 'supervisor: log level verbose'
+ctl 1 log brief >/dev/null || t_fail "log brief"
+ctl 1 log loud >/dev/null 2>&1 && t_fail "log loud accepted"
+ctl 1 reload | grep -q 'configuration unchanged' || t_fail "reload"
+t_ok "log verbose|brief and reload over the control socket"
+
+t_stop "${MGR_PID[1]}" 20 || t_fail "stopping n1"
+[ ! -e "$T_DIR/n1.ctl" ] || t_fail "the control socket was left behind"
+tcm_check_log n1
+tcm_check_log n2
