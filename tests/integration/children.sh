@@ -10,13 +10,13 @@ tcm_start d "$T_DIR/tcm.conf"
 
 title=$(ps -o args= -p "$TCM_PID")
 [ "$title" = "$TCM -d -f $T_DIR/tcm.conf" ] || t_fail "supervisor title: $title"
-for kind in elector writer reader bridge; do
+for kind in elector writer reader bridge admin; do
 	pid=$(tcm_child d "$kind")
 	[ -n "$pid" ] || t_fail "no $kind child"
 	title=$(ps -o args= -p "$pid")
 	[ "$title" = "tile38-cluster-manager: $kind" ] || t_fail "$kind title: $title"
 done
-t_ok "supervisor and four children with distinct process titles"
+t_ok "supervisor and five children with distinct process titles"
 
 child_back() {
 	local kind=$1 old=$2 pid
@@ -25,7 +25,7 @@ child_back() {
 		tcm_log_has d "supervisor: $kind ready \\(pid $pid\\)"
 }
 
-for kind in elector writer reader bridge; do
+for kind in elector writer reader bridge admin; do
 	old=$(tcm_child d "$kind")
 	kill -9 "$old"
 	tcm_wait_log d "supervisor: $kind killed by signal 9; restarting it in 100 ms"

@@ -17,7 +17,7 @@ tcm_start d "$T_DIR/tcm.conf"
 
 field() { awk -v k="$2:" '$1 == k { print $2 " " $3 " " $4 " " $5 }' "/proc/$1/status"; }
 [ "$(field "$TCM_PID" Uid)" = "0 0 0 0" ] || t_fail "supervisor should stay root"
-for kind in elector writer reader bridge; do
+for kind in elector writer reader bridge admin; do
 	pid=$(tcm_child d "$kind")
 	[ "$(field "$pid" Uid)" = "$nobody_uid $nobody_uid $nobody_uid $nobody_uid" ] ||
 		t_fail "$kind uids: $(field "$pid" Uid)"
@@ -26,8 +26,8 @@ for kind in elector writer reader bridge; do
 	[ "$(awk '$1 == "CapEff:" { print $2 }' "/proc/$pid/status")" = 0000000000000000 ] ||
 		t_fail "$kind keeps capabilities"
 	root=$(readlink "/proc/$pid/root")
-	if [ "$kind" = elector ]; then
-		[ "$root" = / ] || t_fail "elector chrooted to $root"
+	if [ "$kind" = elector ] || [ "$kind" = admin ]; then
+		[ "$root" = / ] || t_fail "$kind chrooted to $root"
 	else
 		[ "$root" = "$T_DIR/empty" ] || t_fail "$kind root is $root"
 	fi

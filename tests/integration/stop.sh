@@ -17,7 +17,7 @@ gone() {
 tcm_conf "$T_DIR/a.conf"
 tcm_start a "$T_DIR/a.conf"
 kids=$(pgrep -P "$TCM_PID" | tr '\n' ' ')
-[ "$(wc -w <<<"$kids")" = 4 ] || t_fail "expected 4 children, have: $kids"
+[ "$(wc -w <<<"$kids")" = 5 ] || t_fail "expected 5 children, have: $kids"
 t_stop "$TCM_PID" 15
 status=$?
 [ "$status" = 0 ] || t_fail "SIGTERM: exit status $status"
