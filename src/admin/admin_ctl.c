@@ -38,24 +38,16 @@ static void
 ctl_answer(struct aclient *cl, int ok, const char *text)
 {
 	struct json_object	*o;
-	const char		*t;
 	char			*out;
 	size_t			 len;
 
 	o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(ok));
 	json_object_object_add(o, "text", json_object_new_string(text));
-	t = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	len = strlen(t);
-	if ((out = malloc(len + 1)) == NULL) {
-		json_object_put(o);
+	if ((out = admin_json_text(o, &len)) == NULL)
 		admin_client_close(cl);
-		return;
-	}
-	memcpy(out, t, len);
-	out[len] = '\n';
-	json_object_put(o);
-	admin_client_reply(cl, out, len + 1);
+	else
+		admin_client_reply(cl, out, len);
 }
 
 /* Commands the supervisor or the elector carry out. */

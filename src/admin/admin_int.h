@@ -91,6 +91,9 @@ void	admin_state_free(struct admin *);
 size_t	admin_sets(const struct admin *, const struct metric_set **);
 const char *admin_role_name(const struct admin *);
 double	admin_figure(const struct admin *, const char *name, double dflt);
+struct json_object;
+/* o as one line of JSON text and a newline, malloc'd; o is released */
+char	*admin_json_text(struct json_object *o, size_t *lenp);
 /* malloc'd JSON text of /status, or of the peers */
 char	*admin_status_json(const struct admin *, size_t *lenp);
 char	*admin_peers_json(const struct admin *, size_t *lenp);

@@ -147,7 +147,7 @@ admin_state_free(struct admin *ad)
 	}
 }
 
-static char *
+char *
 admin_json_text(struct json_object *o, size_t *lenp)
 {
 	const char	*t;

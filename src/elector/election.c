@@ -728,11 +728,8 @@ switchover_step(struct elector *e)
 static void
 switchover_done(struct elector *e, int ok, const char *fmt, ...)
 {
-	struct msg_ctl_resp	r;
 	char			text[256];
-	uint8_t			buf[512];
 	va_list			ap;
-	int			n;
 
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -742,10 +739,7 @@ switchover_done(struct elector *e, int ok, const char *fmt, ...)
 	else
 		log_warnx("switchover failed: %s", text);
 	e->switching = e->switch_released = 0;
-	r.ok = ok;
-	r.text = text;
-	if ((n = msg_ctl_resp_encode(&r, buf, sizeof(buf))) != -1)
-		elector_send(e, MSG_CTL_RESP, e->switch_req, buf, n);
+	elector_ctl_answer(e, e->switch_req, ok, text);
 	elector_publish_role(e);
 }
 

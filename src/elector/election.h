@@ -123,6 +123,9 @@ struct elector {
 void	elector_send(struct elector *, uint32_t type, uint32_t peerid,
 	    const void *data, int len);
 void	elector_publish_role(struct elector *);
+/* Answer control request req (MSG_CTL_RESP). */
+void	elector_ctl_answer(struct elector *, uint32_t req, int ok,
+	    const char *text);
 const char *elector_service(const struct elector *, int svc);
 /* Every stop step finished: leave. */
 void	elector_stopped(struct elector *);

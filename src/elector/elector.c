@@ -409,7 +409,7 @@ elector_stopped(struct elector *e)
 	child_exit(e->child, 0);
 }
 
-static void
+void
 elector_ctl_answer(struct elector *e, uint32_t req, int ok, const char *text)
 {
 	struct msg_ctl_resp	r = { (uint32_t)ok, (char *)text };
