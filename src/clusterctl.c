@@ -24,8 +24,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tile38-clusterctl [-j] [-s socket] command\n"
-	    "commands: status, peers, switchover, pause, resume, reload,\n"
-	    "          log verbose|brief\n");
+	    "commands: status, peers, switchover [--to id], pause, resume,\n"
+	    "          reload, log verbose|brief\n");
 	exit(2);
 }
 

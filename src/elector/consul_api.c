@@ -214,14 +214,16 @@ str_field(struct json_object *obj, const char *ctx, const char *key,
 
 static int
 bool_field(struct json_object *obj, const char *ctx, const char *key,
-    int *out, char *err, size_t errlen)
+    int flags, int *out, char *err, size_t errlen)
 {
 	struct json_object	*v;
 
-	if (get_field(obj, ctx, key, json_type_boolean, 0, &v, err,
-	    errlen) == -1)
+	*out = 0;
+	if (get_field(obj, ctx, key, json_type_boolean, flags & F_OPTIONAL, &v,
+	    err, errlen) == -1)
 		return -1;
-	*out = json_object_get_boolean(v) ? 1 : 0;
+	if (v != NULL)
+		*out = json_object_get_boolean(v) ? 1 : 0;
 	return 0;
 }
 
@@ -253,13 +255,18 @@ u64_field(struct json_object *obj, const char *ctx, const char *key,
 
 static int
 int_field(struct json_object *obj, const char *ctx, const char *key,
-    int64_t min, int64_t max, int64_t *out, char *err, size_t errlen)
+    int flags, int64_t min, int64_t max, int64_t *out, char *err,
+    size_t errlen)
 {
 	struct json_object	*v;
 	int64_t			 i;
 
-	if (get_field(obj, ctx, key, json_type_int, 0, &v, err, errlen) == -1)
+	*out = 0;
+	if (get_field(obj, ctx, key, json_type_int, flags & F_OPTIONAL, &v,
+	    err, errlen) == -1)
 		return -1;
+	if (v == NULL)
+		return 0;
 	i = json_object_get_int64(v);
 	if (i == INT64_MIN || i == INT64_MAX || i < min || i > max) {
 		seterr(err, errlen, "%s: \"%s\" is out of range", ctx, key);
@@ -608,7 +615,7 @@ health_instance(struct json_object *e, size_t idx, struct consul_instance *in,
 	    errlen) == -1 ||
 	    str_field(svc, sctx, "Address", 0, &in->address, err,
 	    errlen) == -1 ||
-	    int_field(svc, sctx, "Port", 1, UINT16_MAX, &port, err,
+	    int_field(svc, sctx, "Port", 0, 1, UINT16_MAX, &port, err,
 	    errlen) == -1)
 		return -1;
 	in->port = (uint16_t)port;
@@ -706,7 +713,7 @@ roots_one(struct json_object *e, const char *ctx, char **pem, size_t *len,
 
 	*id = NULL;
 	if (want_type(e, json_type_object, ctx, "root", err, errlen) == -1 ||
-	    bool_field(e, ctx, "Active", active, err, errlen) == -1 ||
+	    bool_field(e, ctx, "Active", 0, active, err, errlen) == -1 ||
 	    str_field(e, ctx, "ID", F_NONEMPTY, id, err, errlen) == -1 ||
 	    str_field(e, ctx, "RootCert", F_NONEMPTY, &cert, err,
 	    errlen) == -1 ||
@@ -960,7 +967,7 @@ consul_parse_authorize(const char *body, size_t len, int *authorized,
 		return -1;
 	if (want_type(root, json_type_object, "authorize", "body", err,
 	    errlen) == -1 ||
-	    bool_field(root, "authorize", "Authorized", authorized, err,
+	    bool_field(root, "authorize", "Authorized", 0, authorized, err,
 	    errlen) == -1 ||
 	    str_field(root, "authorize", "Reason", F_OPTIONAL, &why, err,
 	    errlen) == -1)
@@ -1025,17 +1032,24 @@ freshness_decode(const char *json, size_t len, struct freshness *f,
 		return -1;
 	if (want_type(root, json_type_object, ctx, "body", err, errlen) == -1 ||
 	    str_field(root, ctx, "id", F_NONEMPTY, &f->id, err, errlen) == -1 ||
-	    bool_field(root, ctx, "up", &f->up, err, errlen) == -1 ||
-	    bool_field(root, ctx, "leader", &f->leader, err, errlen) == -1 ||
-	    bool_field(root, ctx, "caught_up", &f->caught_up, err,
+	    bool_field(root, ctx, "up", 0, &f->up, err, errlen) == -1 ||
+	    bool_field(root, ctx, "leader", 0, &f->leader, err, errlen) == -1 ||
+	    bool_field(root, ctx, "caught_up", 0, &f->caught_up, err,
 	    errlen) == -1 ||
 	    u64_field(root, ctx, "offset", &f->offset, err, errlen) == -1 ||
 	    u64_field(root, ctx, "keys", &f->keys, err, errlen) == -1 ||
 	    str_field(root, ctx, "lineage", 0, &f->lineage, err,
 	    errlen) == -1 ||
 	    u64_field(root, ctx, "epoch", &f->epoch, err, errlen) == -1 ||
-	    int_field(root, ctx, "time", 0, INT64_MAX, &f->time_ms, err,
-	    errlen) == -1)
+	    int_field(root, ctx, "time", 0, 0, INT64_MAX, &f->time_ms, err,
+	    errlen) == -1 ||
+	    /* Absent from records of older versions. */
+	    bool_field(root, ctx, "paused", F_OPTIONAL, &f->paused, err,
+	    errlen) == -1 ||
+	    str_field(root, ctx, "handover_to", F_OPTIONAL | F_NONEMPTY,
+	    &f->handover_to, err, errlen) == -1 ||
+	    int_field(root, ctx, "handover_until", F_OPTIONAL, 0, INT64_MAX,
+	    &f->handover_until, err, errlen) == -1)
 		goto fail;
 	json_object_put(root);
 	return 0;
@@ -1050,5 +1064,6 @@ freshness_clear(struct freshness *f)
 {
 	free(f->id);
 	free(f->lineage);
+	free(f->handover_to);
 	memset(f, 0, sizeof(*f));
 }

@@ -137,6 +137,10 @@ struct freshness {
 	char		*lineage;	/* replication id / leader server id */
 	uint64_t	 epoch;		/* lock index it last followed or led */
 	int64_t		 time_ms;	/* unix ms when published */
+	int		 paused;	/* neither contends nor fails over */
+	/* A leader handing over to one node: the others hold back. */
+	char		*handover_to;	/* NULL: none */
+	int64_t		 handover_until; /* unix ms */
 };
 char	*freshness_encode(const struct freshness *);
 int	freshness_decode(const char *json, size_t len, struct freshness *,

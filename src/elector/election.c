@@ -14,6 +14,8 @@
  *
  * A graceful stop of the leader stops writes, waits (bounded) until a
  * follower has everything, then releases, so nothing acknowledged is lost.
+ * A switchover to a chosen node names it in the leader's record until
+ * the handover's deadline; the other nodes do not contend meanwhile.
  */
 #include <stdio.h>
 #include <stdarg.h>
@@ -368,6 +370,20 @@ confirm(struct elector *e)
 	free(path);
 }
 
+/* A leader hands over to this node: its own hold after leading ends. */
+static int
+handover_named(const struct elector *e)
+{
+	size_t	i;
+
+	for (i = 0; i < e->npeers; i++)
+		if (e->peers[i].handover_to != NULL &&
+		    strcmp(e->peers[i].handover_to, e->cfg->id) == 0 &&
+		    wall_ms() < e->peers[i].handover_until)
+			return 1;
+	return 0;
+}
+
 /* The empty-node and fresher-peer rules.  1: go ahead and take the lock. */
 static int
 can_contend(struct elector *e)
@@ -376,14 +392,25 @@ can_contend(struct elector *e)
 	size_t			 i;
 	int			 fresher = 0;
 
-	if (e->paused || ev_now() < e->hold_until)
+	if (e->paused || (ev_now() < e->hold_until && !handover_named(e)))
 		return 0;
 	if (e->session == NULL || !e->check_ok || e->stopping ||
 	    e->srv_down_since != 0 || !e->srv.up || e->srv.loading)
 		return 0;
 	for (i = 0; i < e->npeers; i++) {
 		p = &e->peers[i];
-		if (strcmp(p->id, e->cfg->id) == 0 || !peer_live(p))
+		if (strcmp(p->id, e->cfg->id) == 0)
+			continue;
+		if (p->handover_to != NULL &&
+		    strcmp(p->handover_to, e->cfg->id) != 0 &&
+		    wall_ms() < p->handover_until) {
+			if (!e->handover_logged)
+				log_info("not contending: %s hands over to %s",
+				    p->id, p->handover_to);
+			e->handover_logged = 1;
+			return 0;
+		}
+		if (!peer_live(p))
 			continue;
 		if (e->srv.keys == 0 && p->keys > 0) {
 			if (!e->empty_logged)
@@ -396,7 +423,7 @@ can_contend(struct elector *e)
 		    p->offset > e->srv.offset)
 			fresher = 1;
 	}
-	e->empty_logged = 0;
+	e->empty_logged = e->handover_logged = 0;
 	if (fresher && ev_now() - e->free_since < e->cfg->election_fresher_wait)
 		return 0;
 	return 1;
@@ -444,7 +471,11 @@ election_evaluate(struct elector *e)
 		 * session either resumes (we lead) or is gone (the lock goes).
 		 */
 	} else if (e->leader_id != NULL) {
-		if (e->switching)
+		if (e->switching && e->switch_to != NULL &&
+		    strcmp(e->switch_to, e->leader_id) != 0)
+			switchover_done(e, 0, "leadership moved to %s, not to"
+			    " %s", e->leader_id, e->switch_to);
+		else if (e->switching)
 			switchover_done(e, 1, "leadership moved to %s",
 			    e->leader_id);
 		if (e->want != SRV_WANT_FOLLOW || e->want_epoch != e->epoch) {
@@ -490,6 +521,12 @@ publish(struct elector *e)
 	f.lineage = e->srv.lineage;
 	f.epoch = e->epoch;
 	f.time_ms = wall_ms();
+	f.paused = e->paused;
+	if (e->switching && e->switch_to != NULL) {
+		f.handover_to = e->switch_to;
+		f.handover_until = f.time_ms + (int64_t)(e->switch_deadline >
+		    ev_now() ? e->switch_deadline - ev_now() : 0);
+	}
 	if ((body = freshness_encode(&f)) == NULL)
 		fatal("freshness");
 	/* Held by our session: the record disappears with it. */
@@ -678,9 +715,11 @@ election_shutdown(struct elector *e)
  * once another node leads, or when it gives up.
  */
 int
-election_switchover(struct elector *e, uint32_t req, char *err,
-    size_t errlen)
+election_switchover(struct elector *e, uint32_t req, const char *to,
+    char *err, size_t errlen)
 {
+	const struct freshness	*p = peer_record(e, to);
+
 	if (!e->leader || !e->leader_ready || e->fenced) {
 		snprintf(err, errlen, "this node is not the leader%s%s",
 		    e->leader_id != NULL ? "; the leader is " : "",
@@ -692,7 +731,25 @@ election_switchover(struct elector *e, uint32_t req, char *err,
 		    e->stopping ? "stop" : "switchover");
 		return -1;
 	}
-	log_info("switchover: handing over leadership");
+	if (to != NULL && strcmp(to, e->cfg->id) == 0) {
+		snprintf(err, errlen, "%s is this node, the leader", to);
+		return -1;
+	}
+	if (to != NULL && (p == NULL || !peer_live(p))) {
+		snprintf(err, errlen, "%s is not a live node of this cluster",
+		    to);
+		return -1;
+	}
+	if (p != NULL && p->paused) {
+		snprintf(err, errlen, "%s is paused", to);
+		return -1;
+	}
+	log_info("switchover: handing over leadership%s%s",
+	    to != NULL ? " to " : "", to != NULL ? to : "");
+	free(e->switch_to);
+	e->switch_to = NULL;
+	if (to != NULL && (e->switch_to = strdup(to)) == NULL)
+		fatal("switchover");
 	e->switching = 1;
 	e->switch_released = 0;
 	e->switch_req = req;
@@ -701,6 +758,7 @@ election_switchover(struct elector *e, uint32_t req, char *err,
 	e->want = SRV_WANT_NONE;
 	server_want(e, SRV_WANT_FENCE, 0);
 	elector_publish_role(e);
+	e->published_at = 0;	/* the next tick says whom to */
 	return 0;
 }
 
@@ -719,8 +777,10 @@ switchover_step(struct elector *e)
 		/* Nobody could take over: take writes again. */
 		e->want = SRV_WANT_NONE;
 		server_want(e, SRV_WANT_LEAD, 0);
-		switchover_done(e, 0, "no follower caught up within %llu ms;"
-		    " this node stays the leader", (unsigned long long)
+		switchover_done(e, 0, "%s %s within %llu ms; this node stays"
+		    " the leader", e->switch_to != NULL ? e->switch_to :
+		    "no follower", e->switch_to != NULL ? "did not catch up" :
+		    "caught up", (unsigned long long)
 		    e->cfg->election_handover_timeout);
 	}
 }
@@ -739,6 +799,9 @@ switchover_done(struct elector *e, int ok, const char *fmt, ...)
 	else
 		log_warnx("switchover failed: %s", text);
 	e->switching = e->switch_released = 0;
+	free(e->switch_to);
+	e->switch_to = NULL;
+	e->published_at = 0;
 	elector_ctl_answer(e, e->switch_req, ok, text);
 	elector_publish_role(e);
 }
@@ -749,6 +812,7 @@ election_pause(struct elector *e, int on)
 	if (e->paused == on)
 		return;
 	e->paused = on;
+	e->published_at = 0;	/* a switchover to us is refused meanwhile */
 	log_info("%s", on ? "paused: no contending, no failover" :
 	    "resumed: contending and failing over again");
 	election_evaluate(e);
@@ -771,7 +835,8 @@ handover_ready(struct elector *e)
 	for (i = 0; i < e->npeers; i++) {
 		p = &e->peers[i];
 		if (strcmp(p->id, e->cfg->id) == 0 || !peer_live(p) ||
-		    p->leader)
+		    p->leader || (e->switching && e->switch_to != NULL &&
+		    strcmp(p->id, e->switch_to) != 0))
 			continue;
 		if (strcmp(p->lineage ? p->lineage : "", e->srv.lineage) == 0 &&
 		    p->offset >= e->srv.offset) {
@@ -832,4 +897,6 @@ election_stop(struct elector *e)
 	free(e->holder);
 	free(e->leader_id);
 	e->holder = e->leader_id = NULL;
+	free(e->switch_to);
+	e->switch_to = NULL;
 }

@@ -78,6 +78,7 @@ struct elector {
 	int			 want;		/* enum srv_want last asked */
 	uint64_t		 want_epoch;	/* epoch it was asked for */
 	int			 empty_logged;
+	int			 handover_logged;
 	int			 fenced;
 	uint64_t		 free_since;	/* lock seen free since; 0 held */
 	int			 led_epoch_set;
@@ -97,6 +98,7 @@ struct elector {
 	int			 switching;	/* a switchover is under way */
 	int			 switch_released;
 	uint32_t		 switch_req;	/* control request to answer */
+	char			*switch_to;	/* chosen node; NULL: any */
 	uint64_t		 switch_deadline;
 	uint64_t		 hold_until;	/* ev_now(): do not contend */
 	struct msg_role		 role_sent;
@@ -145,8 +147,8 @@ void	watch_retry(struct watch *, uint64_t min_ms, uint64_t max_ms);
 void	elector_call_failed(const char *what, const struct consul_resp *);
 
 /* election.c: control commands; 0, or -1 with why in err */
-int	election_switchover(struct elector *, uint32_t req, char *err,
-	    size_t errlen);
+int	election_switchover(struct elector *, uint32_t req, const char *to,
+	    char *err, size_t errlen);
 void	election_pause(struct elector *, int on);
 
 /* session.c */

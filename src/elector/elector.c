@@ -432,12 +432,8 @@ elector_ctl(struct elector *e, struct imsg *m)
 	if (!e->started)
 		elector_ctl_answer(e, m->hdr.peerid, 0, "not started yet");
 	else if (strcmp(q.cmd, "switchover") == 0) {
-		if (q.arg[0] != '\0')
-			elector_ctl_answer(e, m->hdr.peerid, 0, "switchover to"
-			    " a chosen node is not supported: the freshest"
-			    " live follower takes over");
-		else if (election_switchover(e, m->hdr.peerid, err,
-		    sizeof(err)) == -1)
+		if (election_switchover(e, m->hdr.peerid, q.arg[0] != '\0' ?
+		    q.arg : NULL, err, sizeof(err)) == -1)
 			elector_ctl_answer(e, m->hdr.peerid, 0, err);
 	} else if (strcmp(q.cmd, "pause") == 0 ||
 	    strcmp(q.cmd, "resume") == 0) {

@@ -1,9 +1,10 @@
 #!/bin/bash
 # Operations against a real cluster (Consul dev agent, two redis-server,
 # two managers): the admin HTTP endpoints, Prometheus text, DogStatsD
-# received on a UDP socket, and tile38-clusterctl: status, switchover
-# under writes with no acknowledged write lost, /leader flipping within
-# a second, pause stopping a failover, log and reload.
+# received on a UDP socket, and tile38-clusterctl: status, switchover to
+# a chosen node while another could take over, switchover under writes
+# with no acknowledged write lost, /leader flipping within a second,
+# pause stopping a failover, log and reload.
 . "$TESTS_SRCDIR/tests/integration/lib.sh" || exit 99
 . "$TESTS_SRCDIR/tests/integration/tcm.sh" || exit 99
 . "$TESTS_SRCDIR/tests/integration/cluster.sh" || exit 99
@@ -108,6 +109,34 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 fi
 t_ok "tile38-clusterctl status and peers; clear failures"
 
+# Switchover to a chosen node, with a third node that could take over
+# too: over four rounds the bystander n2 never does (a node picked at
+# random would pass with a chance of 1 in 16).
+cl_server 3
+cl_manager 3
+t_wait "n3 to replicate" 20 cl_link_up 3
+t_wait "n2 to replicate" 20 cl_link_up 2
+ctl 1 switchover --to n1 >"$T_DIR/to.out" && t_fail "switchover to the leader"
+grep -q 'is this node' "$T_DIR/to.out" || t_fail "to self: $(cat "$T_DIR/to.out")"
+ctl 1 switchover --to nx >"$T_DIR/to.out" && t_fail "switchover to nx"
+grep -q 'nx is not a live node' "$T_DIR/to.out" ||
+	t_fail "to nx: $(cat "$T_DIR/to.out")"
+ctl 2 switchover >"$T_DIR/to.out" && t_fail "switchover on a follower"
+grep -q 'not the leader; the leader is n1' "$T_DIR/to.out" ||
+	t_fail "on a follower: $(cat "$T_DIR/to.out")"
+from=1
+for to in 3 1 3 1; do
+	t_wait "n$to to replicate" 20 cl_link_up $to
+	ctl $from switchover --to n$to >"$T_DIR/to.out" ||
+		t_fail "switchover --to n$to: $(cat "$T_DIR/to.out")"
+	cl_leader_is n$to || t_fail "n$(cl_leader) leads, not n$to"
+	from=$to
+done
+tcm_log_has n2 'not contending: n[13] hands over to n[13]' ||
+	echo "# n2 never saw the lock free during a handover"
+t_wait "n2 to replicate from n1" 20 cl_link_up 2
+t_ok "switchover --to: the chosen node leads four times in a row; refusals"
+
 # Switchover under writes: nothing acknowledged is lost.
 writer() {
 	local n=0
@@ -119,7 +148,7 @@ writer() {
 writer &
 WRITER=$!
 t_wait "writes flowing" 10 test -s "$T_DIR/acked"
-ctl 1 switchover >"$T_DIR/switchover.out" ||
+ctl 1 switchover --to n2 >"$T_DIR/switchover.out" ||
 	t_fail "switchover: $(cat "$T_DIR/switchover.out")"
 t_wait "/leader 200 on n2 within a second" 1 code_is 2 /leader 200
 code_is 1 /leader 503 || t_fail "/leader still 200 on n1"
@@ -135,6 +164,8 @@ done <"$T_DIR/acked"
 [ "$lost" = 0 ] || t_fail "$lost of $(wc -l <"$T_DIR/acked") acknowledged writes lost"
 echo "# $(cat "$T_DIR/switchover.out"); $(wc -l <"$T_DIR/acked") writes acknowledged, none lost"
 t_ok "switchover: n2 leads, /leader and /replica flip, no acknowledged write lost"
+
+t_stop "${MGR_PID[3]}" 20 || t_fail "stopping n3"
 
 # pause: a paused node does not take over from a dead leader.
 ctl 1 pause | grep -q paused || t_fail "pause"
@@ -163,3 +194,4 @@ t_stop "${MGR_PID[1]}" 20 || t_fail "stopping n1"
 [ ! -e "$T_DIR/n1.ctl" ] || t_fail "the control socket was left behind"
 tcm_check_log n1
 tcm_check_log n2
+tcm_check_log n3

@@ -1193,7 +1193,7 @@ START_TEST(test_freshness_roundtrip)
 	ck_assert_str_eq(s, "{\"id\":\"n1\",\"up\":true,\"leader\":false,"
 	    "\"caught_up\":true,\"offset\":123456789012,\"keys\":42,"
 	    "\"lineage\":\"9a7c\\\"lin\\\"\",\"epoch\":9223372036854775814,"
-	    "\"time\":1795458748123}");
+	    "\"time\":1795458748123,\"paused\":false}");
 	ck_assert_int_eq(freshness_decode(s, strlen(s), &g, err, sizeof(err)),
 	    0);
 	free(s);
@@ -1233,6 +1233,70 @@ START_TEST(test_freshness_roundtrip)
 	f.time_ms = 0;
 	f.offset = UINT64_MAX;
 	ck_assert_ptr_null(freshness_encode(&f));
+	f.offset = 0;
+	f.handover_to = "";
+	ck_assert_ptr_null(freshness_encode(&f));
+	f.handover_to = "n3";
+	f.handover_until = -1;
+	ck_assert_ptr_null(freshness_encode(&f));
+}
+END_TEST
+
+/*
+ * A leader handing over to one node says so in its record; records of
+ * older versions have none of the optional fields and still decode.
+ */
+START_TEST(test_freshness_handover)
+{
+	struct freshness	 f, g;
+	char			*s, err[256];
+	const char		*t, *old = "{\"id\":\"n1\",\"up\":true,"
+	    "\"leader\":true,\"caught_up\":false,\"offset\":7,\"keys\":1,"
+	    "\"lineage\":\"l\",\"epoch\":3,\"time\":5}";
+
+	memset(&f, 0, sizeof(f));
+	f.id = "n1";
+	f.leader = 1;
+	f.paused = 1;
+	f.handover_to = "n3";
+	f.handover_until = 1795458748123LL;
+	ck_assert_ptr_nonnull(s = freshness_encode(&f));
+	ck_assert_ptr_nonnull(strstr(s, ",\"paused\":true,\"handover_to\":"
+	    "\"n3\",\"handover_until\":1795458748123}"));
+	ck_assert_int_eq(freshness_decode(s, strlen(s), &g, err, sizeof(err)),
+	    0);
+	free(s);
+	ck_assert_int_eq(g.paused, 1);
+	ck_assert_str_eq(g.handover_to, "n3");
+	ck_assert_int_eq(g.handover_until, f.handover_until);
+	freshness_clear(&g);
+
+	ck_assert_int_eq(freshness_decode(old, strlen(old), &g, err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(g.paused, 0);
+	ck_assert_ptr_null(g.handover_to);
+	ck_assert_int_eq(g.handover_until, 0);
+	freshness_clear(&g);
+
+	/* Present but wrong: refused, naming the field. */
+	t = "{\"id\":\"n1\",\"up\":true,\"leader\":true,\"caught_up\":false,"
+	    "\"offset\":7,\"keys\":1,\"lineage\":\"l\",\"epoch\":3,"
+	    "\"time\":5,\"handover_to\":\"\"}";
+	ck_assert_int_eq(freshness_decode(t, strlen(t), &g, err, sizeof(err)),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "handover_to"));
+	t = "{\"id\":\"n1\",\"up\":true,\"leader\":true,\"caught_up\":false,"
+	    "\"offset\":7,\"keys\":1,\"lineage\":\"l\",\"epoch\":3,"
+	    "\"time\":5,\"paused\":1}";
+	ck_assert_int_eq(freshness_decode(t, strlen(t), &g, err, sizeof(err)),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "paused"));
+	t = "{\"id\":\"n1\",\"up\":true,\"leader\":true,\"caught_up\":false,"
+	    "\"offset\":7,\"keys\":1,\"lineage\":\"l\",\"epoch\":3,"
+	    "\"time\":5,\"handover_to\":\"n2\",\"handover_until\":-4}";
+	ck_assert_int_eq(freshness_decode(t, strlen(t), &g, err, sizeof(err)),
+	    -1);
+	ck_assert_ptr_nonnull(strstr(err, "handover_until"));
 }
 END_TEST
 
@@ -1759,6 +1823,7 @@ consul_api_suite(void)
 	tcase_add_loop_test(tc, test_duration, 0, NELEM(durations));
 	tcase_add_test(tc, test_duration_short);
 	tcase_add_test(tc, test_freshness_roundtrip);
+	tcase_add_test(tc, test_freshness_handover);
 	tcase_add_loop_test(tc, test_freshness_fields, 0, NELEM(fresh_keys));
 	suite_add_tcase(s, tc);
 
