@@ -163,6 +163,9 @@ main(int argc, char **argv)
 		print_text("", o);
 	i = json_object_object_get_ex(o, "ok", &ok) &&
 	    json_object_get_boolean(ok) ? 0 : 1;
+	if (json_object_object_get_ex(o, "denied", &ok) &&
+	    json_object_get_boolean(ok))
+		i = 4;
 	json_object_put(o);
 	free(buf);
 	return i;

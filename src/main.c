@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -55,7 +56,7 @@ main(int argc, char **argv)
 
 	if (cli_parse(&cli, argc, argv, err, sizeof(err)) == -1) {
 		fprintf(stderr, "tile38-cluster-manager: %s\n", err);
-		return 1;
+		return EX_CONFIG;
 	}
 	if (cli.help) {
 		config_usage(stdout, "tile38-cluster-manager");
@@ -77,7 +78,7 @@ main(int argc, char **argv)
 	if (config_load(&cfg, &cli, err, sizeof(err)) == -1) {
 		fprintf(stderr, "tile38-cluster-manager: %s\n", err);
 		cli_clear(&cli);
-		return 1;
+		return EX_CONFIG;
 	}
 	if (cli.check) {
 		if (cli.verbose)
@@ -94,7 +95,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "tile38-cluster-manager: %s\n", err);
 		config_clear(&cfg);
 		cli_clear(&cli);
-		return 1;
+		return EX_CONFIG;
 	}
 	/* Children are exec'd from this very binary, wherever it lives. */
 	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) == -1)

@@ -244,18 +244,15 @@ admin_dsd_event(struct admin *ad, const char *title, const char *text)
 
 /* The process frame ---------------------------------------------------- */
 
-/* Who may use the control socket: root, our user and our group. */
+/* Who may change anything over the control socket: root and our user. */
 static void
 admin_owner(struct admin *ad, const struct config *cfg)
 {
 	struct passwd	*pw;
 
 	ad->uid = geteuid();
-	ad->gid = getegid();
-	if (ad->uid == 0 && (pw = getpwnam(cfg->user)) != NULL) {
+	if (ad->uid == 0 && (pw = getpwnam(cfg->user)) != NULL)
 		ad->uid = pw->pw_uid;
-		ad->gid = pw->pw_gid;
-	}
 }
 
 static int

@@ -1,8 +1,9 @@
 /*
  * The control socket of tile38-clusterctl: one line "COMMAND [ARG]" in,
- * one JSON object out.  SO_PEERCRED decides who may do what: status and
- * peers for root, the daemon's user and its group; the rest for root and
- * the daemon's user only.
+ * one JSON object out.  Who may read is the socket's mode: 0660, owned
+ * by root and the daemon's group, so root and the group's members,
+ * supplementary groups included, can connect.  SO_PEERCRED decides who
+ * may change anything: root and the daemon's user only.
  */
 #include <sys/socket.h>
 
@@ -16,7 +17,7 @@
 #include "child.h"
 #include "log.h"
 
-/* -1: not even a reader, closed at once. */
+/* -1: no credentials, closed at once. */
 int
 admin_ctl_peer(struct aclient *cl)
 {
@@ -26,16 +27,13 @@ admin_ctl_peer(struct aclient *cl)
 
 	if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1)
 		return -1;
+	cl->uid = cr.uid;
 	cl->may_change = cr.uid == 0 || cr.uid == ad->uid;
-	if (!cl->may_change && cr.gid != ad->gid) {
-		log_info("control: uid %u refused", (unsigned)cr.uid);
-		return -1;
-	}
 	return 0;
 }
 
 static void
-ctl_answer(struct aclient *cl, int ok, const char *text)
+ctl_reply(struct aclient *cl, int ok, int denied, const char *text)
 {
 	struct json_object	*o;
 	char			*out;
@@ -43,11 +41,20 @@ ctl_answer(struct aclient *cl, int ok, const char *text)
 
 	o = json_object_new_object();
 	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	if (denied)
+		json_object_object_add(o, "denied",
+		    json_object_new_boolean(1));
 	json_object_object_add(o, "text", json_object_new_string(text));
 	if ((out = admin_json_text(o, &len)) == NULL)
 		admin_client_close(cl);
 	else
 		admin_client_reply(cl, out, len);
+}
+
+static void
+ctl_answer(struct aclient *cl, int ok, const char *text)
+{
+	ctl_reply(cl, ok, 0, text);
 }
 
 /* Commands the supervisor or the elector carry out. */
@@ -61,7 +68,9 @@ ctl_forward(struct aclient *cl, const char *cmd, const char *arg)
 	int			 n;
 
 	if (!cl->may_change) {
-		ctl_answer(cl, 0, "permission denied: only root and the "
+		log_info("control: %s refused to uid %u", cmd,
+		    (unsigned)cl->uid);
+		ctl_reply(cl, 0, 1, "permission denied: only root and the "
 		    "daemon's user may change anything");
 		return;
 	}

@@ -33,6 +33,7 @@ struct aclient {
 	int			 fd;
 	int			 control;	/* control socket, not HTTP */
 	int			 may_change;	/* root or the daemon's user */
+	unsigned int		 uid;		/* of the control client */
 	struct ev_io		 io;
 	struct ev_timer		 timer;
 	char			 in[HTTP_REQ_MAX + 1];
@@ -49,8 +50,7 @@ struct admin {
 	struct ev_loop		*loop;
 	const struct config	*cfg;
 	int			 started;
-	uid_t			 uid;		/* the daemon's user and group */
-	gid_t			 gid;
+	uid_t			 uid;		/* the daemon's user */
 
 	int			 http_fd;
 	struct ev_io		 http_io;

@@ -101,13 +101,37 @@ ctl 1 peers | grep -q 'writers.0.id' || t_fail "peers: $(ctl 1 peers)"
 ctl 1 bogus >/dev/null && t_fail "an unknown command succeeded"
 "$TCMCTL" -s "$T_DIR/none.ctl" status 2>/dev/null
 [ $? = 3 ] || t_fail "no daemon: exit status is not 3"
-if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$TCMCTL" -s "$T_DIR/n1.ctl" status >/dev/null 2>&1
-	rc=$?
-	[ $rc = 4 ] || t_fail "another user: exit status $rc, not 4"
-fi
 t_ok "tile38-clusterctl status and peers; clear failures"
+
+# Access, as root: the daemon's user is nobody, its group nogroup.  The
+# test directory is opened to others so that only the socket decides.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	as() {
+		local uid=$1 gid=$2 groups=$3
+		shift 3
+		setpriv --reuid="$uid" --regid="$gid" "$groups" \
+			"$TCMCTL" -s "$T_DIR/n1.ctl" "$@" >"$T_DIR/as.out" 2>&1
+	}
+	chmod 0711 "$T_DIR"
+	stat -c '%a %U %G' "$T_DIR/n1.ctl" | grep -qx '660 root nogroup' ||
+		t_fail "control socket: $(stat -c '%a %U %G' "$T_DIR/n1.ctl")"
+	as 4242 4242 --clear-groups status
+	rc=$?
+	[ $rc = 4 ] || t_fail "a stranger: exit status $rc, not 4"
+	as 4242 nogroup --clear-groups status ||
+		t_fail "a member of the group: $(cat "$T_DIR/as.out")"
+	as 4242 4242 --groups=nogroup status ||
+		t_fail "a supplementary member: $(cat "$T_DIR/as.out")"
+	as 4242 nogroup --clear-groups log brief
+	rc=$?
+	[ $rc = 4 ] || t_fail "a member changing: exit status $rc, not 4"
+	grep -q 'permission denied' "$T_DIR/as.out" ||
+		t_fail "a member changing: $(cat "$T_DIR/as.out")"
+	as nobody nogroup --clear-groups log brief ||
+		t_fail "the daemon's user: $(cat "$T_DIR/as.out")"
+	chmod 0700 "$T_DIR"
+	t_ok "control socket: group members read, only root and the daemon's user change"
+fi
 
 # Switchover to a chosen node, with a third node that could take over
 # too: over four rounds the bystander n2 never does (a node picked at

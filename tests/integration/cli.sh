@@ -80,9 +80,11 @@ t_ok "-nv redacts secrets"
 expect_error() {
 	local want=$1
 	shift
-	if run "$@"; then
-		t_fail "accepted: $*"
-	fi
+	local rc
+	run "$@"
+	rc=$?
+	[ $rc != 0 ] || t_fail "accepted: $*"
+	[ $rc = 78 ] || t_fail "for '$*' exit status $rc, not 78 (EX_CONFIG)"
 	grep -qF -- "$want" "$T_DIR/err" || t_fail "for '$*' expected '$want', got: $(cat "$T_DIR/err")"
 }
 expect_error 'unknown option "--bogus"' "$TCM" -n -f "$T_DIR/p.conf" --bogus 1
@@ -95,4 +97,4 @@ echo "server.kind mongo" >>"$T_DIR/bad.conf"
 expect_error "$T_DIR/bad.conf:$(wc -l <"$T_DIR/bad.conf"): server.kind" \
 	"$TCM" -n -f "$T_DIR/bad.conf"
 expect_error "$T_DIR/missing.conf" "$TCM" -n -f "$T_DIR/missing.conf"
-t_ok "bad flag, value, environment, file line and missing file are named"
+t_ok "bad flag, value, environment, file line and missing file are named; exit status 78"
