@@ -36,6 +36,9 @@ static const struct {
 	{ "caught_up",
 	    "1 when the local server has caught up with its leader." },
 	{ "server_up", "1 when the local Tile38 server answers." },
+	{ "server_offset",
+	    "Replication offset of the local server, in bytes." },
+	{ "paused", "1 while the election is paused (tile38-clusterctl)." },
 	/* proxies */
 	{ "connections_open", "Client connections currently open." },
 	{ "connections_accepted", "Client connections accepted." },
@@ -64,6 +67,8 @@ static const struct {
 	{ "in_memory_size",
 	    "Tile38 server: estimated in-memory size in bytes." },
 	{ "num_strings", "Tile38 server: number of string objects." },
+	/* the local Redis server, from INFO */
+	{ "connected_clients", "Redis server: clients connected." },
 };
 
 /* A growing output text; a failed allocation sticks in err. */

@@ -78,11 +78,19 @@ bad=$(grep -v '^#' "$T_DIR/metrics" |
 [ "$bad" = 0 ] || t_fail "$bad malformed lines in /metrics"
 dup=$(grep '^# TYPE' "$T_DIR/metrics" | awk '{ print $3 }' | sort | uniq -d)
 [ -z "$dup" ] || t_fail "families typed twice: $dup"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$T_DIR/metrics" >"$T_DIR/promtool.out" 2>&1 ||
+		t_fail "promtool check metrics: $(cat "$T_DIR/promtool.out")"
+else
+	echo "# no promtool: /metrics checked by pattern only"
+fi
+generic=$(grep -c '^# HELP .* tile38-cluster-manager metric ' "$T_DIR/metrics")
+[ "$generic" = 0 ] || t_fail "$generic families without their own HELP text"
 for m in tile38_cluster_role_leader tile38_cluster_info \
 	tile38_cluster_child_restarts_total tile38_cluster_mem_alloc; do
 	grep -q "^$m" "$T_DIR/metrics" || t_fail "$m missing from /metrics"
 done
-t_ok "/metrics is Prometheus text with the manager's and the server's figures"
+t_ok "/metrics passes promtool check metrics and has the manager's and the server's figures"
 
 dsd() {
 	grep -q 'tile38.cluster.role_leader:1|g|#instance:n1,role:leader' "$T_DIR/dsd.out" &&
