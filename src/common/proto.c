@@ -80,6 +80,8 @@ msg_name(uint32_t type)
 		return "ctl_req";
 	case MSG_CTL_RESP:
 		return "ctl_resp";
+	case MSG_INTENTIONS:
+		return "intentions";
 	case MSG_CONFIG:
 		return "config";
 	case MSG_LISTENER:
@@ -112,6 +114,8 @@ msg_name(uint32_t type)
 		return "ctl_result";
 	case MSG_LOG_LEVEL:
 		return "log_level";
+	case MSG_INTENTIONS_UPDATE:
+		return "intentions_update";
 	}
 	return "unknown";
 }

@@ -16,7 +16,7 @@
 #include "imsg.h"
 
 /* Bumped whenever a payload layout changes. */
-#define PROTO_VERSION	1
+#define PROTO_VERSION	2
 
 /* Every process of the daemon; a child's kind is also its -P argument. */
 enum proc_kind {
@@ -51,6 +51,7 @@ enum msg_type {
 	MSG_STATS,		/* stats (metrics.h): the child's figures */
 	MSG_CTL_REQ,		/* ctl_req from the admin; peerid = request */
 	MSG_CTL_RESP,		/* ctl_resp from the elector; peerid = request */
+	MSG_INTENTIONS,		/* empty: the elector saw intentions change */
 
 	/* supervisor -> child */
 	MSG_CONFIG = 200,	/* config: generation, canonical config text */
@@ -70,6 +71,7 @@ enum msg_type {
 	MSG_CTL,		/* ctl_req to the elector; peerid = request */
 	MSG_CTL_RESULT,		/* ctl_resp to the admin; peerid = request */
 	MSG_LOG_LEVEL,		/* log_level: every child, at once */
+	MSG_INTENTIONS_UPDATE,	/* empty: W and R forget their decisions */
 };
 
 /*

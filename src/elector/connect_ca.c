@@ -3,6 +3,8 @@
  * CA roots, watched with blocking queries and pushed to the supervisor on
  * every rotation; and authorization of the proxies' clients by the agent
  * (Consul intentions).  An authorization that cannot be asked is denied.
+ * The proxies reuse a decision for a few seconds; the intentions are
+ * watched so that a change makes them forget every decision at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@ struct authz {
 
 static void	connect_ca_roots(struct elector *);
 static void	connect_ca_leaf(struct elector *, int);
+static void	connect_ca_intentions(struct elector *);
 
 static void
 connect_ca_roots_cb(const struct consul_resp *r, void *arg)
@@ -82,6 +85,65 @@ connect_ca_roots_retry(void *arg)
 
 	if (w->req == NULL)
 		connect_ca_roots(w->e);
+}
+
+/*
+ * Only the index of the intentions matters.  Without intentions:read
+ * (ACLs), decisions simply live out their few seconds.
+ */
+static void
+connect_ca_intentions_cb(const struct consul_resp *r, void *arg)
+{
+	struct watch	*w = arg;
+	struct elector	*e = w->e;
+
+	w->req = NULL;
+	if (r->status == 403) {
+		if (!e->intentions_denied)
+			log_warnx("intentions watch: HTTP 403 (the token lacks"
+			    " intentions:read): authorization decisions are"
+			    " reused until they expire");
+		e->intentions_denied = 1;
+		watch_retry(w, 60000, 600000);
+		return;
+	}
+	if (r->status != 200) {
+		elector_call_failed("intentions watch", r);
+		w->index = 0;
+		watch_retry(w, 250, 5000);
+		return;
+	}
+	e->intentions_denied = 0;
+	if (e->intentions_seen && r->index != w->index) {
+		log_debug("intentions changed (index %llu)",
+		    (unsigned long long)r->index);
+		elector_send(e, MSG_INTENTIONS, 0, NULL, 0);
+	}
+	e->intentions_seen = 1;
+	w->index = r->index < w->index ? 0 : r->index;
+	w->backoff = 0;
+	ev_timer_start(e->loop, &w->retry, 100);
+}
+
+static void
+connect_ca_intentions(struct elector *e)
+{
+	char	path[128];
+
+	snprintf(path, sizeof(path),
+	    "/v1/connect/intentions?index=%llu&wait=%ds",
+	    (unsigned long long)e->intentions.index, WATCH_WAIT_S);
+	e->intentions.req = consul_call(e->consul, "GET", path, NULL,
+	    WATCH_TIMEOUT_MS, connect_ca_intentions_cb, &e->intentions);
+}
+
+static void
+connect_ca_intentions_retry(void *arg)
+{
+	struct watch	*w = arg;
+
+	if (w->req == NULL)
+		connect_ca_intentions(w->e);
 }
 
 static void
@@ -155,6 +217,8 @@ connect_ca_start(struct elector *e)
 
 	watch_init(&e->roots, e, 0, connect_ca_roots_retry);
 	connect_ca_roots(e);
+	watch_init(&e->intentions, e, 0, connect_ca_intentions_retry);
+	connect_ca_intentions(e);
 	for (svc = 0; svc < SVC_COUNT; svc++) {
 		watch_init(&e->leaf[svc], e, svc, connect_ca_leaf_retry);
 		connect_ca_leaf(e, svc);
@@ -231,6 +295,7 @@ connect_ca_stop(struct elector *e)
 	int		 svc;
 
 	watch_cancel(&e->roots);
+	watch_cancel(&e->intentions);
 	for (svc = 0; svc < SVC_COUNT; svc++)
 		watch_cancel(&e->leaf[svc]);
 	while ((a = e->authz) != NULL) {

@@ -249,6 +249,11 @@ proxy_dispatch(struct child *c, struct imsg *m)
 		conn_authz_result(px, m->hdr.peerid, a.allowed, a.reason);
 		msg_authz_resp_clear(&a);
 		return;
+	case MSG_INTENTIONS_UPDATE:
+		if (m->datalen != 0)
+			break;
+		conn_cache_flush(px);
+		return;
 	default:
 		fatalx("unexpected %s message", msg_name(m->hdr.type));
 	}
@@ -313,7 +318,6 @@ proxy_main(int kind, int foreground, int verbose)
 	}
 	SSL_CTX_free(px.server_ctx);
 	msg_tls_roots_clear(&px.roots);
-	for (i = 0; i < PROXY_AUTHZ_CACHE; i++)
-		free(px.cache[i].uri);
+	conn_cache_flush(&px);
 	return rv;
 }

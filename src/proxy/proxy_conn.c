@@ -449,7 +449,22 @@ conn_cache_put(struct proxy *px, const char *uri, int allowed)
 	if ((e->uri = strdup(uri)) == NULL)
 		fatal("authorization cache");
 	e->allowed = allowed;
-	e->expires = ev_now() + PROXY_AUTHZ_TTL_MS;
+	e->expires = ev_now() + (px->authz_gen != 0 &&
+	    ev_now() - px->flushed_at < PROXY_AUTHZ_SETTLE_MS ?
+	    PROXY_AUTHZ_SETTLE_MS : PROXY_AUTHZ_TTL_MS);
+}
+
+void
+conn_cache_flush(struct proxy *px)
+{
+	size_t	i;
+
+	for (i = 0; i < PROXY_AUTHZ_CACHE; i++) {
+		free(px->cache[i].uri);
+		px->cache[i].uri = NULL;
+	}
+	px->authz_gen++;
+	px->flushed_at = ev_now();
 }
 
 static void
@@ -474,8 +489,12 @@ conn_authz_result(struct proxy *px, uint32_t id, int allowed,
 	TAILQ_FOREACH(c, &px->conns, entry) {
 		if (c->state != CONN_AUTHZ || c->authz_id != id)
 			continue;
-		/* "elector unavailable" is not an answer worth keeping. */
-		if (allowed || strcmp(reason, "elector unavailable") != 0)
+		/*
+		 * "elector unavailable" is not an answer worth keeping, nor
+		 * one asked before the intentions changed.
+		 */
+		if ((allowed || strcmp(reason, "elector unavailable") != 0) &&
+		    c->authz_gen == px->authz_gen)
 			conn_cache_put(px, c->uri, allowed);
 		conn_authorized(c, allowed, reason);
 		return;
@@ -524,6 +543,7 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	q.serial = tls_peer_serial(ssl);
 	c->state = CONN_AUTHZ;
 	c->authz_id = ++px->next_authz & 0xffffff;
+	c->authz_gen = px->authz_gen;
 	n = msg_authz_req_encode(&q, buf, sizeof(buf));
 	free(q.serial);
 	if (n == -1 || child_send(px->child, MSG_AUTHZ_REQ, c->authz_id, -1,

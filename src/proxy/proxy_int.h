@@ -26,6 +26,8 @@ struct tls_hs;
 
 #define PROXY_BUFSIZE		16384	/* per direction per connection */
 #define PROXY_AUTHZ_TTL_MS	5000	/* how long a decision is reused */
+/* ... right after intentions changed: the agent may lag behind a little */
+#define PROXY_AUTHZ_SETTLE_MS	1000
 #define PROXY_AUTHZ_CACHE	64
 #define PROXY_EJECT_AFTER	2	/* failed dials in a row */
 #define PROXY_EJECT_MS		10000
@@ -52,6 +54,7 @@ struct conn {
 	struct ev_io		 dial_io;
 	struct ev_timer		 timer;		/* handshake, authz, dial */
 	uint32_t		 authz_id;
+	uint32_t		 authz_gen;	/* px->authz_gen when asked */
 	char			*uri;		/* client's SPIFFE id */
 	int			 internal;	/* another node's proxy */
 	enum route_kind		 route;
@@ -96,6 +99,8 @@ struct proxy {
 	SSL_CTX			*client_ctx[2];	/* dialling W, R */
 
 	uint32_t		 next_authz;
+	uint32_t		 authz_gen;	/* cache flushes so far */
+	uint64_t		 flushed_at;	/* ev_now() of the last one */
 	struct authz_entry	 cache[PROXY_AUTHZ_CACHE];
 	struct eject		 ejects[PROXY_EJECTS];
 
@@ -112,6 +117,8 @@ void	conn_accept(struct proxy *, int fd);
 void	conn_stats(struct proxy *, struct metric_set *);
 void	conn_authz_result(struct proxy *, uint32_t id, int allowed,
 	    const char *reason);
+/* Intentions changed: forget every decision, even those asked before. */
+void	conn_cache_flush(struct proxy *);
 /* Close the connections that now point to the wrong place. */
 void	conn_cut(struct proxy *);
 void	conn_close_all(struct proxy *);

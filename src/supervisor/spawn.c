@@ -365,6 +365,12 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 		    sv_ctl_response(ch->sv, m) == -1)
 			sv_child_kill(ch, "malformed control response");
 		break;
+	case MSG_INTENTIONS:
+		if (ch->kind != PROC_ELECTOR || m->datalen != 0)
+			sv_child_kill(ch, "malformed intentions message");
+		else
+			sv_intentions_changed(ch->sv);
+		break;
 	default:
 		sv_child_kill(ch, "unexpected message");
 		break;

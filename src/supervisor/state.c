@@ -224,3 +224,15 @@ sv_authz_response(struct supervisor *sv, const struct imsg *m)
 		    AUTHZ_ROUTE_ID(m->hdr.peerid), -1, m->data, m->datalen);
 	return 0;
 }
+
+void
+sv_intentions_changed(struct supervisor *sv)
+{
+	int	k;
+
+	log_debug("intentions changed");
+	for (k = PROC_WRITER; k <= PROC_READER; k++)
+		if (sv->children[k].configured)
+			sv_child_send(&sv->children[k], MSG_INTENTIONS_UPDATE,
+			    0, -1, NULL, 0);
+}

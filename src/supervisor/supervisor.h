@@ -110,6 +110,8 @@ void	sv_stats_tick(void *);
 int	sv_stats_forward(struct sv_child *, const struct imsg *);
 int	sv_ctl_request(struct sv_child *, const struct imsg *);
 int	sv_ctl_response(struct supervisor *, const struct imsg *);
+/* The elector saw intentions change: W and R forget their decisions. */
+void	sv_intentions_changed(struct supervisor *);
 
 /* reload.c */
 #define RELOAD_MAX_CHANGED	64

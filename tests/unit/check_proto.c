@@ -76,9 +76,12 @@ START_TEST(test_msg_names)
 	ck_assert_str_eq(msg_name(MSG_ROLE_UPDATE), "role_update");
 	ck_assert_str_eq(msg_name(0), "unknown");
 	ck_assert_str_eq(msg_name(MSG_STATS), "stats");
-	ck_assert_str_eq(msg_name(MSG_CTL_RESP + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_INTENTIONS), "intentions");
+	ck_assert_str_eq(msg_name(MSG_INTENTIONS + 1), "unknown");
 	ck_assert_str_eq(msg_name(MSG_LOG_LEVEL), "log_level");
-	ck_assert_str_eq(msg_name(MSG_LOG_LEVEL + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_INTENTIONS_UPDATE),
+	    "intentions_update");
+	ck_assert_str_eq(msg_name(MSG_INTENTIONS_UPDATE + 1), "unknown");
 	ck_assert_str_eq(msg_name(UINT32_MAX), "unknown");
 }
 END_TEST
