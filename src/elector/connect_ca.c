@@ -114,12 +114,12 @@ connect_ca_intentions_cb(const struct consul_resp *r, void *arg)
 		return;
 	}
 	e->intentions_denied = 0;
-	if (e->intentions_seen && r->index != w->index) {
-		log_debug("intentions changed (index %llu)",
+	/* The first answer too: they may have changed while we were down. */
+	if (r->index != w->index) {
+		log_debug("intentions at index %llu",
 		    (unsigned long long)r->index);
 		elector_send(e, MSG_INTENTIONS, 0, NULL, 0);
 	}
-	e->intentions_seen = 1;
 	w->index = r->index < w->index ? 0 : r->index;
 	w->backoff = 0;
 	ev_timer_start(e->loop, &w->retry, 100);

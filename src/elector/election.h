@@ -118,7 +118,6 @@ struct elector {
 	struct watch		 roots;
 	struct watch		 leaf[SVC_COUNT];
 	struct watch		 intentions;	/* only its index */
-	int			 intentions_seen;
 	int			 intentions_denied;
 	char			*trust_domain;
 	struct authz		*authz;		/* requests in flight */
