@@ -187,11 +187,25 @@ admin_dsd_tick(void *arg)
 {
 	struct admin			*ad = arg;
 	const struct metric_set		*sets[PROC_MAX];
+	const struct metric		*m;
 	size_t				 n;
 
 	ev_timer_start(ad->loop, &ad->dsd_timer, ad->cfg->dogstatsd_interval);
 	if (ad->dsd_fd == -1)
 		return;
+	/*
+	 * What a previous admin sent is not sent again: wait for the
+	 * supervisor's figures (each second) to tell whether we restarted.
+	 */
+	if (!ad->dsd_flushed) {
+		if (ad->sets[PROC_SUPERVISOR] == NULL)
+			return;
+		m = metric_get(ad->sets[PROC_SUPERVISOR], "child_restarts",
+		    proc_name(PROC_ADMIN));
+		if (m != NULL && m->value > 0)
+			dsd_baseline(ad->dsd);
+		ad->dsd_flushed = 1;
+	}
 	n = admin_sets(ad, sets);
 	if (dsd_flush(ad->dsd, sets, n, ad->cfg->id, admin_role_name(ad),
 	    admin_dsd_send, ad) == -1)

@@ -77,6 +77,7 @@ struct admin {
 	socklen_t		 dsd_addrlen;
 	struct dsd		*dsd;
 	struct ev_timer		 dsd_timer;
+	int			 dsd_flushed;	/* once: restarted or not */
 };
 
 /* admin.c */

@@ -9,7 +9,8 @@
  * sends the difference.  A counter first seen counts from 0, and one that
  * went down belongs to a restarted process, whose whole new total is the
  * increase.  Counters that disappear are kept: their process may come
- * back.
+ * back.  After a restart of the sender, counters first seen start from
+ * their current total instead (dsd_baseline()).
  */
 #include <math.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ struct dsd {
 	struct dsd_prev	*prev;
 	size_t		 n;
 	size_t		 cap;
+	int		 baseline;	/* for the next flush */
 };
 
 /* Lines gathered into one datagram until the next would not fit. */
@@ -48,6 +50,12 @@ struct dsd *
 dsd_new(void)
 {
 	return calloc(1, sizeof(struct dsd));
+}
+
+void
+dsd_baseline(struct dsd *d)
+{
+	d->baseline = 1;
 }
 
 void
@@ -152,6 +160,8 @@ dsd_prev_reserve(struct dsd *d, const struct metric *m)
 	strlcpy(p->name, m->name, sizeof(p->name));
 	strlcpy(p->lkey, m->lkey, sizeof(p->lkey));
 	strlcpy(p->lval, m->lval, sizeof(p->lval));
+	if (d->baseline)
+		p->value = m->value;
 	return 0;
 }
 
@@ -270,6 +280,7 @@ dsd_flush(struct dsd *d, const struct metric_set *const *sets, size_t nsets,
 			    dsd_prev_reserve(d, m) == -1)
 				return -1;
 		}
+	d->baseline = 0;
 
 	/* Tags too long for any line: nothing can be sent. */
 	if (dsd_tags(tags, sizeof(tags), id, role) == -1)

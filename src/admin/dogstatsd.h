@@ -20,6 +20,12 @@ typedef void (*dsd_send_cb)(const char *pkt, size_t len, void *arg);
 
 struct dsd	*dsd_new(void);
 void		 dsd_free(struct dsd *);
+/*
+ * The sender itself was restarted: the next flush takes the totals of
+ * counters it has not seen yet as already sent, rather than sending
+ * them again whole.
+ */
+void		 dsd_baseline(struct dsd *);
 
 /*
  * Sends every metric of every set, packed in datagrams of at most

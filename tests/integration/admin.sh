@@ -102,6 +102,26 @@ dsd() {
 t_wait "DogStatsD lines with instance, role and listener tags" 10 dsd
 t_ok "DogStatsD: gauges with instance, role and listener tags"
 
+# A restarted admin does not send its predecessor's counts again: n1's
+# writer has accepted connections, and none are made meanwhile.
+admin_of() { pgrep -P "${MGR_PID[$1]}" -x t38cm-admin; }
+old=$(admin_of 1)
+kill -9 "$old"
+new_admin() { local p; p=$(admin_of 1) && [ -n "$p" ] && [ "$p" != "$old" ]; }
+t_wait "n1's admin to be restarted" 10 new_admin
+mark=$(wc -l <"$T_DIR/dsd.out")
+sent_again() {
+	tail -n +"$((mark + 1))" "$T_DIR/dsd.out" |
+		grep -q '^tile38.cluster.role_leader:1|g|#instance:n1,'
+}
+t_wait "DogStatsD from n1's new admin" 10 sent_again
+if tail -n +"$((mark + 1))" "$T_DIR/dsd.out" |
+	grep '^tile38.cluster.connections_accepted:[0-9]*|c|#instance:n1,' |
+	grep -q 'listener:writer'; then
+	t_fail "the new admin sent n1's writer's accepted connections again"
+fi
+t_ok "DogStatsD: a restarted admin does not count again what was sent"
+
 # tile38-clusterctl status, text and JSON.
 ctl 1 status | grep -qx 'role: leader' || t_fail "status: $(ctl 1 status)"
 [ "$(ctl 2 --json status | jq -r .leader)" = n1 ] || t_fail "status --json on n2"

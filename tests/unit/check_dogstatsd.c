@@ -109,6 +109,43 @@ START_TEST(test_dsd_counter_deltas)
 }
 END_TEST
 
+/*
+ * A restarted sender: counters already counted by its predecessor are
+ * not sent again, their later increases are, and a counter that appears
+ * after the first flush counts from 0 again.
+ */
+START_TEST(test_dsd_baseline)
+{
+	static struct sink		 k;
+	struct metric_set		 s;
+	const struct metric_set		*sets[] = { &s };
+	struct dsd			*d;
+
+	ck_assert_ptr_nonnull(d = dsd_new());
+	dsd_baseline(d);
+	metric_set_init(&s);
+	ck_assert_int_eq(metric_put(&s, "bytes_sent", NULL, NULL,
+	    METRIC_COUNTER, 100), 0);
+	ck_assert_int_eq(metric_put(&s, "server_up", NULL, NULL,
+	    METRIC_GAUGE, 1), 0);
+	ck_assert_int_eq(flush(d, sets, 1, &k), 1);
+	ck_assert_str_eq(k.pkt[0],
+	    "tile38.cluster.server_up:1|g|#instance:tcm-1,role:leader");
+
+	ck_assert_int_eq(metric_put(&s, "bytes_sent", NULL, NULL,
+	    METRIC_COUNTER, 130), 0);
+	ck_assert_int_eq(metric_put(&s, "child_restarts", "child", "writer",
+	    METRIC_COUNTER, 2), 0);
+	ck_assert_int_eq(flush(d, sets, 1, &k), 1);
+	ck_assert_str_eq(k.pkt[0],
+	    "tile38.cluster.bytes_sent:30|c|#instance:tcm-1,role:leader\n"
+	    "tile38.cluster.server_up:1|g|#instance:tcm-1,role:leader\n"
+	    "tile38.cluster.child_restarts:2|c|#instance:tcm-1,role:leader,"
+	    "child:writer");
+	dsd_free(d);
+}
+END_TEST
+
 START_TEST(test_dsd_zero_delta_skipped)
 {
 	static struct sink		 k;
@@ -339,6 +376,7 @@ dogstatsd_suite(void)
 
 	tcase_add_test(tc, test_dsd_line_format);
 	tcase_add_test(tc, test_dsd_counter_deltas);
+	tcase_add_test(tc, test_dsd_baseline);
 	tcase_add_test(tc, test_dsd_zero_delta_skipped);
 	tcase_add_test(tc, test_dsd_counter_reset);
 	tcase_add_test(tc, test_dsd_counters_by_label);
