@@ -90,6 +90,16 @@ for m in tile38_cluster_role_leader tile38_cluster_info \
 	tile38_cluster_child_restarts_total tile38_cluster_mem_alloc; do
 	grep -q "^$m" "$T_DIR/metrics" || t_fail "$m missing from /metrics"
 done
+# Tile38: every gauge of the Go original, from SERVER.
+T38_GAUGES="mem_alloc num_hooks pointer_size aof_size avg_item_size heap_size
+num_objects threads cpus heap_released max_heap_size num_collections
+num_points in_memory_size num_strings"
+if [ "$CL_KIND" = tile38 ]; then
+	for g in $T38_GAUGES; do
+		grep -q "^tile38_cluster_$g [0-9]" "$T_DIR/metrics" ||
+			t_fail "tile38_cluster_$g missing from /metrics"
+	done
+fi
 t_ok "/metrics passes promtool check metrics and has the manager's and the server's figures"
 
 dsd() {
@@ -100,6 +110,12 @@ dsd() {
 			"$T_DIR/dsd.out"
 }
 t_wait "DogStatsD lines with instance, role and listener tags" 10 dsd
+if [ "$CL_KIND" = tile38 ]; then
+	for g in $T38_GAUGES; do
+		grep -q "^tile38.cluster.$g:[0-9.]*|g|#instance:n1,role:leader$" \
+			"$T_DIR/dsd.out" || t_fail "DogStatsD: no tile38.cluster.$g"
+	done
+fi
 t_ok "DogStatsD: gauges with instance, role and listener tags"
 
 # A restarted admin does not send its predecessor's counts again: n1's
@@ -211,7 +227,7 @@ kill "$WRITER" 2>/dev/null
 wait "$WRITER" 2>/dev/null
 lost=0
 while read -r k; do
-	[ "$(redis-cli -p "${SRV_PORT[2]}" EXISTS "$k")" = 1 ] || lost=$((lost + 1))
+	cl_stored 2 "$k" || lost=$((lost + 1))
 done <"$T_DIR/acked"
 [ "$lost" = 0 ] || t_fail "$lost of $(wc -l <"$T_DIR/acked") acknowledged writes lost"
 echo "# $(cat "$T_DIR/switchover.out"); $(wc -l <"$T_DIR/acked") writes acknowledged, none lost"

@@ -15,6 +15,7 @@
 # cl_tls PORT ARGS...			redis-cli over mTLS with that identity
 # cl_write PORT KEY VALUE		store a string, over mTLS: "OK"
 # cl_read PORT KEY			read it back, over mTLS
+# cl_stored I KEY			server I has KEY (plain, its own port)
 
 declare -a SRV_PORT SRV_PID MGR_PID MGR_W MGR_R MGR_B
 CL_KIND=${CL_KIND:-redis}
@@ -178,5 +179,15 @@ cl_read() {
 		cl_tls "$port" GET kv "$key"
 	else
 		cl_tls "$port" GET "$key"
+	fi
+}
+
+cl_stored() {
+	local i=$1 key=$2
+	if [ "$CL_KIND" = tile38 ]; then
+		[ -n "$(redis-cli -p "${SRV_PORT[$i]}" GET kv "$key" 2>/dev/null |
+			grep -v 'not found')" ]
+	else
+		[ "$(redis-cli -p "${SRV_PORT[$i]}" EXISTS "$key")" = 1 ]
 	fi
 }
