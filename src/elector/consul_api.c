@@ -343,6 +343,10 @@ kv_entry(struct json_object *e, const char *ctx, struct consul_kv *kv,
 	    str_field(e, ctx, "Session", F_OPTIONAL, &kv->session, err,
 	    errlen) == -1)
 		return -1;
+	/* Always sent by Consul; optional here, like the Go API's. */
+	if (json_object_object_get_ex(e, "Flags", NULL) &&
+	    u64_field(e, ctx, "Flags", &kv->flags, err, errlen) == -1)
+		return -1;
 	/* Nobody holds the lock: the callers test for NULL only. */
 	if (kv->session != NULL && kv->session[0] == '\0') {
 		free(kv->session);
@@ -1045,11 +1049,7 @@ freshness_decode(const char *json, size_t len, struct freshness *f,
 	    errlen) == -1 ||
 	    /* Absent from records of older versions. */
 	    bool_field(root, ctx, "paused", F_OPTIONAL, &f->paused, err,
-	    errlen) == -1 ||
-	    str_field(root, ctx, "handover_to", F_OPTIONAL | F_NONEMPTY,
-	    &f->handover_to, err, errlen) == -1 ||
-	    int_field(root, ctx, "handover_until", F_OPTIONAL, 0, INT64_MAX,
-	    &f->handover_until, err, errlen) == -1)
+	    errlen) == -1)
 		goto fail;
 	json_object_put(root);
 	return 0;
@@ -1064,6 +1064,5 @@ freshness_clear(struct freshness *f)
 {
 	free(f->id);
 	free(f->lineage);
-	free(f->handover_to);
 	memset(f, 0, sizeof(*f));
 }

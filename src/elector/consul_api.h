@@ -14,6 +14,7 @@
 struct consul_kv {
 	uint64_t	 lock_index;
 	uint64_t	 modify_index;
+	uint64_t	 flags;		/* the key's opaque flags */
 	char		*key;
 	char		*session;	/* NULL when nobody holds it */
 	uint8_t		*value;		/* base64-decoded, NUL-terminated */
@@ -138,9 +139,6 @@ struct freshness {
 	uint64_t	 epoch;		/* lock index it last followed or led */
 	int64_t		 time_ms;	/* unix ms when published */
 	int		 paused;	/* neither contends nor fails over */
-	/* A leader handing over to one node: the others hold back. */
-	char		*handover_to;	/* NULL: none */
-	int64_t		 handover_until; /* unix ms */
 };
 char	*freshness_encode(const struct freshness *);
 int	freshness_decode(const char *json, size_t len, struct freshness *,

@@ -231,9 +231,7 @@ freshness_encode(const struct freshness *f)
 
 	if (f->id == NULL || f->id[0] == '\0' || f->offset == UINT64_MAX ||
 	    f->keys == UINT64_MAX || f->epoch == UINT64_MAX ||
-	    f->time_ms < 0 || f->time_ms == INT64_MAX ||
-	    (f->handover_to != NULL && (f->handover_to[0] == '\0' ||
-	    f->handover_until < 0 || f->handover_until == INT64_MAX)))
+	    f->time_ms < 0 || f->time_ms == INT64_MAX)
 		return NULL;
 	if ((obj = json_object_new_object()) == NULL)
 		return NULL;
@@ -248,11 +246,7 @@ freshness_encode(const struct freshness *f)
 	    f->lineage != NULL ? f->lineage : "") == -1 ||
 	    add(obj, "epoch", json_object_new_uint64(f->epoch)) == -1 ||
 	    add(obj, "time", json_object_new_int64(f->time_ms)) == -1 ||
-	    add(obj, "paused", json_object_new_boolean(f->paused != 0)) == -1 ||
-	    (f->handover_to != NULL &&
-	    (add_str(obj, "handover_to", f->handover_to) == -1 ||
-	    add(obj, "handover_until",
-	    json_object_new_int64(f->handover_until)) == -1))) {
+	    add(obj, "paused", json_object_new_boolean(f->paused != 0)) == -1) {
 		json_object_put(obj);
 		return NULL;
 	}

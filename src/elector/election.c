@@ -14,8 +14,9 @@
  *
  * A graceful stop of the leader stops writes, waits (bounded) until a
  * follower has everything, then releases, so nothing acknowledged is lost.
- * A switchover to a chosen node names it in the leader's record until
- * the handover's deadline; the other nodes do not contend meanwhile.
+ * A switchover to a chosen node names it in the flags of the released
+ * lock; the other nodes leave the free lock to it for
+ * election.handover.timeout.
  */
 #include <stdio.h>
 #include <stdarg.h>
@@ -39,6 +40,7 @@ static void	lock_watch(struct elector *);
 static void	nodes_watch(struct elector *);
 static void	election_stop_rest(struct elector *);
 static int	handover_ready(struct elector *);
+static uint64_t	handover_tag(const char *);
 static void	switchover_step(struct elector *);
 static void	switchover_done(struct elector *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -170,6 +172,7 @@ lock_observe(struct elector *e, const struct consul_kv *kv)
 		 */
 		e->epoch = kv->modify_index;
 	}
+	e->free_flags = e->holder == NULL && kv != NULL ? kv->flags : 0;
 	if (e->holder == NULL) {
 		if (e->free_since == 0)
 			e->free_since = ev_now();
@@ -309,7 +312,10 @@ release(struct elector *e, const char *why)
 	e->leader = e->leader_ready = e->fenced = 0;
 	server_want(e, SRV_WANT_FENCE, 0);
 	consul_cancel(e->consul, e->acquire.req);
-	snprintf(query, sizeof(query), "release=%s", e->session);
+	/* The flags of a switchover to a chosen node name it. */
+	snprintf(query, sizeof(query), "release=%s&flags=%llu", e->session,
+	    e->switching && e->switch_to != NULL ? (unsigned long long)
+	    handover_tag(e->switch_to) : 0ULL);
 	path = kv_path(e, "leader", query);
 	e->acquire.req = consul_call(e->consul, "PUT", path, e->cfg->id,
 	    CALL_TIMEOUT_MS, release_cb, &e->acquire);
@@ -370,18 +376,28 @@ confirm(struct elector *e)
 	free(path);
 }
 
-/* A leader hands over to this node: its own hold after leading ends. */
-static int
-handover_named(const struct elector *e)
+/*
+ * A switchover to a chosen node releases the lock with the key's flags
+ * set to this tag of the node's id, in the same write: whoever sees the
+ * lock free sees whom it is meant for.  0 means nobody in particular.
+ */
+static uint64_t
+handover_tag(const char *id)
 {
-	size_t	i;
+	uint64_t	h = 14695981039346656037ULL;	/* FNV-1a */
 
-	for (i = 0; i < e->npeers; i++)
-		if (e->peers[i].handover_to != NULL &&
-		    strcmp(e->peers[i].handover_to, e->cfg->id) == 0 &&
-		    wall_ms() < e->peers[i].handover_until)
-			return 1;
-	return 0;
+	for (; *id != '\0'; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+	return h != 0 ? h : 1;
+}
+
+/* The free lock is meant for another node; we hold back meanwhile. */
+static int
+handover_elsewhere(const struct elector *e)
+{
+	return e->holder == NULL && e->free_flags != 0 &&
+	    e->free_flags != handover_tag(e->cfg->id) &&
+	    ev_now() - e->free_since < e->cfg->election_handover_timeout;
 }
 
 /* The empty-node and fresher-peer rules.  1: go ahead and take the lock. */
@@ -392,25 +408,23 @@ can_contend(struct elector *e)
 	size_t			 i;
 	int			 fresher = 0;
 
-	if (e->paused || (ev_now() < e->hold_until && !handover_named(e)))
+	/* Named by a switchover: its own hold after leading ends. */
+	if (e->paused || (ev_now() < e->hold_until &&
+	    e->free_flags != handover_tag(e->cfg->id)))
 		return 0;
+	if (handover_elsewhere(e)) {
+		if (!e->handover_logged)
+			log_info("not contending: the lock was released for"
+			    " another node");
+		e->handover_logged = 1;
+		return 0;
+	}
 	if (e->session == NULL || !e->check_ok || e->stopping ||
 	    e->srv_down_since != 0 || !e->srv.up || e->srv.loading)
 		return 0;
 	for (i = 0; i < e->npeers; i++) {
 		p = &e->peers[i];
-		if (strcmp(p->id, e->cfg->id) == 0)
-			continue;
-		if (p->handover_to != NULL &&
-		    strcmp(p->handover_to, e->cfg->id) != 0 &&
-		    wall_ms() < p->handover_until) {
-			if (!e->handover_logged)
-				log_info("not contending: %s hands over to %s",
-				    p->id, p->handover_to);
-			e->handover_logged = 1;
-			return 0;
-		}
-		if (!peer_live(p))
+		if (strcmp(p->id, e->cfg->id) == 0 || !peer_live(p))
 			continue;
 		if (e->srv.keys == 0 && p->keys > 0) {
 			if (!e->empty_logged)
@@ -522,11 +536,6 @@ publish(struct elector *e)
 	f.epoch = e->epoch;
 	f.time_ms = wall_ms();
 	f.paused = e->paused;
-	if (e->switching && e->switch_to != NULL) {
-		f.handover_to = e->switch_to;
-		f.handover_until = f.time_ms + (int64_t)(e->switch_deadline >
-		    ev_now() ? e->switch_deadline - ev_now() : 0);
-	}
 	if ((body = freshness_encode(&f)) == NULL)
 		fatal("freshness");
 	/* Held by our session: the record disappears with it. */
@@ -758,7 +767,6 @@ election_switchover(struct elector *e, uint32_t req, const char *to,
 	e->want = SRV_WANT_NONE;
 	server_want(e, SRV_WANT_FENCE, 0);
 	elector_publish_role(e);
-	e->published_at = 0;	/* the next tick says whom to */
 	return 0;
 }
 
@@ -801,7 +809,6 @@ switchover_done(struct elector *e, int ok, const char *fmt, ...)
 	e->switching = e->switch_released = 0;
 	free(e->switch_to);
 	e->switch_to = NULL;
-	e->published_at = 0;
 	elector_ctl_answer(e, e->switch_req, ok, text);
 	elector_publish_role(e);
 }

@@ -81,6 +81,7 @@ struct elector {
 	int			 handover_logged;
 	int			 fenced;
 	uint64_t		 free_since;	/* lock seen free since; 0 held */
+	uint64_t		 free_flags;	/* flags of the free lock */
 	int			 led_epoch_set;
 	uint64_t		 led_epoch;	/* last epoch this node led */
 	uint64_t		 followed_epoch;

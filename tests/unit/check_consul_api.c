@@ -791,7 +791,20 @@ START_TEST(test_kv_unheld)
 	    sizeof(err)), 0);
 	ck_assert_uint_eq(kv.lock_index, UINT64_MAX - 1);
 	ck_assert_uint_eq(kv.modify_index, (uint64_t)INT64_MAX + 1);
+	ck_assert_uint_eq(kv.flags, 0);
 	consul_kv_clear(&kv);
+	/* Released for a chosen node: its tag in the flags. */
+	body = "[{\"LockIndex\":1,\"Key\":\"k\",\"Flags\":"
+	    "12638187200555641996,\"ModifyIndex\":45}]";
+	ck_assert_int_eq(consul_parse_kv(body, strlen(body), &kv, err,
+	    sizeof(err)), 0);
+	ck_assert_uint_eq(kv.flags, 12638187200555641996ULL);
+	consul_kv_clear(&kv);
+	body = "[{\"LockIndex\":1,\"Key\":\"k\",\"Flags\":\"x\","
+	    "\"ModifyIndex\":45}]";
+	ck_assert_int_eq(consul_parse_kv(body, strlen(body), &kv, err,
+	    sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "Flags"));
 }
 END_TEST
 
@@ -1233,20 +1246,14 @@ START_TEST(test_freshness_roundtrip)
 	f.time_ms = 0;
 	f.offset = UINT64_MAX;
 	ck_assert_ptr_null(freshness_encode(&f));
-	f.offset = 0;
-	f.handover_to = "";
-	ck_assert_ptr_null(freshness_encode(&f));
-	f.handover_to = "n3";
-	f.handover_until = -1;
-	ck_assert_ptr_null(freshness_encode(&f));
 }
 END_TEST
 
 /*
- * A leader handing over to one node says so in its record; records of
- * older versions have none of the optional fields and still decode.
+ * "paused" is in every record written now; records of older versions
+ * have none and still decode.
  */
-START_TEST(test_freshness_handover)
+START_TEST(test_freshness_paused)
 {
 	struct freshness	 f, g;
 	char			*s, err[256];
@@ -1256,47 +1263,27 @@ START_TEST(test_freshness_handover)
 
 	memset(&f, 0, sizeof(f));
 	f.id = "n1";
-	f.leader = 1;
 	f.paused = 1;
-	f.handover_to = "n3";
-	f.handover_until = 1795458748123LL;
 	ck_assert_ptr_nonnull(s = freshness_encode(&f));
-	ck_assert_ptr_nonnull(strstr(s, ",\"paused\":true,\"handover_to\":"
-	    "\"n3\",\"handover_until\":1795458748123}"));
+	ck_assert_ptr_nonnull(strstr(s, ",\"paused\":true}"));
 	ck_assert_int_eq(freshness_decode(s, strlen(s), &g, err, sizeof(err)),
 	    0);
 	free(s);
 	ck_assert_int_eq(g.paused, 1);
-	ck_assert_str_eq(g.handover_to, "n3");
-	ck_assert_int_eq(g.handover_until, f.handover_until);
 	freshness_clear(&g);
 
 	ck_assert_int_eq(freshness_decode(old, strlen(old), &g, err,
 	    sizeof(err)), 0);
 	ck_assert_int_eq(g.paused, 0);
-	ck_assert_ptr_null(g.handover_to);
-	ck_assert_int_eq(g.handover_until, 0);
 	freshness_clear(&g);
 
 	/* Present but wrong: refused, naming the field. */
-	t = "{\"id\":\"n1\",\"up\":true,\"leader\":true,\"caught_up\":false,"
-	    "\"offset\":7,\"keys\":1,\"lineage\":\"l\",\"epoch\":3,"
-	    "\"time\":5,\"handover_to\":\"\"}";
-	ck_assert_int_eq(freshness_decode(t, strlen(t), &g, err, sizeof(err)),
-	    -1);
-	ck_assert_ptr_nonnull(strstr(err, "handover_to"));
 	t = "{\"id\":\"n1\",\"up\":true,\"leader\":true,\"caught_up\":false,"
 	    "\"offset\":7,\"keys\":1,\"lineage\":\"l\",\"epoch\":3,"
 	    "\"time\":5,\"paused\":1}";
 	ck_assert_int_eq(freshness_decode(t, strlen(t), &g, err, sizeof(err)),
 	    -1);
 	ck_assert_ptr_nonnull(strstr(err, "paused"));
-	t = "{\"id\":\"n1\",\"up\":true,\"leader\":true,\"caught_up\":false,"
-	    "\"offset\":7,\"keys\":1,\"lineage\":\"l\",\"epoch\":3,"
-	    "\"time\":5,\"handover_to\":\"n2\",\"handover_until\":-4}";
-	ck_assert_int_eq(freshness_decode(t, strlen(t), &g, err, sizeof(err)),
-	    -1);
-	ck_assert_ptr_nonnull(strstr(err, "handover_until"));
 }
 END_TEST
 
@@ -1823,7 +1810,7 @@ consul_api_suite(void)
 	tcase_add_loop_test(tc, test_duration, 0, NELEM(durations));
 	tcase_add_test(tc, test_duration_short);
 	tcase_add_test(tc, test_freshness_roundtrip);
-	tcase_add_test(tc, test_freshness_handover);
+	tcase_add_test(tc, test_freshness_paused);
 	tcase_add_loop_test(tc, test_freshness_fields, 0, NELEM(fresh_keys));
 	suite_add_tcase(s, tc);
 
