@@ -255,18 +255,13 @@ u64_field(struct json_object *obj, const char *ctx, const char *key,
 
 static int
 int_field(struct json_object *obj, const char *ctx, const char *key,
-    int flags, int64_t min, int64_t max, int64_t *out, char *err,
-    size_t errlen)
+    int64_t min, int64_t max, int64_t *out, char *err, size_t errlen)
 {
 	struct json_object	*v;
 	int64_t			 i;
 
-	*out = 0;
-	if (get_field(obj, ctx, key, json_type_int, flags & F_OPTIONAL, &v,
-	    err, errlen) == -1)
+	if (get_field(obj, ctx, key, json_type_int, 0, &v, err, errlen) == -1)
 		return -1;
-	if (v == NULL)
-		return 0;
 	i = json_object_get_int64(v);
 	if (i == INT64_MIN || i == INT64_MAX || i < min || i > max) {
 		seterr(err, errlen, "%s: \"%s\" is out of range", ctx, key);
@@ -619,7 +614,7 @@ health_instance(struct json_object *e, size_t idx, struct consul_instance *in,
 	    errlen) == -1 ||
 	    str_field(svc, sctx, "Address", 0, &in->address, err,
 	    errlen) == -1 ||
-	    int_field(svc, sctx, "Port", 0, 1, UINT16_MAX, &port, err,
+	    int_field(svc, sctx, "Port", 1, UINT16_MAX, &port, err,
 	    errlen) == -1)
 		return -1;
 	in->port = (uint16_t)port;
@@ -1045,7 +1040,7 @@ freshness_decode(const char *json, size_t len, struct freshness *f,
 	    str_field(root, ctx, "lineage", 0, &f->lineage, err,
 	    errlen) == -1 ||
 	    u64_field(root, ctx, "epoch", &f->epoch, err, errlen) == -1 ||
-	    int_field(root, ctx, "time", 0, 0, INT64_MAX, &f->time_ms, err,
+	    int_field(root, ctx, "time", 0, INT64_MAX, &f->time_ms, err,
 	    errlen) == -1 ||
 	    /* Absent from records of older versions. */
 	    bool_field(root, ctx, "paused", F_OPTIONAL, &f->paused, err,

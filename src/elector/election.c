@@ -755,8 +755,7 @@ election_switchover(struct elector *e, uint32_t req, const char *to,
 	}
 	log_info("switchover: handing over leadership%s%s",
 	    to != NULL ? " to " : "", to != NULL ? to : "");
-	free(e->switch_to);
-	e->switch_to = NULL;
+	/* switch_to is NULL whenever no switchover is under way. */
 	if (to != NULL && (e->switch_to = strdup(to)) == NULL)
 		fatal("switchover");
 	e->switching = 1;
