@@ -26,6 +26,7 @@
 
 #include "child.h"
 #include "election.h"
+#include "lock_flags.h"
 #include "log.h"
 
 #define TICK_MS			100
@@ -40,7 +41,6 @@ static void	lock_watch(struct elector *);
 static void	nodes_watch(struct elector *);
 static void	election_stop_rest(struct elector *);
 static int	handover_ready(struct elector *);
-static uint64_t	handover_tag(const char *);
 static void	switchover_step(struct elector *);
 static void	switchover_done(struct elector *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -302,7 +302,7 @@ release_cb(const struct consul_resp *r, void *arg)
 }
 
 static void
-release(struct elector *e, const char *why)
+release(struct elector *e, enum lock_reason reason, const char *why)
 {
 	char	query[128], *path;
 
@@ -312,10 +312,10 @@ release(struct elector *e, const char *why)
 	e->leader = e->leader_ready = e->fenced = 0;
 	server_want(e, SRV_WANT_FENCE, 0);
 	consul_cancel(e->consul, e->acquire.req);
-	/* The flags of a switchover to a chosen node name it. */
+	/* Why we let go, and the node a switchover chose (lock_flags.h). */
 	snprintf(query, sizeof(query), "release=%s&flags=%llu", e->session,
-	    e->switching && e->switch_to != NULL ? (unsigned long long)
-	    handover_tag(e->switch_to) : 0ULL);
+	    (unsigned long long)lock_flags_encode(reason,
+	    e->switching ? e->switch_to : NULL));
 	path = kv_path(e, "leader", query);
 	e->acquire.req = consul_call(e->consul, "PUT", path, e->cfg->id,
 	    CALL_TIMEOUT_MS, release_cb, &e->acquire);
@@ -376,27 +376,12 @@ confirm(struct elector *e)
 	free(path);
 }
 
-/*
- * A switchover to a chosen node releases the lock with the key's flags
- * set to this tag of the node's id, in the same write: whoever sees the
- * lock free sees whom it is meant for.  0 means nobody in particular.
- */
-static uint64_t
-handover_tag(const char *id)
-{
-	uint64_t	h = 14695981039346656037ULL;	/* FNV-1a */
-
-	for (; *id != '\0'; id++)
-		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-	return h != 0 ? h : 1;
-}
-
 /* The free lock is meant for another node; we hold back meanwhile. */
 static int
 handover_elsewhere(const struct elector *e)
 {
-	return e->holder == NULL && e->free_flags != 0 &&
-	    e->free_flags != handover_tag(e->cfg->id) &&
+	return e->holder == NULL &&
+	    lock_flags_target(e->free_flags, e->cfg->id) == LOCK_TARGET_OTHER &&
 	    ev_now() - e->free_since < e->cfg->election_handover_timeout;
 }
 
@@ -410,7 +395,7 @@ can_contend(struct elector *e)
 
 	/* Named by a switchover: its own hold after leading ends. */
 	if (e->paused || (ev_now() < e->hold_until &&
-	    e->free_flags != handover_tag(e->cfg->id)))
+	    lock_flags_target(e->free_flags, e->cfg->id) != LOCK_TARGET_SELF))
 		return 0;
 	if (handover_elsewhere(e)) {
 		if (!e->handover_logged)
@@ -471,7 +456,8 @@ election_evaluate(struct elector *e)
 		}
 		if (e->srv_down_since != 0 && !e->paused &&
 		    now - e->srv_down_since >= e->cfg->server_down_timeout)
-			release(e, "the local server does not answer");
+			release(e, LOCK_REASON_SERVER_DOWN,
+			    "the local server does not answer");
 		else if (e->switching)
 			switchover_step(e);
 	} else if (e->holder == NULL) {
@@ -779,7 +765,7 @@ switchover_step(struct elector *e)
 		e->hold_until = ev_now() + e->cfg->election_handover_timeout;
 		e->switch_released = 1;
 		e->switch_deadline = e->hold_until;
-		release(e, "switchover");
+		release(e, LOCK_REASON_SWITCHOVER, "switchover");
 	} else if (ev_now() >= e->switch_deadline) {
 		/* Nobody could take over: take writes again. */
 		e->want = SRV_WANT_NONE;
@@ -874,7 +860,7 @@ election_stop_rest(struct elector *e)
 			log_warnx("no follower caught up within %llu ms;"
 			    " releasing anyway", (unsigned long long)
 			    e->cfg->election_handover_timeout);
-		release(e, "graceful stop");
+		release(e, LOCK_REASON_STOP, "graceful stop");
 		return;
 	}
 	if (!e->released || e->acquire.req != NULL)

@@ -12,6 +12,7 @@ Suite	*event_suite(void);
 Suite	*http_req_suite(void);
 Suite	*imsg_suite(void);
 Suite	*listeners_suite(void);
+Suite	*lock_flags_suite(void);
 Suite	*metrics_suite(void);
 Suite	*prom_suite(void);
 Suite	*proto_suite(void);

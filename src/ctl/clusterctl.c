@@ -17,6 +17,8 @@
 
 #include <json-c/json.h>
 
+#include "ctl.h"
+
 #define CTL_SOCKET_DEFAULT	"/run/tile38-cluster-manager/control.sock"
 #define ANSWER_MAX		(1024 * 1024)
 
@@ -27,39 +29,6 @@ usage(void)
 	    "commands: status, peers, switchover [--to id], pause, resume,\n"
 	    "          reload, log verbose|brief\n");
 	exit(2);
-}
-
-/* "key: value" lines, nested keys joined with dots. */
-static void
-print_text(const char *prefix, struct json_object *o)
-{
-	char	key[256];
-	size_t	i;
-
-	switch (json_object_get_type(o)) {
-	case json_type_object: {
-		json_object_object_foreach(o, k, v) {
-			if (prefix[0] == '\0' && strcmp(k, "ok") == 0)
-				continue;
-			snprintf(key, sizeof(key), "%s%s%s", prefix,
-			    prefix[0] != '\0' ? "." : "", k);
-			print_text(key, v);
-		}
-		break;
-	}
-	case json_type_array:
-		for (i = 0; i < json_object_array_length(o); i++) {
-			snprintf(key, sizeof(key), "%s.%zu", prefix, i);
-			print_text(key, json_object_array_get_idx(o, i));
-		}
-		break;
-	default:
-		if (strcmp(prefix, "text") == 0)
-			printf("%s\n", json_object_get_string(o));
-		else
-			printf("%s: %s\n", prefix, json_object_get_string(o));
-		break;
-	}
 }
 
 static int
@@ -160,7 +129,7 @@ main(int argc, char **argv)
 	if (json)
 		fputs(buf, stdout);
 	else
-		print_text("", o);
+		ctl_print(argv[0], o);
 	i = json_object_object_get_ex(o, "ok", &ok) &&
 	    json_object_get_boolean(ok) ? 0 : 1;
 	if (json_object_object_get_ex(o, "denied", &ok) &&
