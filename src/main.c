@@ -90,6 +90,7 @@ main(int argc, char **argv)
 	}
 
 	/* Children drop to this user; catch a missing one before we start. */
+	sandbox_defaults(&cfg, 1);
 	if (geteuid() == 0 && sandbox_check(cfg.user, cfg.chroot, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "tile38-cluster-manager: %s\n", err);

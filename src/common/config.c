@@ -118,10 +118,12 @@ const struct opt_def opt_table[] = {
 	    0, OFF(http_timeout), NULL,
 	    "how long an admin HTTP client has to send its request and "
 	    "take the answer" },
-	{ "control.socket", "TCM_CONTROL_SOCKET",
-	    "/run/tile38-cluster-manager/control.sock", OPT_STRING,
-	    RELOAD_NEVER, 0, OFF(control_socket), NULL,
-	    "UNIX socket of tile38-clusterctl; empty disables it" },
+	{ "control.socket", "TCM_CONTROL_SOCKET", CONTROL_SOCKET_AUTO,
+	    OPT_STRING, RELOAD_NEVER, 0, OFF(control_socket), NULL,
+	    "UNIX socket of tile38-clusterctl; auto: <id>.sock in "
+	    "/run/tile38-cluster-manager, else in $XDG_RUNTIME_DIR/"
+	    "tile38-cluster-manager or /tmp/tile38-cluster-manager-<uid>; "
+	    "empty disables it" },
 	{ "service.manage", "SERVICE_MANAGE", "false", OPT_BOOL, RELOAD_LIVE,
 	    0, OFF(service_manage), NULL,
 	    "register and deregister both services in the Consul catalog" },
@@ -175,11 +177,13 @@ const struct opt_def opt_table[] = {
 	    "next one is tried" },
 	{ "user", NULL, "tile38cm", OPT_NAME, RELOAD_NEVER,
 	    0, OFF(user), NULL,
-	    "unprivileged user the children run as when started as root" },
+	    "unprivileged user the children run as when started as root; "
+	    "nobody, with a warning, when left at its default and missing" },
 	{ "chroot", NULL, "/var/empty", OPT_STRING, RELOAD_NEVER,
 	    0, OFF(chroot), NULL,
 	    "directory the proxies are chrooted to when started as root; "
-	    "empty disables" },
+	    "empty disables; none, with a warning, when left at its default "
+	    "and missing" },
 	{ "log.level", "LOG_LEVEL", "info", OPT_ENUM, RELOAD_LIVE,
 	    0, OFF(log_level), level_choices,
 	    "log level: info or debug" },
@@ -189,6 +193,26 @@ const struct opt_def opt_table[] = {
 };
 
 const size_t opt_count = sizeof(opt_table) / sizeof(opt_table[0]);
+
+/* struct config's given has a bit per option. */
+_Static_assert(sizeof(opt_table) / sizeof(opt_table[0]) <= 64,
+    "more options than bits in struct config's given");
+
+static void
+opt_mark_given(struct config *cfg, const struct opt_def *opt)
+{
+	cfg->given |= 1ULL << (size_t)(opt - opt_table);
+}
+
+int
+config_given(const struct config *cfg, const char *key)
+{
+	const struct opt_def	*opt;
+
+	if ((opt = opt_lookup(key)) == NULL)
+		return 0;
+	return (cfg->given >> (size_t)(opt - opt_table) & 1) != 0;
+}
 
 const struct opt_def *
 opt_lookup(const char *key)
@@ -657,6 +681,7 @@ config_set(struct config *cfg, const struct opt_def *opt, const char *value,
 		snprintf(err, errlen, "%s: %s", opt->key, problem);
 		return -1;
 	}
+	opt_mark_given(cfg, opt);
 	return 0;
 }
 
@@ -747,6 +772,7 @@ config_load_env(struct config *cfg, char *err, size_t errlen)
 				    opt->key, problem);
 				return -1;
 			}
+			opt_mark_given(cfg, opt);
 		}
 	}
 	return 0;
@@ -812,10 +838,12 @@ validate_listeners(const struct config *cfg, char *err, size_t errlen)
 	size_t	i, j, n = sizeof(l) / sizeof(l[0]);
 
 	if (cfg->control_socket != NULL && cfg->control_socket[0] != '\0' &&
+	    strcmp(cfg->control_socket, CONTROL_SOCKET_AUTO) != 0 &&
 	    (cfg->control_socket[0] != '/' ||
 	    strlen(cfg->control_socket) >= CONTROL_SOCKET_MAX)) {
-		snprintf(err, errlen, "control.socket must be an absolute "
-		    "path shorter than %d bytes", CONTROL_SOCKET_MAX);
+		snprintf(err, errlen, "control.socket must be auto, empty or "
+		    "an absolute path shorter than %d bytes",
+		    CONTROL_SOCKET_MAX);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {

@@ -23,6 +23,8 @@
 
 /* sizeof(sun_path), less its NUL */
 #define CONTROL_SOCKET_MAX	108
+/* control.socket: a path of its own for each instance (ctl_path.h) */
+#define CONTROL_SOCKET_AUTO	"auto"
 
 enum server_kind {
 	SERVER_TILE38 = 0,
@@ -60,7 +62,7 @@ struct config {
 	char		*http_addr;
 	uint16_t	 http_port;		/* 0: no admin listener */
 	uint64_t	 http_timeout;		/* ms */
-	char		*control_socket;	/* "": none */
+	char		*control_socket;	/* "": none; "auto" */
 
 	int		 service_manage;
 	char		*service_name_leader;
@@ -84,6 +86,14 @@ struct config {
 	char		*chroot;
 	int		 log_level;		/* enum log_level */
 	uint64_t	 shutdown_timeout;	/* ms */
+
+	/*
+	 * Bit i: opt_table[i] was given (file, environment or command line)
+	 * rather than left at its default.  Meaningful where the config was
+	 * loaded from its sources; a config read back from canonical text
+	 * has every bit set.
+	 */
+	uint64_t	 given;
 };
 
 enum opt_type {
@@ -155,6 +165,9 @@ void	cli_clear(struct cli *);
 void	config_init(struct config *);	/* all defaults */
 void	config_clear(struct config *);	/* frees strings */
 int	config_copy(struct config *dst, const struct config *src);
+
+/* 1 when the option named key was given, not left at its default. */
+int	config_given(const struct config *, const char *key);
 
 /* Set one option from text; err names the option and the problem. */
 int	config_set(struct config *, const struct opt_def *, const char *value,

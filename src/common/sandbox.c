@@ -15,9 +15,11 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "sandbox.h"
 
@@ -181,4 +183,44 @@ sandbox_check(const char *user, const char *dir, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+/* Replace a string option's value; the old one is freed. */
+static void
+sandbox_replace(char **slot, const char *value)
+{
+	char	*dup;
+
+	if ((dup = strdup(value)) == NULL)
+		fatal("sandbox defaults");
+	free(*slot);
+	*slot = dup;
+}
+
+void
+sandbox_defaults(struct config *cfg, int warn)
+{
+	struct stat	st;
+
+	if (geteuid() != 0)
+		return;
+	errno = 0;
+	if (!config_given(cfg, "user") && cfg->user != NULL &&
+	    strcmp(cfg->user, SANDBOX_FALLBACK_USER) != 0 &&
+	    getpwnam(cfg->user) == NULL && sandbox_nouser(errno)) {
+		if (warn)
+			log_warnx("user \"%s\" does not exist: the children "
+			    "run as \"%s\" (create the user, or set \"user\")",
+			    cfg->user, SANDBOX_FALLBACK_USER);
+		sandbox_replace(&cfg->user, SANDBOX_FALLBACK_USER);
+	}
+	if (!config_given(cfg, "chroot") && cfg->chroot != NULL &&
+	    cfg->chroot[0] != '\0' && stat(cfg->chroot, &st) == -1 &&
+	    errno == ENOENT) {
+		if (warn)
+			log_warnx("chroot \"%s\" does not exist: the proxies "
+			    "are not chrooted (create it, or set \"chroot\")",
+			    cfg->chroot);
+		sandbox_replace(&cfg->chroot, "");
+	}
 }

@@ -7,6 +7,11 @@
 
 #include <stddef.h>
 
+struct config;
+
+/* Who the children run as when "user" is left at a default that is missing. */
+#define SANDBOX_FALLBACK_USER	"nobody"
+
 /*
  * Always: no core dumps (RLIMIT_CORE 0, PR_SET_DUMPABLE 0) and
  * PR_SET_NO_NEW_PRIVS.  Only when running as root: chroot to dir (when dir
@@ -22,5 +27,16 @@ int	sandbox_enter(const char *user, const char *chroot_dir);
  */
 int	sandbox_check(const char *user, const char *chroot_dir, char *err,
 	    size_t errlen);
+
+/*
+ * As root, on a host where "user" or "chroot" left at its default does
+ * not exist (no sysusers.d or tmpfiles.d ran: a manager started with the
+ * Go original's flags alone), fall back to SANDBOX_FALLBACK_USER and to
+ * no chroot, with a warning when warn is set.  A value that was given is
+ * kept, so sandbox_check() still refuses it when missing.  The
+ * supervisor applies this to every configuration it loads, so a reload
+ * sees the same values.
+ */
+void	sandbox_defaults(struct config *, int warn);
 
 #endif

@@ -18,39 +18,17 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "ctl_path.h"
 
-#define CTL_SOCKET_DEFAULT	"/run/tile38-cluster-manager/control.sock"
 #define ANSWER_MAX		(1024 * 1024)
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tile38-clusterctl [-j] [-s socket] command\n"
+	fprintf(stderr, "usage: tile38-clusterctl [-j] [-s socket | --id id] command\n"
 	    "commands: status, peers, switchover [--to id], pause, resume,\n"
 	    "          reload, log verbose|brief\n");
 	exit(2);
-}
-
-static int
-ctl_connect(const char *path)
-{
-	struct sockaddr_un	sun;
-	int			fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "tile38-clusterctl: %s: path too long\n", path);
-		exit(2);
-	}
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		fprintf(stderr, "tile38-clusterctl: %s: %s\n", path,
-		    strerror(errno));
-		exit(errno == EACCES || errno == EPERM ? 4 : 3);
-	}
-	return fd;
 }
 
 int
@@ -65,13 +43,14 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "id", required_argument, NULL, 'i' },
 		{ "to", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char		*to = NULL;
+	const char		*to = NULL, *id = NULL;
+	char			 found[CTL_PATH_MAX];
 
-	if ((path = getenv("TCM_CONTROL_SOCKET")) == NULL || path[0] == '\0')
-		path = CTL_SOCKET_DEFAULT;
+	path = NULL;
 	while ((ch = getopt_long(argc, argv, "+js:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -82,6 +61,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			to = optarg;
+			break;
+		case 'i':
+			id = optarg;
 			break;
 		default:
 			usage();
@@ -105,7 +87,12 @@ main(int argc, char **argv)
 	    sizeof(line))
 		usage();
 
-	fd = ctl_connect(path);
+	path = ctl_socket_find(path, id, found, sizeof(found));
+	if ((fd = ctl_connect(path)) == -1) {
+		fprintf(stderr, "tile38-clusterctl: %s: %s\n", path,
+		    strerror(errno));
+		return errno == EACCES || errno == EPERM ? 4 : 3;
+	}
 	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
 		fprintf(stderr, "tile38-clusterctl: write: %s\n",
 		    strerror(errno));

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "ctl_path.h"
 #include "log.h"
 #include "metrics.h"
 #include "supervisor.h"
@@ -38,17 +39,78 @@ control_dir(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A directory of ctl_path_dirs() we may put our socket in: root makes
+ * /run/tile38-cluster-manager; anybody else uses it only where it may
+ * already write, and otherwise makes a directory of its own, 0700, which
+ * must then be its own and closed to others (it may sit in /tmp).
+ */
+static int
+control_auto_dir(const char *dir)
+{
+	struct stat	st;
+	uid_t		uid = geteuid();
+
+	if (uid == 0 || strcmp(dir, CTL_PATH_RUN_DIR) == 0) {
+		if (uid == 0 && mkdir(dir, 0755) == -1 && errno != EEXIST)
+			return -1;
+		return access(dir, W_OK | X_OK);
+	}
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		return -1;
+	if (lstat(dir, &st) == -1)
+		return -1;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != uid ||
+	    (st.st_mode & 077) != 0) {
+		log_warnx("control.socket auto: %s is not a directory of uid "
+		    "%u closed to others: not used", dir, (unsigned)uid);
+		return -1;
+	}
+	return 0;
+}
+
+/* control.socket auto: <dir>/<id>.sock in the first usable directory. */
+static int
+control_auto_path(const struct config *cfg, char *path, size_t len,
+    char *err, size_t errlen)
+{
+	char	dirs[CTL_PATH_DIRS][CTL_PATH_MAX];
+	size_t	i, n;
+
+	n = ctl_path_dirs(geteuid(), getenv("XDG_RUNTIME_DIR"), dirs);
+	for (i = 0; i < n; i++) {
+		if (control_auto_dir(dirs[i]) == -1)
+			continue;
+		if (ctl_path_socket(dirs[i], cfg->id, path, len) == 0)
+			return 0;
+	}
+	snprintf(err, errlen, "control.socket auto: no usable directory for "
+	    "%s.sock (tried %s", cfg->id, dirs[0]);
+	for (i = 1; i < n; i++)
+		snprintf(err + strlen(err), errlen - strlen(err), ", %s",
+		    dirs[i]);
+	snprintf(err + strlen(err), errlen - strlen(err), "): set "
+	    "control.socket");
+	return -1;
+}
+
 int
 control_open(struct supervisor *sv, char *err, size_t errlen)
 {
 	const char		*path = sv->cfg.control_socket;
+	char			 autopath[CTL_PATH_MAX];
 	struct sockaddr_un	 sun;
 	struct passwd		*pw;
 	int			 fd;
 
 	if (path == NULL || path[0] == '\0')
 		return 0;
-	if (control_dir(path, err, errlen) == -1)
+	if (strcmp(path, CONTROL_SOCKET_AUTO) == 0) {
+		if (control_auto_path(&sv->cfg, autopath, sizeof(autopath),
+		    err, errlen) == -1)
+			return -1;
+		path = autopath;
+	} else if (control_dir(path, err, errlen) == -1)
 		return -1;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "sandbox.h"
 #include "supervisor.h"
 
 int
@@ -74,6 +75,8 @@ sv_reload(struct supervisor *sv, char *msg, size_t msglen)
 		log_warnx("%s", msg);
 		return -1;
 	}
+	/* As at start-up, or user and chroot would differ for nothing. */
+	sandbox_defaults(&next, 0);
 	if (reload_plan(&sv->cfg, &next, sv->listeners, &plan, err,
 	    sizeof(err)) == -1) {
 		snprintf(msg, msglen, "reload refused, keeping the running "

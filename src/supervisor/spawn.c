@@ -114,7 +114,7 @@ sv_child_send_listeners(struct sv_child *ch, const int *which)
 	/* The control socket never moves: it goes with the first hand-over. */
 	if (ch->kind == PROC_ADMIN && which == NULL && sv->ctl_fd != -1) {
 		if ((fd = dup(sv->ctl_fd)) == -1 || proto_send_listener(
-		    ch->chan, LISTENER_CONTROL, fd, sv->cfg.control_socket,
+		    ch->chan, LISTENER_CONTROL, fd, sv->ctl_path,
 		    0) == -1) {
 			sv_child_kill(ch, "cannot hand over the control socket");
 			return;

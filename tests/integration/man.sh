@@ -207,8 +207,14 @@ t_ok "tile38-cluster-manager.8 ENVIRONMENT lists all ${#ENVKEY[@]} variables"
 
 # The control tool's page names the socket's default and variable.
 if [ -n "${OPT_DEF[control.socket]+set}" ]; then
-	grep -qxF ".It Pa ${OPT_DEF[control.socket]}" "$pagectl" ||
-		t_fail "tile38-clusterctl.8: FILES lacks ${OPT_DEF[control.socket]}"
+	if [ "${OPT_DEF[control.socket]}" = auto ]; then
+		grep -qxF ".It Pa /run/tile38-cluster-manager/ Ns Ar id Ns Pa .sock" \
+		    "$pagectl" ||
+			t_fail "tile38-clusterctl.8: FILES lacks the sockets of control.socket auto"
+	else
+		grep -qxF ".It Pa ${OPT_DEF[control.socket]}" "$pagectl" ||
+			t_fail "tile38-clusterctl.8: FILES lacks ${OPT_DEF[control.socket]}"
+	fi
 	[ -z "${OPT_ENV[control.socket]}" ] ||
 		grep -qxF ".It Ev ${OPT_ENV[control.socket]}" "$pagectl" ||
 		t_fail "tile38-clusterctl.8: ENVIRONMENT lacks ${OPT_ENV[control.socket]}"

@@ -15,6 +15,7 @@ main(void)
 	sr = srunner_create(backoff_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, consul_api_suite());
+	srunner_add_suite(sr, ctl_path_suite());
 	srunner_add_suite(sr, dogstatsd_suite());
 	srunner_add_suite(sr, event_suite());
 	srunner_add_suite(sr, http_req_suite());

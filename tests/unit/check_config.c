@@ -1349,6 +1349,24 @@ START_TEST(test_cli_errors)
 }
 END_TEST
 
+/* Only what a source sets counts as given; defaults do not. */
+START_TEST(test_given)
+{
+	struct config	 cfg;
+	char		 err[256];
+
+	config_init(&cfg);
+	ck_assert(!config_given(&cfg, "user"));
+	ck_assert(!config_given(&cfg, "chroot"));
+	ck_assert_int_eq(config_parse_text(&cfg, "user tile38cm\n", "t", err,
+	    sizeof(err)), 0);
+	ck_assert(config_given(&cfg, "user"));
+	ck_assert(!config_given(&cfg, "chroot"));
+	ck_assert(!config_given(&cfg, "no.such.key"));
+	config_clear(&cfg);
+}
+END_TEST
+
 Suite *
 config_suite(void)
 {
@@ -1404,6 +1422,7 @@ config_suite(void)
 	tcase_add_checked_fixture(tc, env_setup, env_teardown);
 	tcase_add_test(tc, test_cli_forms);
 	tcase_add_test(tc, test_cli_errors);
+	tcase_add_test(tc, test_given);
 	suite_add_tcase(s, tc);
 
 	return s;

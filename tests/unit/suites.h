@@ -7,6 +7,7 @@
 Suite	*backoff_suite(void);
 Suite	*config_suite(void);
 Suite	*consul_api_suite(void);
+Suite	*ctl_path_suite(void);
 Suite	*dogstatsd_suite(void);
 Suite	*event_suite(void);
 Suite	*http_req_suite(void);
