@@ -55,17 +55,48 @@ admin_client_timeout(void *arg)
 	admin_client_close(cl);
 }
 
-/* Queue the answer (taking out) and write it as the socket allows. */
-void
-admin_client_reply(struct aclient *cl, char *out, size_t len)
+/*
+ * Queue out (taken) behind what is still unsent and write it as the
+ * socket allows.  The answer ends the exchange; a note of a request still
+ * under way leaves the client waiting for more.
+ */
+static void
+admin_client_queue(struct aclient *cl, char *out, size_t len)
 {
+	size_t	 left = cl->outlen - cl->outoff;
+	char	*both;
+
+	if (cl->out != NULL && left > 0) {
+		if ((both = malloc(left + len + 1)) == NULL) {
+			free(out);
+			admin_client_close(cl);
+			return;
+		}
+		memcpy(both, cl->out + cl->outoff, left);
+		memcpy(both + left, out, len + 1);
+		free(out);
+		out = both;
+		len += left;
+	}
 	free(cl->out);
 	cl->out = out;
 	cl->outlen = len;
 	cl->outoff = 0;
-	cl->waiting = 0;
 	if (ev_io_set(cl->ad->loop, &cl->io, EPOLLOUT) == -1)
 		admin_client_close(cl);
+}
+
+void
+admin_client_reply(struct aclient *cl, char *out, size_t len)
+{
+	cl->waiting = 0;
+	admin_client_queue(cl, out, len);
+}
+
+void
+admin_client_note(struct aclient *cl, char *out, size_t len)
+{
+	admin_client_queue(cl, out, len);
 }
 
 static void
@@ -86,7 +117,16 @@ admin_client_write(struct aclient *cl)
 		}
 		cl->outoff += (size_t)n;
 	}
-	admin_client_close(cl);
+	if (!cl->waiting) {
+		admin_client_close(cl);
+		return;
+	}
+	/* A note went out; the answer is still to come. */
+	free(cl->out);
+	cl->out = NULL;
+	cl->outlen = cl->outoff = 0;
+	if (ev_io_set(cl->ad->loop, &cl->io, EPOLLIN) == -1)
+		admin_client_close(cl);
 }
 
 static void
@@ -117,7 +157,10 @@ admin_client_io(int fd, uint32_t events, void *arg)
 	struct aclient	*cl = arg;
 
 	(void)fd;
-	if (events & EPOLLOUT)
+	/* Gone while its request is under way: its answer is dropped. */
+	if (cl->waiting && (events & (EPOLLHUP | EPOLLERR)))
+		admin_client_close(cl);
+	else if (events & EPOLLOUT)
 		admin_client_write(cl);
 	else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
 		admin_client_read(cl);

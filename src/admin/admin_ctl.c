@@ -3,7 +3,8 @@
  * one JSON object out.  Who may read is the socket's mode: 0660, owned
  * by root and the daemon's group, so root and the group's members,
  * supplementary groups included, can connect.  SO_PEERCRED decides who
- * may change anything: root and the daemon's user only.
+ * may change anything: root and the daemon's user only; whoever can
+ * connect may read (status, peers, list, history).
  */
 #include <sys/socket.h>
 
@@ -57,9 +58,12 @@ ctl_answer(struct aclient *cl, int ok, const char *text)
 	ctl_reply(cl, ok, 0, text);
 }
 
-/* Commands the supervisor or the elector carry out. */
+/*
+ * Commands the supervisor or the elector carry out.  Those that only
+ * read (data) answer with a JSON object of their own, passed through.
+ */
 static void
-ctl_forward(struct aclient *cl, const char *cmd, const char *arg)
+ctl_send(struct aclient *cl, const char *cmd, const char *arg, int data)
 {
 	struct admin		*ad = cl->ad;
 	struct msg_ctl_req	 q = { (char *)cmd, (char *)arg };
@@ -67,6 +71,22 @@ ctl_forward(struct aclient *cl, const char *cmd, const char *arg)
 	uint64_t		 wait;
 	int			 n;
 
+	if ((n = msg_ctl_req_encode(&q, buf, sizeof(buf))) == -1) {
+		ctl_answer(cl, 0, "argument too long");
+		return;
+	}
+	cl->req = ++ad->next_req;
+	cl->waiting = 1;
+	cl->data = data;
+	/* A switchover may wait for a follower twice over. */
+	wait = 2 * ad->cfg->election_handover_timeout + 5000;
+	ev_timer_start(ad->loop, &cl->timer, wait);
+	child_send(ad->child, MSG_CTL_REQ, cl->req, -1, buf, (size_t)n);
+}
+
+static void
+ctl_forward(struct aclient *cl, const char *cmd, const char *arg)
+{
 	if (!cl->may_change) {
 		log_info("control: %s refused to uid %u", cmd,
 		    (unsigned)cl->uid);
@@ -74,16 +94,28 @@ ctl_forward(struct aclient *cl, const char *cmd, const char *arg)
 		    "daemon's user may change anything");
 		return;
 	}
-	if ((n = msg_ctl_req_encode(&q, buf, sizeof(buf))) == -1) {
-		ctl_answer(cl, 0, "argument too long");
+	ctl_send(cl, cmd, arg, 0);
+}
+
+/* The elector's JSON answer as the client's, not a string inside ours. */
+static void
+ctl_pass(struct aclient *cl, const char *text)
+{
+	struct json_object	*o;
+	char			*out;
+	size_t			 len;
+
+	if ((o = json_tokener_parse(text)) == NULL ||
+	    !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		log_warnx("control: malformed answer from the elector");
+		ctl_answer(cl, 0, "malformed answer from the elector");
 		return;
 	}
-	cl->req = ++ad->next_req;
-	cl->waiting = 1;
-	/* A switchover may wait for a follower twice over. */
-	wait = 2 * ad->cfg->election_handover_timeout + 5000;
-	ev_timer_start(ad->loop, &cl->timer, wait);
-	child_send(ad->child, MSG_CTL_REQ, cl->req, -1, buf, (size_t)n);
+	if ((out = admin_json_text(o, &len)) == NULL)
+		admin_client_close(cl);
+	else
+		admin_client_reply(cl, out, len);
 }
 
 void
@@ -97,7 +129,10 @@ admin_ctl_result(struct admin *ad, uint32_t req, const void *data,
 		fatalx("malformed control result");
 	TAILQ_FOREACH(cl, &ad->clients, entry)
 		if (cl->waiting && cl->req == req) {
-			ctl_answer(cl, r.ok, r.text);
+			if (cl->data && r.ok)
+				ctl_pass(cl, r.text);
+			else
+				ctl_answer(cl, r.ok, r.text);
 			break;
 		}
 	msg_ctl_resp_clear(&r);
@@ -133,6 +168,36 @@ admin_ctl_input(struct aclient *cl)
 	    strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
 	    strcmp(cmd, "reload") == 0 || strcmp(cmd, "log") == 0)
 		ctl_forward(cl, cmd, arg);
+	else if (strcmp(cmd, "list") == 0 || strcmp(cmd, "history") == 0)
+		ctl_send(cl, cmd, arg, 1);
 	else
 		ctl_answer(cl, 0, "unknown command");
+}
+
+void
+admin_ctl_note(struct admin *ad, uint32_t req, const void *data, size_t len)
+{
+	struct msg_ctl_resp	 r;
+	struct json_object	*o;
+	struct aclient		*cl;
+	char			*out;
+	size_t			 outlen;
+
+	if (msg_ctl_resp_decode(&r, data, len) == -1)
+		fatalx("malformed control note");
+	TAILQ_FOREACH(cl, &ad->clients, entry) {
+		if (!cl->waiting || cl->req != req)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "progress",
+		    json_object_new_boolean(1));
+		json_object_object_add(o, "text",
+		    json_object_new_string(r.text));
+		if ((out = admin_json_text(o, &outlen)) == NULL)
+			admin_client_close(cl);
+		else
+			admin_client_note(cl, out, outlen);
+		break;
+	}
+	msg_ctl_resp_clear(&r);
 }

@@ -42,6 +42,7 @@ struct aclient {
 	size_t			 outlen;
 	size_t			 outoff;
 	int			 waiting;	/* for the supervisor's answer */
+	int			 data;		/* the answer is a JSON object */
 	uint32_t		 req;
 	TAILQ_ENTRY(aclient)	 entry;
 };
@@ -83,6 +84,8 @@ struct admin {
 /* admin.c */
 void	admin_client_close(struct aclient *);
 void	admin_client_reply(struct aclient *, char *out, size_t len);
+/* Like admin_client_reply(), for a step of a request still under way. */
+void	admin_client_note(struct aclient *, char *out, size_t len);
 void	admin_dsd_event(struct admin *, const char *title, const char *text);
 
 /* admin_state.c */
@@ -106,6 +109,9 @@ void	admin_http_input(struct aclient *);
 int	admin_ctl_peer(struct aclient *);
 void	admin_ctl_input(struct aclient *);
 void	admin_ctl_result(struct admin *, uint32_t req, const void *data,
+	    size_t len);
+/* A step of request req: one {"progress":true,"text":...} line. */
+void	admin_ctl_note(struct admin *, uint32_t req, const void *data,
 	    size_t len);
 
 #endif

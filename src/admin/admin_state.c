@@ -127,6 +127,9 @@ admin_dispatch(struct child *c, struct imsg *m)
 	case MSG_CTL_RESULT:
 		admin_ctl_result(ad, m->hdr.peerid, m->data, m->datalen);
 		break;
+	case MSG_CTL_NOTE:
+		admin_ctl_note(ad, m->hdr.peerid, m->data, m->datalen);
+		break;
 	default:
 		fatalx("unexpected %s message", msg_name(m->hdr.type));
 	}

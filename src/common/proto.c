@@ -82,6 +82,8 @@ msg_name(uint32_t type)
 		return "ctl_resp";
 	case MSG_INTENTIONS:
 		return "intentions";
+	case MSG_CTL_PROGRESS:
+		return "ctl_progress";
 	case MSG_CONFIG:
 		return "config";
 	case MSG_LISTENER:
@@ -116,6 +118,8 @@ msg_name(uint32_t type)
 		return "log_level";
 	case MSG_INTENTIONS_UPDATE:
 		return "intentions_update";
+	case MSG_CTL_NOTE:
+		return "ctl_note";
 	}
 	return "unknown";
 }

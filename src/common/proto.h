@@ -16,7 +16,7 @@
 #include "imsg.h"
 
 /* Bumped whenever a payload layout changes. */
-#define PROTO_VERSION	2
+#define PROTO_VERSION	3
 
 /* Every process of the daemon; a child's kind is also its -P argument. */
 enum proc_kind {
@@ -52,6 +52,8 @@ enum msg_type {
 	MSG_CTL_REQ,		/* ctl_req from the admin; peerid = request */
 	MSG_CTL_RESP,		/* ctl_resp from the elector; peerid = request */
 	MSG_INTENTIONS,		/* empty: the elector saw intentions change */
+	MSG_CTL_PROGRESS,	/* ctl_resp from the elector: a step of a request
+				   still under way; peerid = request */
 
 	/* supervisor -> child */
 	MSG_CONFIG = 200,	/* config: generation, canonical config text */
@@ -72,6 +74,8 @@ enum msg_type {
 	MSG_CTL_RESULT,		/* ctl_resp to the admin; peerid = request */
 	MSG_LOG_LEVEL,		/* log_level: every child, at once */
 	MSG_INTENTIONS_UPDATE,	/* empty: W and R forget their decisions */
+	MSG_CTL_NOTE,		/* ctl_resp to the admin: a step of a request
+				   still under way; peerid = request */
 };
 
 /*

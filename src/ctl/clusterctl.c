@@ -26,9 +26,65 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: tile38-clusterctl [-j] [-s socket | --id id] command\n"
-	    "commands: status, peers, switchover [--to id], pause, resume,\n"
-	    "          reload, log verbose|brief\n");
+	    "commands: status, peers, list, history, switchover [--to id],\n"
+	    "          pause, resume, reload, log verbose|brief\n");
 	exit(2);
+}
+
+/* A {"progress":true,"text":...} line: a step of a request under way. */
+static int
+ctl_note(const char *line, int json)
+{
+	struct json_object	*o, *v;
+	int			 note;
+
+	if ((o = json_tokener_parse(line)) == NULL)
+		return 0;
+	note = json_object_object_get_ex(o, "progress", &v) &&
+	    json_object_get_boolean(v);
+	/* -j prints the answer alone, as it always has. */
+	if (note && !json && json_object_object_get_ex(o, "text", &v)) {
+		printf("%s\n", json_object_get_string(v));
+		fflush(stdout);
+	}
+	json_object_put(o);
+	return note;
+}
+
+/*
+ * Read the answer into buf (cap bytes and a NUL), printing the notes that
+ * come before it as they come.  Returns its length, 0 when there is none.
+ */
+static ssize_t
+ctl_answer(int fd, int json, char *buf, size_t cap)
+{
+	size_t	 len = 0, linelen;
+	ssize_t	 n;
+	char	*nl;
+
+	for (;;) {
+		buf[len] = '\0';
+		while ((nl = strchr(buf, '\n')) != NULL) {
+			*nl = '\0';
+			if (!ctl_note(buf, json)) {
+				*nl = '\n';
+				break;
+			}
+			linelen = (size_t)(nl - buf) + 1;
+			memmove(buf, nl + 1, len - linelen + 1);
+			len -= linelen;
+		}
+		if (nl != NULL || len >= cap)
+			break;
+		if ((n = read(fd, buf + len, cap - len)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	/* The rest of the answer, if the socket holds more of it. */
+	while (len < cap && (n = read(fd, buf + len, cap - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	return (ssize_t)len;
 }
 
 int
@@ -37,7 +93,6 @@ main(int argc, char **argv)
 	const char		*path;
 	struct json_object	*o, *ok;
 	char			 line[512], *buf;
-	size_t			 len = 0;
 	ssize_t			 n;
 	int			 ch, json = 0, fd, i;
 	static const struct option longopts[] = {
@@ -81,6 +136,10 @@ main(int argc, char **argv)
 			usage();
 	if (strcmp(argv[0], "log") == 0 && argc != 2)
 		usage();
+	/* list and history only read: they take nothing. */
+	if ((strcmp(argv[0], "list") == 0 ||
+	    strcmp(argv[0], "history") == 0) && (argc != 1 || to != NULL))
+		usage();
 	if ((size_t)snprintf(line, sizeof(line), "%s%s%s\n", argv[0],
 	    argc == 2 && strcmp(argv[0], "log") == 0 ? " " : to ? " " : "",
 	    strcmp(argv[0], "log") == 0 ? argv[1] : to ? to : "") >=
@@ -100,12 +159,9 @@ main(int argc, char **argv)
 	}
 	if ((buf = malloc(ANSWER_MAX + 1)) == NULL)
 		return 1;
-	while (len < ANSWER_MAX && (n = read(fd, buf + len,
-	    ANSWER_MAX - len)) > 0)
-		len += (size_t)n;
+	n = ctl_answer(fd, json, buf, ANSWER_MAX);
 	close(fd);
-	buf[len] = '\0';
-	if (len == 0) {
+	if (n == 0) {
 		fprintf(stderr, "tile38-clusterctl: %s: access denied\n", path);
 		return 4;
 	}

@@ -153,11 +153,14 @@ leader_take(struct elector *e)
 	e->free_since = 0;
 	server_want(e, SRV_WANT_LEAD, 0);
 	catalog_health_changed(e);
+	history_leader_taken(e);
 }
 
 static void
 lock_observe(struct elector *e, const struct consul_kv *kv)
 {
+	/* Absent or released, and who led before: the history's reason. */
+	history_lock_observed(e, kv);
 	free(e->holder);
 	free(e->leader_id);
 	e->holder = e->leader_id = NULL;
@@ -476,8 +479,9 @@ election_evaluate(struct elector *e)
 			switchover_done(e, 0, "leadership moved to %s, not to"
 			    " %s", e->leader_id, e->switch_to);
 		else if (e->switching)
-			switchover_done(e, 1, "leadership moved to %s",
-			    e->leader_id);
+			switchover_done(e, 1, "leadership moved to %s; writes "
+			    "held for %llu ms", e->leader_id, (unsigned long long)
+			    (ev_now() - e->switch_started));
 		if (e->want != SRV_WANT_FOLLOW || e->want_epoch != e->epoch) {
 			int	fresh = follow_fresh(e);
 
@@ -503,6 +507,22 @@ publish_cb(const struct consul_resp *r, void *arg)
 		elector_call_failed("freshness record", r);
 }
 
+void
+election_self_record(const struct elector *e, struct freshness *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->id = (char *)e->cfg->id;
+	f->up = e->srv.up && !e->srv.loading;
+	f->leader = e->leader;
+	f->caught_up = e->srv.caught_up;
+	f->offset = e->srv.offset;
+	f->keys = e->srv.keys;
+	f->lineage = (char *)e->srv.lineage;
+	f->epoch = e->epoch;
+	f->time_ms = wall_ms();
+	f->paused = e->paused;
+}
+
 static void
 publish(struct elector *e)
 {
@@ -511,17 +531,7 @@ publish(struct elector *e)
 
 	if (e->session == NULL || e->publish.req != NULL)
 		return;
-	memset(&f, 0, sizeof(f));
-	f.id = (char *)e->cfg->id;
-	f.up = e->srv.up && !e->srv.loading;
-	f.leader = e->leader;
-	f.caught_up = e->srv.caught_up;
-	f.offset = e->srv.offset;
-	f.keys = e->srv.keys;
-	f.lineage = e->srv.lineage;
-	f.epoch = e->epoch;
-	f.time_ms = wall_ms();
-	f.paused = e->paused;
+	election_self_record(e, &f);
 	if ((body = freshness_encode(&f)) == NULL)
 		fatal("freshness");
 	/* Held by our session: the record disappears with it. */
@@ -748,11 +758,73 @@ election_switchover(struct elector *e, uint32_t req, const char *to,
 	e->switch_released = 0;
 	e->switch_req = req;
 	e->stop_offset = 0;
+	e->switch_started = ev_now();
+	e->switch_noted = 0;
+	e->switch_note[0] = '\0';
 	e->switch_deadline = ev_now() + e->cfg->election_handover_timeout;
 	e->want = SRV_WANT_NONE;
 	server_want(e, SRV_WANT_FENCE, 0);
 	elector_publish_role(e);
 	return 0;
+}
+
+/*
+ * What the switchover waits for, as tile38-clusterctl shows it while it
+ * waits: the chosen follower (or the one closest to us) and how far
+ * behind our stopped offset it is.
+ */
+static void
+switchover_progress(struct elector *e)
+{
+	const struct freshness	*p, *best = NULL;
+	struct msg_ctl_resp	 r;
+	char			 text[sizeof(e->switch_note)];
+	uint8_t			 buf[sizeof(text) + 16];
+	size_t			 i;
+	int			 n;
+
+	if (e->stop_offset == 0)
+		snprintf(text, sizeof(text), "stopping writes on the local "
+		    "server");
+	else {
+		for (i = 0; i < e->npeers; i++) {
+			p = &e->peers[i];
+			if (strcmp(p->id, e->cfg->id) == 0 || !peer_live(p) ||
+			    p->leader || (e->switch_to != NULL &&
+			    strcmp(p->id, e->switch_to) != 0))
+				continue;
+			if (best == NULL || p->offset > best->offset)
+				best = p;
+		}
+		if (best == NULL && e->switch_to != NULL &&
+		    (p = peer_record(e, e->switch_to)) != NULL)
+			snprintf(text, sizeof(text), "waiting for %s: %s",
+			    e->switch_to, !p->up ? "its server is down" :
+			    "its record is stale");
+		else if (best == NULL)
+			snprintf(text, sizeof(text), "waiting for %s: no "
+			    "record of it", e->switch_to != NULL ?
+			    e->switch_to : "a live follower");
+		else if (strcmp(best->lineage ? best->lineage : "",
+		    e->srv.lineage) != 0)
+			snprintf(text, sizeof(text), "waiting for %s: it "
+			    "has not started replicating from us", best->id);
+		else
+			snprintf(text, sizeof(text), "waiting for %s to catch "
+			    "up: %llu bytes behind", best->id,
+			    (unsigned long long)(e->stop_offset > best->offset ?
+			    e->stop_offset - best->offset : 0));
+	}
+	/* A change at once, the same words once a second. */
+	if (strcmp(text, e->switch_note) == 0 &&
+	    ev_now() - e->switch_noted < 1000)
+		return;
+	strlcpy(e->switch_note, text, sizeof(e->switch_note));
+	e->switch_noted = ev_now();
+	r.ok = 1;
+	r.text = text;
+	if ((n = msg_ctl_resp_encode(&r, buf, sizeof(buf))) != -1)
+		elector_send(e, MSG_CTL_PROGRESS, e->switch_req, buf, n);
 }
 
 /* The leader's part: release once a follower has caught up. */
@@ -775,7 +847,8 @@ switchover_step(struct elector *e)
 		    "no follower", e->switch_to != NULL ? "did not catch up" :
 		    "caught up", (unsigned long long)
 		    e->cfg->election_handover_timeout);
-	}
+	} else
+		switchover_progress(e);
 }
 
 static void

@@ -6,6 +6,8 @@
  *	election.c	lock, leadership, fencing, freshness, handover
  *	catalog.c	service registration and health-filtered discovery
  *	connect_ca.c	leaf certificates, CA roots, authorization
+ *	history.c	the leadership history in KV
+ *	cluster_view.c	tile38-clusterctl list (pure)
  */
 #ifndef ELECTION_H
 #define ELECTION_H
@@ -101,9 +103,15 @@ struct elector {
 	uint32_t		 switch_req;	/* control request to answer */
 	char			*switch_to;	/* chosen node; NULL: any */
 	uint64_t		 switch_deadline;
+	uint64_t		 switch_started; /* ev_now(): writes held since */
+	uint64_t		 switch_noted;	/* ev_now() of the last progress */
+	char			 switch_note[160]; /* the last progress text */
 	uint64_t		 hold_until;	/* ev_now(): do not contend */
 	struct msg_role		 role_sent;
 	int			 role_sent_set;
+
+	/* history.c */
+	struct history		*history;	/* leadership history */
 
 	/* catalog.c */
 	struct watch		 reg[SVC_COUNT];	/* register, pass */
@@ -149,6 +157,8 @@ void	watch_retry(struct watch *, uint64_t min_ms, uint64_t max_ms);
 /* Log a failed call once, with what Consul said. */
 void	elector_call_failed(const char *what, const struct consul_resp *);
 
+/* election.c: this node's freshness record as it would publish it now */
+void	election_self_record(const struct elector *, struct freshness *);
 /* election.c: control commands; 0, or -1 with why in err */
 int	election_switchover(struct elector *, uint32_t req, const char *to,
 	    char *err, size_t errlen);
@@ -176,6 +186,16 @@ void	catalog_health_changed(struct elector *);
 void	catalog_deregister(struct elector *, void (*done)(struct elector *));
 void	catalog_stop(struct elector *);
 void	catalog_publish(struct elector *);
+
+/* history.c */
+void	history_start(struct elector *);
+void	history_stop(struct elector *);
+/* Every observation of the lock, before the election sees it. */
+void	history_lock_observed(struct elector *, const struct consul_kv *);
+/* This node took the lock: record why, once the epoch is known. */
+void	history_leader_taken(struct elector *);
+/* Answer control request req with the stored history. */
+void	history_ctl(struct elector *, uint32_t req);
 
 /* connect_ca.c */
 void	connect_ca_start(struct elector *);

@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "child.h"
+#include "cluster_view.h"
 #include "election.h"
 #include "elector.h"
 #include "log.h"
@@ -359,6 +361,7 @@ elector_start(struct child *c)
 
 	watch_init(&e->self, e, 0, elector_self_retry);
 	elector_self_retry(&e->self);
+	history_start(e);
 	session_start(e);
 	election_start(e);
 	catalog_start(e);
@@ -409,18 +412,71 @@ elector_stopped(struct elector *e)
 	child_exit(e->child, 0);
 }
 
+/*
+ * An answer may be a whole view of the cluster (list, history): it may
+ * take a message of its own, but no more; a larger one is refused with
+ * a reason rather than cut.
+ */
 void
 elector_ctl_answer(struct elector *e, uint32_t req, int ok, const char *text)
 {
-	struct msg_ctl_resp	r = { (uint32_t)ok, (char *)text };
-	uint8_t			buf[512];
-	int			n;
+	struct msg_ctl_resp	 r = { (uint32_t)ok, (char *)text };
+	uint8_t			*buf;
+	char			 why[128];
+	int			 n;
 
-	if ((n = msg_ctl_resp_encode(&r, buf, sizeof(buf))) != -1)
+	if ((buf = malloc(IMSG_MAX_PAYLOAD)) == NULL)
+		fatal("control answer");
+	if ((n = msg_ctl_resp_encode(&r, buf, IMSG_MAX_PAYLOAD)) == -1) {
+		log_warnx("control answer of %zu bytes does not fit in a"
+		    " message", strlen(text));
+		snprintf(why, sizeof(why), "the answer (%zu bytes) is larger"
+		    " than the control channel takes (%d)", strlen(text),
+		    IMSG_MAX_PAYLOAD);
+		r.ok = 0;
+		r.text = why;
+		n = msg_ctl_resp_encode(&r, buf, IMSG_MAX_PAYLOAD);
+	}
+	if (n != -1)
 		elector_send(e, MSG_CTL_RESP, req, buf, n);
+	free(buf);
 }
 
-/* switchover, pause, resume; a switchover answers when it is over. */
+/* tile38-clusterctl list: this node's view of every member. */
+static void
+elector_ctl_list(struct elector *e, uint32_t req)
+{
+	struct cluster_view	 v;
+	struct freshness	 self;
+	struct timespec		 ts;
+	char			*text;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	/* What this node would publish now. */
+	election_self_record(e, &self);
+	memset(&v, 0, sizeof(v));
+	v.self_id = e->cfg->id;
+	/* Ours before the lock watch has seen it so. */
+	v.leader_id = e->leader ? e->cfg->id : e->holder != NULL ?
+	    e->leader_id : NULL;
+	v.epoch = e->epoch;
+	v.writers = e->found_set[SVC_WRITER] ? &e->found[SVC_WRITER] : NULL;
+	v.readers = e->found_set[SVC_READER] ? &e->found[SVC_READER] : NULL;
+	v.records = e->peers;
+	v.nrecords = e->npeers;
+	v.self = &self;
+	v.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	self.time_ms = v.now_ms;
+	if ((text = cluster_view_json(&v)) == NULL)
+		fatal("cluster view");
+	elector_ctl_answer(e, req, 1, text);
+	free(text);
+}
+
+/*
+ * switchover, pause, resume; list and history, which only read.  A
+ * switchover answers when it is over, history once Consul has.
+ */
 static void
 elector_ctl(struct elector *e, struct imsg *m)
 {
@@ -441,7 +497,11 @@ elector_ctl(struct elector *e, struct imsg *m)
 		elector_ctl_answer(e, m->hdr.peerid, 1, e->paused ?
 		    "paused: this node neither contends nor fails over" :
 		    "resumed");
-	} else
+	} else if (strcmp(q.cmd, "list") == 0)
+		elector_ctl_list(e, m->hdr.peerid);
+	else if (strcmp(q.cmd, "history") == 0)
+		history_ctl(e, m->hdr.peerid);
+	else
 		elector_ctl_answer(e, m->hdr.peerid, 0, "unknown command");
 	msg_ctl_req_clear(&q);
 }
@@ -523,6 +583,7 @@ elector_cleanup(struct child *c)
 	connect_ca_stop(e);
 	catalog_stop(e);
 	election_stop(e);
+	history_stop(e);
 	session_stop(e);
 	watch_cancel(&e->self);
 	srvctl_free(e->ctl);

@@ -283,7 +283,8 @@ sv_ctl_request(struct sv_child *from, const struct imsg *m)
 		sv_ctl_answer(sv, m->hdr.peerid, ok, ok ? "log level set" :
 		    "log takes verbose or brief");
 	} else if (strcmp(q.cmd, "switchover") == 0 ||
-	    strcmp(q.cmd, "pause") == 0 || strcmp(q.cmd, "resume") == 0) {
+	    strcmp(q.cmd, "pause") == 0 || strcmp(q.cmd, "resume") == 0 ||
+	    strcmp(q.cmd, "list") == 0 || strcmp(q.cmd, "history") == 0) {
 		if (el->state != CHILD_READY)
 			sv_ctl_answer(sv, m->hdr.peerid, 0,
 			    "elector unavailable");
@@ -306,7 +307,8 @@ sv_ctl_response(struct supervisor *sv, const struct imsg *m)
 		return -1;
 	msg_ctl_resp_clear(&r);
 	if ((ad = sv_admin(sv)) != NULL)
-		sv_child_send(ad, MSG_CTL_RESULT, m->hdr.peerid, -1, m->data,
+		sv_child_send(ad, m->hdr.type == MSG_CTL_RESP ?
+		    MSG_CTL_RESULT : MSG_CTL_NOTE, m->hdr.peerid, -1, m->data,
 		    m->datalen);
 	return 0;
 }

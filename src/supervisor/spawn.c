@@ -361,6 +361,7 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 			sv_child_kill(ch, "malformed control request");
 		break;
 	case MSG_CTL_RESP:
+	case MSG_CTL_PROGRESS:
 		if (ch->kind != PROC_ELECTOR ||
 		    sv_ctl_response(ch->sv, m) == -1)
 			sv_child_kill(ch, "malformed control response");

@@ -109,6 +109,7 @@ void	control_close(struct supervisor *);
 void	sv_stats_tick(void *);
 int	sv_stats_forward(struct sv_child *, const struct imsg *);
 int	sv_ctl_request(struct sv_child *, const struct imsg *);
+/* An answer (MSG_CTL_RESP) or a step (MSG_CTL_PROGRESS) to the admin. */
 int	sv_ctl_response(struct supervisor *, const struct imsg *);
 /* The elector saw intentions change: W and R forget their decisions. */
 void	sv_intentions_changed(struct supervisor *);

@@ -139,9 +139,18 @@ fi
 t_ok "DogStatsD: a restarted admin does not count again what was sent"
 
 # tile38-clusterctl status, text and JSON.
-ctl 1 status | grep -qx 'role: leader' || t_fail "status: $(ctl 1 status)"
+ctl 1 status >"$T_DIR/status.out" || t_fail "status: $(cat "$T_DIR/status.out")"
+head -n 1 "$T_DIR/status.out" | grep -qx 'Node n1 (leader, epoch [0-9]*)' ||
+	t_fail "status: $(cat "$T_DIR/status.out")"
+grep -Eqx '  writer: +127\.0\.0\.1:'"${MGR_W[1]}" "$T_DIR/status.out" ||
+	t_fail "status: no writer listener: $(cat "$T_DIR/status.out")"
+grep -Eqx '  elector +yes +[0-9]+' "$T_DIR/status.out" ||
+	t_fail "status: no children table: $(cat "$T_DIR/status.out")"
+grep -q 'server\.\|children\.' "$T_DIR/status.out" &&
+	t_fail "status: flattened keys: $(cat "$T_DIR/status.out")"
 [ "$(ctl 2 --json status | jq -r .leader)" = n1 ] || t_fail "status --json on n2"
-ctl 1 peers | grep -q 'writers.0.id' || t_fail "peers: $(ctl 1 peers)"
+ctl 1 peers | grep -Eqx '  n1 +127\.0\.0\.1:'"${MGR_W[1]}"' +yes' ||
+	t_fail "peers: $(ctl 1 peers)"
 ctl 1 bogus >/dev/null && t_fail "an unknown command succeeded"
 "$TCMCTL" -s "$T_DIR/none.ctl" status 2>/dev/null
 [ $? = 3 ] || t_fail "no daemon: exit status is not 3"

@@ -64,7 +64,32 @@ t_wait "$other has caught up" 30 cl_link_up "${other#n}"
 out=$(TCM_CONTROL_SOCKET="$T_DIR/$new.ctl" "$TCMCTL" switchover --to "$other" 2>&1) ||
 	t_fail "switchover --to $other: $out"
 t_wait "$other leads" 15 cl_leader_is "$other"
-t_ok "switchover --to $other still works"
+grep -Eq "^leadership moved to $other; writes held for [0-9]+ ms$" <<<"$out" ||
+	t_fail "switchover does not say how long writes were held: $out"
+t_ok "switchover --to $other still works: $out"
+
+# While the leader waits for its target, tile38-clusterctl says for whom
+# and how far behind it is: the target's bridge is stopped, so its server
+# falls behind, and let go again once the wait was shown.
+t_wait "$new has caught up" 30 cl_link_up "${new#n}"
+bridge=$(pgrep -P "${MGR_PID[${new#n}]}" -x t38cm-bridge | head -n 1)
+[ -n "$bridge" ] || t_fail "no bridge of $new"
+kill -STOP "$bridge"
+for k in 1 2 3; do
+	[ "$(cl_write "${MGR_W[${other#n}]}" "k$k" "v$k")" = OK ] || t_fail "write k$k"
+done
+TCM_CONTROL_SOCKET="$T_DIR/$other.ctl" t_bg switchover2 "$TCMCTL" switchover --to "$new"
+sw=$T_LAST_PID
+t_wait "the switchover shows its wait" 8 grep -Eq \
+    "^waiting for $new to catch up: [1-9][0-9]* bytes behind$" "$T_DIR/switchover2.log"
+kill -CONT "$bridge"
+ended() { ! t_alive "$sw"; }
+t_wait "the switchover's end" 15 ended
+wait "$sw" || t_fail "switchover --to $new: $(cat "$T_DIR/switchover2.log")"
+grep -Eq "^leadership moved to $new; writes held for [0-9]+ ms$" "$T_DIR/switchover2.log" ||
+	t_fail "switchover: $(cat "$T_DIR/switchover2.log")"
+t_wait "$new leads" 15 cl_leader_is "$new"
+t_ok "switchover shows its target's lag while it waits: $(tr '\n' '|' <"$T_DIR/switchover2.log")"
 
 curl -sf -X PUT "http://$CONSUL_HTTP_ADDR/v1/session/destroy/$session" >/dev/null
 for i in 2 3; do

@@ -13,6 +13,7 @@ main(void)
 	int	 failed;
 
 	sr = srunner_create(backoff_suite());
+	srunner_add_suite(sr, cluster_view_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, consul_api_suite());
 	srunner_add_suite(sr, ctl_path_suite());
@@ -20,6 +21,7 @@ main(void)
 	srunner_add_suite(sr, event_suite());
 	srunner_add_suite(sr, http_req_suite());
 	srunner_add_suite(sr, imsg_suite());
+	srunner_add_suite(sr, leader_history_suite());
 	srunner_add_suite(sr, listeners_suite());
 	srunner_add_suite(sr, lock_flags_suite());
 	srunner_add_suite(sr, metrics_suite());

@@ -77,11 +77,13 @@ START_TEST(test_msg_names)
 	ck_assert_str_eq(msg_name(0), "unknown");
 	ck_assert_str_eq(msg_name(MSG_STATS), "stats");
 	ck_assert_str_eq(msg_name(MSG_INTENTIONS), "intentions");
-	ck_assert_str_eq(msg_name(MSG_INTENTIONS + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_CTL_PROGRESS), "ctl_progress");
+	ck_assert_str_eq(msg_name(MSG_CTL_PROGRESS + 1), "unknown");
 	ck_assert_str_eq(msg_name(MSG_LOG_LEVEL), "log_level");
 	ck_assert_str_eq(msg_name(MSG_INTENTIONS_UPDATE),
 	    "intentions_update");
-	ck_assert_str_eq(msg_name(MSG_INTENTIONS_UPDATE + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_CTL_NOTE), "ctl_note");
+	ck_assert_str_eq(msg_name(MSG_CTL_NOTE + 1), "unknown");
 	ck_assert_str_eq(msg_name(UINT32_MAX), "unknown");
 }
 END_TEST

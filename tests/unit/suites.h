@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite	*backoff_suite(void);
+Suite	*cluster_view_suite(void);
 Suite	*config_suite(void);
 Suite	*consul_api_suite(void);
 Suite	*ctl_path_suite(void);
@@ -12,6 +13,7 @@ Suite	*dogstatsd_suite(void);
 Suite	*event_suite(void);
 Suite	*http_req_suite(void);
 Suite	*imsg_suite(void);
+Suite	*leader_history_suite(void);
 Suite	*listeners_suite(void);
 Suite	*lock_flags_suite(void);
 Suite	*metrics_suite(void);
