@@ -54,8 +54,9 @@ wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *
-kv_path(struct elector *e, const char *suffix, const char *query)
+char *
+election_kv_path(const struct elector *e, const char *suffix,
+    const char *query)
 {
 	char	*key, *prefix, *path;
 
@@ -231,7 +232,7 @@ lock_watch(struct elector *e)
 
 	snprintf(query, sizeof(query), "index=%llu&wait=%ds",
 	    (unsigned long long)e->lock.index, WATCH_WAIT_S);
-	path = kv_path(e, "leader", query);
+	path = election_kv_path(e, "leader", query);
 	e->lock.req = consul_call(e->consul, "GET", path, NULL,
 	    WATCH_TIMEOUT_MS, lock_watch_cb, &e->lock);
 	free(path);
@@ -279,7 +280,7 @@ acquire(struct elector *e)
 	    ev_now() - e->acquire_sent < ACQUIRE_RETRY_MS)
 		return;
 	snprintf(query, sizeof(query), "acquire=%s", e->session);
-	path = kv_path(e, "leader", query);
+	path = election_kv_path(e, "leader", query);
 	e->acquire_sent = ev_now();
 	e->acquire.req = consul_call(e->consul, "PUT", path, e->cfg->id,
 	    CALL_TIMEOUT_MS, acquire_cb, &e->acquire);
@@ -319,7 +320,7 @@ release(struct elector *e, enum lock_reason reason, const char *why)
 	snprintf(query, sizeof(query), "release=%s&flags=%llu", e->session,
 	    (unsigned long long)lock_flags_encode(reason,
 	    e->switching ? e->switch_to : NULL));
-	path = kv_path(e, "leader", query);
+	path = election_kv_path(e, "leader", query);
 	e->acquire.req = consul_call(e->consul, "PUT", path, e->cfg->id,
 	    CALL_TIMEOUT_MS, release_cb, &e->acquire);
 	free(path);
@@ -372,7 +373,7 @@ confirm(struct elector *e)
 
 	if (e->confirm.req != NULL)
 		return;
-	path = kv_path(e, "leader", "consistent");
+	path = election_kv_path(e, "leader", "consistent");
 	e->confirm_sent = ev_now();
 	e->confirm.req = consul_call(e->consul, "GET", path, NULL,
 	    e->cfg->election_lease, confirm_cb, &e->confirm);
@@ -537,7 +538,7 @@ publish(struct elector *e)
 	/* Held by our session: the record disappears with it. */
 	snprintf(query, sizeof(query), "acquire=%s", e->session);
 	snprintf(key, sizeof(key), "nodes/%s", e->cfg->id);
-	path = kv_path(e, key, query);
+	path = election_kv_path(e, key, query);
 	e->published_at = ev_now();
 	e->publish.req = consul_call(e->consul, "PUT", path, body,
 	    CALL_TIMEOUT_MS, publish_cb, &e->publish);
@@ -615,7 +616,7 @@ nodes_watch(struct elector *e)
 		return;
 	snprintf(query, sizeof(query), "recurse&index=%llu&wait=%ds",
 	    (unsigned long long)e->nodes.index, WATCH_WAIT_S);
-	path = kv_path(e, "nodes/", query);
+	path = election_kv_path(e, "nodes/", query);
 	e->nodes.req = consul_call(e->consul, "GET", path, NULL,
 	    WATCH_TIMEOUT_MS, nodes_watch_cb, &e->nodes);
 	free(path);

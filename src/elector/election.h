@@ -157,6 +157,9 @@ void	watch_retry(struct watch *, uint64_t min_ms, uint64_t max_ms);
 /* Log a failed call once, with what Consul said. */
 void	elector_call_failed(const char *what, const struct consul_resp *);
 
+/* election.c: "/v1/kv/<prefix>/<suffix>[?query]", malloc'd */
+char	*election_kv_path(const struct elector *, const char *suffix,
+	    const char *query);
 /* election.c: this node's freshness record as it would publish it now */
 void	election_self_record(const struct elector *, struct freshness *);
 /* election.c: control commands; 0, or -1 with why in err */

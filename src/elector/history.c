@@ -77,23 +77,6 @@ history_wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *
-history_path(const struct elector *e, const char *suffix, const char *query)
-{
-	char	*key, *esc, *path;
-
-	if (asprintf(&key, "%s/%s", e->cfg->consul_lock_prefix, suffix) == -1)
-		fatal("path");
-	if ((esc = consul_escape(key)) == NULL)
-		fatal("escape");
-	if (asprintf(&path, "/v1/kv/%s%s%s", esc, query ? "?" : "",
-	    query ? query : "") == -1)
-		fatal("path");
-	free(key);
-	free(esc);
-	return path;
-}
-
 static void
 history_idle(struct history *h)
 {
@@ -195,7 +178,7 @@ history_write(struct elector *e, const char *old, size_t len, uint64_t cas)
 		return;
 	}
 	snprintf(query, sizeof(query), "cas=%llu", (unsigned long long)cas);
-	path = history_path(e, "history", query);
+	path = election_kv_path(e, "history", query);
 	h->step = HISTORY_WRITE;
 	h->w.req = consul_call(e->consul, "PUT", path, body, CALL_TIMEOUT_MS,
 	    history_write_cb, &h->w);
@@ -237,7 +220,7 @@ history_read(struct elector *e)
 	char		*path;
 
 	h->step = HISTORY_READ;
-	path = history_path(e, "history", NULL);
+	path = election_kv_path(e, "history", NULL);
 	h->w.req = consul_call(e->consul, "GET", path, NULL, CALL_TIMEOUT_MS,
 	    history_read_cb, &h->w);
 	free(path);
@@ -287,7 +270,7 @@ history_lock_read(struct elector *e)
 	char		*path;
 
 	h->step = HISTORY_LOCK;
-	path = history_path(e, "leader", "consistent");
+	path = election_kv_path(e, "leader", "consistent");
 	h->w.req = consul_call(e->consul, "GET", path, NULL, CALL_TIMEOUT_MS,
 	    history_lock_cb, &h->w);
 	free(path);
@@ -396,7 +379,7 @@ history_ctl(struct elector *e, uint32_t req)
 	rd->e = e;
 	rd->ctl_req = req;
 	TAILQ_INSERT_TAIL(&e->history->reads, rd, entry);
-	path = history_path(e, "history", NULL);
+	path = election_kv_path(e, "history", NULL);
 	rd->req = consul_call(e->consul, "GET", path, NULL, CALL_TIMEOUT_MS,
 	    history_answer_cb, rd);
 	free(path);
