@@ -211,6 +211,14 @@ print_status(struct json_object *o)
 		{ "lag_bytes", "lag", "bytes" },
 		{ NULL, NULL, NULL },
 	};
+	/* A leader's server follows nobody: no catching up, no lag. */
+	static const struct field	server_leader[] = {
+		{ "up", "up", NULL },
+		{ "leader", "leader", NULL },
+		{ "offset", "offset", NULL },
+		{ "keys", "keys", NULL },
+		{ NULL, NULL, NULL },
+	};
 	static const char *const known[] = { "ok", "id", "role", "leader",
 		"epoch", "paused", "peers", NULL };
 	static const char *const known_server[] = { "kind", "up", "leader",
@@ -239,7 +247,8 @@ print_status(struct json_object *o)
 	if ((s = get(o, "server")) != NULL) {
 		printf("\nServer (%s)\n", str(s, "kind")[0] != '\0' ?
 		    str(s, "kind") : "?");
-		print_fields(s, server);
+		print_fields(s, json_object_get_boolean(get(s, "leader")) ?
+		    server_leader : server);
 		print_rest(s, known_server);
 	}
 	if ((l = get(o, "listeners")) != NULL &&

@@ -46,6 +46,9 @@ struct elector {
 	struct srvctl		*ctl;
 	struct srv_state	 srv;		/* last observed */
 	uint64_t		 srv_down_since; /* ev_now(); 0 while up */
+	uint64_t		 srv_reported_at; /* ev_now() of the last report */
+	uint64_t		 srv_reported_offset; /* and what it said */
+	uint64_t		 srv_reported_keys;
 	int			 started;
 
 	char			 bridge_addr[64];

@@ -163,13 +163,25 @@ elector_srv_cb(struct srvctl *s, const struct srv_state *st, void *arg)
 	else if (!st->up && e->srv.up)
 		log_warnx("local server down%s%s", st->error[0] ? ": " : "",
 		    st->error);
-	e->srv = *st;
 	if (st->up && !st->loading)
 		e->srv_down_since = 0;
 	else if (e->srv_down_since == 0)
 		e->srv_down_since = ev_now();
-	if (changed)
+	/*
+	 * Offsets and sizes move with every write: they go out with the
+	 * next change, or once a second, not at every probe.
+	 */
+	if (!changed && (st->offset != e->srv_reported_offset ||
+	    st->keys != e->srv_reported_keys) &&
+	    ev_now() - e->srv_reported_at >= 1000)
+		changed = 1;
+	e->srv = *st;
+	if (changed) {
+		e->srv_reported_at = ev_now();
+		e->srv_reported_offset = st->offset;
+		e->srv_reported_keys = st->keys;
 		elector_report_server(e);
+	}
 	election_server_changed(e);
 	catalog_health_changed(e);
 }

@@ -40,6 +40,23 @@ settled() {
 }
 t_wait "n2 to see three live members" 20 settled 2
 
+# status follows the server's figures without a role change: offset and
+# keys move with writes; a leader shows neither catching up nor lag.
+offset_of() { ctl "$1" -j status | jq -r .server.offset; }
+before=$(offset_of 1)
+cl_client
+for k in s1 s2 s3; do
+	[ "$(cl_write "${MGR_W[1]}" "$k" v)" = OK ] || t_fail "write $k"
+done
+moved() { [ "$(offset_of 1)" -gt "$before" ] && [ "$(offset_of 2)" -gt "$before" ]; }
+t_wait "status to show the new offsets" 5 moved
+ctl 1 status >"$T_DIR/status1.txt"
+! grep -Eq '^  (caught up|lag):' "$T_DIR/status1.txt" ||
+	t_fail "the leader's status shows catching up: $(cat "$T_DIR/status1.txt")"
+ctl 2 status | grep -Eq '^  caught up: +yes' ||
+	t_fail "a follower's status lacks caught up: $(ctl 2 status)"
+t_ok "status: offsets follow writes; the leader shows no catching up"
+
 # The text rows as "id address role server caught-up lag epoch paused",
 # and the same made from the JSON.
 rows_text() {
