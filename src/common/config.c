@@ -156,7 +156,8 @@ const struct opt_def opt_table[] = {
 	{ "election.lease", NULL, "1s", OPT_DURATION,
 	    RELOAD_LIVE, 0, OFF(election_lease), NULL,
 	    "a leader that could not confirm its lock for this long stops "
-	    "routing writes; at least 250ms shorter than election.lock.delay" },
+	    "routing writes (its writer's lease); at least 250ms shorter than "
+	    "election.lock.delay and election.check.ttl" },
 	{ "election.handover.timeout", NULL, "5s", OPT_DURATION,
 	    RELOAD_LIVE, 0, OFF(election_handover_timeout), NULL,
 	    "on a graceful stop or switchover, how long the leader waits for "
@@ -883,6 +884,15 @@ validate_timings(const struct config *cfg, char *err, size_t errlen)
 	if (cfg->election_lease < 200 || cfg->election_check_ttl < 500) {
 		snprintf(err, errlen, "election.lease must be at least 200ms "
 		    "and election.check.ttl at least 500ms");
+		return -1;
+	}
+	/*
+	 * The followers stop replicating from a leader whose check went
+	 * critical: by then its writer must have stopped taking writes.
+	 */
+	if (cfg->election_lease + 250 > cfg->election_check_ttl) {
+		snprintf(err, errlen, "election.lease must be at least 250ms "
+		    "shorter than election.check.ttl");
 		return -1;
 	}
 	if (cfg->dogstatsd_interval < 1000 || cfg->http_timeout < 100) {

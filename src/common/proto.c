@@ -84,6 +84,8 @@ msg_name(uint32_t type)
 		return "intentions";
 	case MSG_CTL_PROGRESS:
 		return "ctl_progress";
+	case MSG_LEASE:
+		return "lease";
 	case MSG_CONFIG:
 		return "config";
 	case MSG_LISTENER:
@@ -120,6 +122,8 @@ msg_name(uint32_t type)
 		return "intentions_update";
 	case MSG_CTL_NOTE:
 		return "ctl_note";
+	case MSG_LEASE_UPDATE:
+		return "lease_update";
 	}
 	return "unknown";
 }
@@ -417,6 +421,31 @@ msg_session_clear(struct msg_session *m)
 {
 	free(m->id);
 	memset(m, 0, sizeof(*m));
+}
+
+int
+msg_lease_encode(const struct msg_lease *m, void *buf, size_t cap)
+{
+	struct pbuf_w	w;
+
+	pbuf_w_init(&w, buf, cap);
+	pbuf_put_u64(&w, m->expires);
+	return pbuf_w_result(&w);
+}
+
+int
+msg_lease_decode(struct msg_lease *m, const void *buf, size_t len)
+{
+	struct pbuf_r	r;
+
+	pbuf_r_init(&r, buf, len);
+	m->expires = pbuf_get_u64(&r);
+	if (pbuf_r_done(&r) == -1) {
+		memset(m, 0, sizeof(*m));
+		errno = EBADMSG;
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -16,7 +16,7 @@
 #include "imsg.h"
 
 /* Bumped whenever a payload layout changes. */
-#define PROTO_VERSION	3
+#define PROTO_VERSION	4
 
 /* Every process of the daemon; a child's kind is also its -P argument. */
 enum proc_kind {
@@ -54,6 +54,7 @@ enum msg_type {
 	MSG_INTENTIONS,		/* empty: the elector saw intentions change */
 	MSG_CTL_PROGRESS,	/* ctl_resp from the elector: a step of a request
 				   still under way; peerid = request */
+	MSG_LEASE,		/* lease: the leader's write authority */
 
 	/* supervisor -> child */
 	MSG_CONFIG = 200,	/* config: generation, canonical config text */
@@ -76,6 +77,7 @@ enum msg_type {
 	MSG_INTENTIONS_UPDATE,	/* empty: W and R forget their decisions */
 	MSG_CTL_NOTE,		/* ctl_resp to the admin: a step of a request
 				   still under way; peerid = request */
+	MSG_LEASE_UPDATE,	/* lease: forwarded to the writer */
 };
 
 /*
@@ -180,6 +182,19 @@ struct msg_role {
 	uint64_t	 epoch;		/* Raft index at which the leadership began */
 	char		*leader_id;	/* "" when none */
 };
+/*
+ * The leader's write authority: the writer routes to the local server
+ * only while its role is leader and CLOCK_MONOTONIC (one clock for every
+ * process of the host) is before expires.  The elector extends it after
+ * each confirmation of the lock, to the confirmation's send time plus
+ * election.lease; 0 revokes it.  Nobody has to tell a writer to stop.
+ */
+struct msg_lease {
+	uint64_t	 expires;	/* CLOCK_MONOTONIC ms; 0: none */
+};
+int	msg_lease_encode(const struct msg_lease *, void *buf, size_t cap);
+int	msg_lease_decode(struct msg_lease *, const void *buf, size_t len);
+
 int	msg_role_encode(const struct msg_role *, void *buf, size_t cap);
 int	msg_role_decode(struct msg_role *, const void *buf, size_t len);
 void	msg_role_clear(struct msg_role *);

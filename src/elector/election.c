@@ -129,12 +129,46 @@ follow_fresh(const struct elector *e)
 	return l != NULL && l->keys == 0 && e->srv.keys > 0;
 }
 
+/*
+ * The writer's lease (msg_lease): write authority until the time the
+ * lock was last confirmed plus election.lease, on the host's monotonic
+ * clock.  The writer enforces it itself; a hung elector simply stops
+ * extending it.  Sent only when it moves forward.
+ */
+static void
+lease_send(struct elector *e, uint64_t expires)
+{
+	struct msg_lease	l = { expires };
+	uint8_t			buf[16];
+
+	e->lease_sent = expires;
+	elector_send(e, MSG_LEASE, 0, buf, msg_lease_encode(&l, buf,
+	    sizeof(buf)));
+}
+
+static void
+lease_confirmed(struct elector *e)
+{
+	uint64_t	expires = e->confirmed_at + e->cfg->election_lease;
+
+	if (e->leader && !e->stopping && expires > e->lease_sent)
+		lease_send(e, expires);
+}
+
+static void
+lease_revoke(struct elector *e)
+{
+	if (e->lease_sent != 0)
+		lease_send(e, 0);
+}
+
 static void
 leader_lost(struct elector *e, const char *why)
 {
 	if (!e->leader)
 		return;
 	log_warnx("leadership lost: %s", why);
+	lease_revoke(e);
 	e->leader = e->leader_ready = e->fenced = 0;
 	/* Our server must not take writes any more, whatever comes next. */
 	server_want(e, SRV_WANT_FENCE, 0);
@@ -264,8 +298,15 @@ acquire_cb(const struct consul_resp *r, void *arg)
 			elector_call_failed("lock acquisition", r);
 		return;		/* the tick tries again */
 	}
-	if (ok && !e->stopping)
+	if (ok && !e->stopping) {
 		leader_take(e);
+		/*
+		 * The acquire is a Raft write: we held the lock when it was
+		 * sent.  A lock merely seen ours (a resumed session) gets its
+		 * lease from the first consistent confirmation instead.
+		 */
+		lease_confirmed(e);
+	}
 	else if (!ok)
 		log_debug("lock not acquired (held, or lock-delay)");
 	election_evaluate(e);
@@ -313,6 +354,7 @@ release(struct elector *e, enum lock_reason reason, const char *why)
 	if (!e->leader || e->session == NULL)
 		return;
 	log_info("releasing the lock: %s", why);
+	lease_revoke(e);
 	e->leader = e->leader_ready = e->fenced = 0;
 	server_want(e, SRV_WANT_FENCE, 0);
 	consul_cancel(e->consul, e->acquire.req);
@@ -355,6 +397,7 @@ confirm_cb(const struct consul_resp *r, void *arg)
 	if (kv.session != NULL && e->session != NULL &&
 	    strcmp(kv.session, e->session) == 0) {
 		e->confirmed_at = e->confirm_sent;
+		lease_confirmed(e);
 		e->epoch = kv.modify_index;
 		if (e->fenced) {
 			log_info("leadership confirmed again; unfenced");
@@ -456,6 +499,7 @@ election_evaluate(struct elector *e)
 			log_warnx("leadership not confirmed for %llu ms:"
 			    " fencing", (unsigned long long)(now -
 			    e->confirmed_at));
+			lease_revoke(e);
 			e->fenced = 1;
 		}
 		if (e->srv_down_since != 0 && !e->paused &&

@@ -79,6 +79,7 @@ struct elector {
 	int			 leader_ready;	/* and our server takes writes */
 	uint64_t		 confirmed_at;	/* ev_now() when last confirmed */
 	uint64_t		 confirm_sent;	/* ev_now() of the read in flight */
+	uint64_t		 lease_sent;	/* the writer's lease; 0: none */
 	uint64_t		 acquire_sent;
 	int			 want;		/* enum srv_want last asked */
 	uint64_t		 want_epoch;	/* epoch it was asked for */

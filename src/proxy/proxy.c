@@ -179,6 +179,50 @@ proxy_shutdown(struct child *c)
 	child_exit(c, 0);
 }
 
+int
+proxy_route_role(const struct proxy *px, const char **leader_id)
+{
+	*leader_id = px->role.leader_id != NULL ? px->role.leader_id : "";
+	return route_role(px->kind, (int)px->role.role, leader_id,
+	    px->lease_until, ev_now());
+}
+
+/*
+ * The writer's lease ran out: nobody confirmed our leadership for
+ * election.lease.  Stop routing to the local server on our own.
+ */
+static void
+proxy_lease_lapsed(void *arg)
+{
+	struct proxy	*px = arg;
+	const char	*leader;
+
+	if (px->role.role == ROLE_LEADER &&
+	    proxy_route_role(px, &leader) != ROLE_LEADER)
+		log_warnx("write lease lapsed: no writes to the local server"
+		    " until the leadership is confirmed again");
+	conn_cut(px);
+}
+
+static void
+proxy_lease(struct proxy *px, struct imsg *m)
+{
+	struct msg_lease	l;
+	uint64_t		now = ev_now();
+
+	if (px->kind != PROC_WRITER ||
+	    msg_lease_decode(&l, m->data, m->datalen) == -1)
+		fatalx("malformed %s message", msg_name(m->hdr.type));
+	px->lease_until = l.expires;
+	if (l.expires > now)
+		ev_timer_start(px->child->loop, &px->lease_timer,
+		    l.expires - now);
+	else {
+		ev_timer_stop(px->child->loop, &px->lease_timer);
+		proxy_lease_lapsed(px);
+	}
+}
+
 static void
 proxy_role(struct proxy *px, struct imsg *m)
 {
@@ -210,6 +254,9 @@ proxy_dispatch(struct child *c, struct imsg *m)
 	switch (m->hdr.type) {
 	case MSG_ROLE_UPDATE:
 		proxy_role(px, m);
+		return;
+	case MSG_LEASE_UPDATE:
+		proxy_lease(px, m);
 		return;
 	case MSG_PEERS_UPDATE:
 		if (msg_peers_decode(&peers, m->data, m->datalen) == -1 ||
@@ -276,6 +323,7 @@ proxy_cleanup(struct child *c)
 {
 	struct proxy	*px = c->arg;
 
+	ev_timer_stop(c->loop, &px->lease_timer);
 	conn_close_all(px);
 	proxy_listen_stop(px);
 }
@@ -307,6 +355,7 @@ proxy_main(int kind, int foreground, int verbose)
 	px.kind = kind;
 	px.listen_fd = -1;
 	TAILQ_INIT(&px.conns);
+	ev_timer_init(&px.lease_timer, proxy_lease_lapsed, &px);
 	rv = child_run(kind, foreground, verbose, &proxy_ops, &px);
 	if (px.listen_fd != -1)
 		close(px.listen_fd);

@@ -374,8 +374,7 @@ conn_route(struct conn *c)
 	memset(&v, 0, sizeof(v));
 	v.kind = px->kind;
 	v.self = px->cfg->id;
-	v.role = px->role.role;
-	v.leader_id = px->role.leader_id;
+	v.role = proxy_route_role(px, &v.leader_id);
 	v.writers = &px->peers[0];
 	v.readers = &px->peers[1];
 	v.local_caught_up = px->caught_up;
@@ -633,13 +632,14 @@ void
 conn_cut(struct proxy *px)
 {
 	struct conn	*c, *next;
-	const char	*leader = px->role.leader_id;
-	int		 cut, handover;
+	const char	*leader;
+	int		 cut, handover, role;
 
 	if (px->kind == PROC_READER)
 		return;
+	role = proxy_route_role(px, &leader);
 	/* see route_handover() */
-	handover = px->role.role == ROLE_UNKNOWN && leader[0] != '\0' &&
+	handover = role == ROLE_UNKNOWN && leader[0] != '\0' &&
 	    strcmp(leader, px->cfg->id) == 0;
 	for (c = TAILQ_FIRST(&px->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
@@ -647,10 +647,10 @@ conn_cut(struct proxy *px)
 		    c->state != CONN_RELAY)
 			continue;
 		if (c->route == ROUTE_LOCAL)
-			cut = px->role.role != ROLE_LEADER &&
+			cut = role != ROLE_LEADER &&
 			    !(handover && c->internal);
 		else
-			cut = px->role.role != ROLE_FOLLOWER ||
+			cut = role != ROLE_FOLLOWER ||
 			    strcmp(c->peer_id, leader) != 0;
 		if (cut)
 			conn_close(c, "the leader changed");

@@ -88,6 +88,8 @@ struct proxy {
 	size_t			 nconns;
 
 	struct msg_role		 role;
+	uint64_t		 lease_until;	/* writer: msg_lease, ev_now() */
+	struct ev_timer		 lease_timer;	/* fires when it lapses */
 	struct msg_peers	 peers[2];	/* [0] writers, [1] readers */
 	int			 caught_up;	/* local server, as observed */
 	struct sockaddr_storage	 local;		/* the local server */
@@ -121,6 +123,8 @@ void	conn_authz_result(struct proxy *, uint32_t id, int allowed,
 void	conn_cache_flush(struct proxy *);
 /* Close the connections that now point to the wrong place. */
 void	conn_cut(struct proxy *);
+/* The role and leader this proxy routes by now (route_role()). */
+int	proxy_route_role(const struct proxy *, const char **leader_id);
 void	conn_close_all(struct proxy *);
 
 /* proxy.c */

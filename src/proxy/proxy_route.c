@@ -76,6 +76,16 @@ route_leader_w(const struct route_view *v, struct route *r)
 	r->svc = PROC_WRITER;
 }
 
+int
+route_role(int kind, int role, const char **leader_id, uint64_t lease_until,
+    uint64_t now)
+{
+	if (kind != PROC_WRITER || role != ROLE_LEADER || now < lease_until)
+		return role;
+	*leader_id = "";
+	return ROLE_UNKNOWN;
+}
+
 /*
  * A leader handing over (graceful stop, switchover) says "no leader" but
  * names itself: its server is fenced and takes no writes, but followers

@@ -337,6 +337,7 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 	case MSG_TLS_LEAF:
 	case MSG_TLS_ROOTS:
 	case MSG_SERVER_STATE:
+	case MSG_LEASE:
 		if (ch->kind != PROC_ELECTOR)
 			sv_child_kill(ch, "cluster state from a proxy");
 		else if (sv_state_update(ch->sv, m) == -1)
@@ -421,6 +422,8 @@ sv_child_reaped(struct sv_child *ch, int status)
 	ch->pid = 0;
 	ch->state = CHILD_DOWN;
 	ch->configured = 0;
+	if (ch->kind == PROC_ELECTOR)
+		sv_lease_revoke(sv);
 
 	if (WIFSIGNALED(status))
 		snprintf(how, sizeof(how), "killed by signal %d",

@@ -18,6 +18,7 @@
 #define TO_PROXIES	((1 << PROC_WRITER) | (1 << PROC_READER) | \
 			    (1 << PROC_BRIDGE))
 #define TO_ADMIN	(1 << PROC_ADMIN)
+#define TO_WRITER	(1 << PROC_WRITER)
 
 /* What the elector may publish, and where each kind goes. */
 static const struct state_route {
@@ -33,6 +34,7 @@ static const struct state_route {
 	{ MSG_TLS_ROOTS, MSG_TLS_ROOTS_UPDATE, TO_PROXIES, 0 },
 	{ MSG_SERVER_STATE, MSG_SERVER_STATE_UPDATE, TO_PROXIES | TO_ADMIN,
 	    0 },
+	{ MSG_LEASE, MSG_LEASE_UPDATE, TO_WRITER, 0 },
 };
 
 /* Decode and throw away: a malformed payload must not be kept or passed on. */
@@ -46,6 +48,7 @@ state_valid(uint32_t type, const void *data, size_t len)
 		struct msg_tls_leaf	leaf;
 		struct msg_tls_roots	roots;
 		struct msg_server_state	server;
+		struct msg_lease	lease;
 	} u;
 
 	switch (type) {
@@ -79,6 +82,8 @@ state_valid(uint32_t type, const void *data, size_t len)
 			return -1;
 		msg_server_state_clear(&u.server);
 		return 0;
+	case MSG_LEASE:
+		return msg_lease_decode(&u.lease, data, len);
 	}
 	return -1;
 }
@@ -137,6 +142,30 @@ sv_state_update(struct supervisor *sv, const struct imsg *m)
 			    m->hdr.peerid, -1, b->data, b->len);
 	}
 	return 0;
+}
+
+/*
+ * The elector is gone: whatever write authority it gave ends now, not
+ * when its lease runs out.  Its successor grants a new one once it has
+ * confirmed the lock.
+ */
+void
+sv_lease_revoke(struct supervisor *sv)
+{
+	struct msg_lease	l = { 0 };
+	struct imsg		m;
+	uint8_t			buf[16];
+	int			n;
+
+	if ((n = msg_lease_encode(&l, buf, sizeof(buf))) == -1)
+		fatalx("lease");
+	memset(&m, 0, sizeof(m));
+	m.hdr.type = MSG_LEASE;
+	m.fd = -1;
+	m.data = buf;
+	m.datalen = (size_t)n;
+	if (sv_state_update(sv, &m) == -1)
+		fatalx("lease");
 }
 
 void

@@ -37,7 +37,7 @@ struct sv_blob {
 	int		 set;
 };
 
-#define SV_STATE_SLOTS	6
+#define SV_STATE_SLOTS	7
 
 struct sv_child {
 	struct supervisor	*sv;
@@ -93,6 +93,8 @@ int	sv_child_running(const struct sv_child *);
 
 /* state.c */
 int	sv_state_update(struct supervisor *, const struct imsg *);
+/* The elector exited: the writer loses its write authority at once. */
+void	sv_lease_revoke(struct supervisor *);
 void	sv_state_replay(struct sv_child *);
 void	sv_state_free(struct supervisor *);
 void	sv_blob_clear(struct sv_blob *);

@@ -978,6 +978,14 @@ START_TEST(test_validate_timings)
 	expect_validate_error(base_conf, "election.check.ttl 100ms\n",
 	    "election.lease must be at least 200ms and election.check.ttl "
 	    "at least 500ms");
+	/* ... and before the followers stop replicating from it. */
+	expect_validate_error(base_conf,
+	    "election.lease 1300ms\nelection.lock.delay 3s\n"
+	    "election.check.ttl 1500ms\n",
+	    "election.lease must be at least 250ms shorter than "
+	    "election.check.ttl");
+	expect_valid(base_conf, "election.lease 1250ms\n"
+	    "election.lock.delay 3s\nelection.check.ttl 1500ms\n");
 	expect_validate_error(base_conf,
 	    "server.probe.interval 1s\nserver.down.timeout 1500ms\n",
 	    "server.probe.interval must be at least 50ms and "

@@ -78,12 +78,14 @@ START_TEST(test_msg_names)
 	ck_assert_str_eq(msg_name(MSG_STATS), "stats");
 	ck_assert_str_eq(msg_name(MSG_INTENTIONS), "intentions");
 	ck_assert_str_eq(msg_name(MSG_CTL_PROGRESS), "ctl_progress");
-	ck_assert_str_eq(msg_name(MSG_CTL_PROGRESS + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_LEASE), "lease");
+	ck_assert_str_eq(msg_name(MSG_LEASE + 1), "unknown");
 	ck_assert_str_eq(msg_name(MSG_LOG_LEVEL), "log_level");
 	ck_assert_str_eq(msg_name(MSG_INTENTIONS_UPDATE),
 	    "intentions_update");
 	ck_assert_str_eq(msg_name(MSG_CTL_NOTE), "ctl_note");
-	ck_assert_str_eq(msg_name(MSG_CTL_NOTE + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_LEASE_UPDATE), "lease_update");
+	ck_assert_str_eq(msg_name(MSG_LEASE_UPDATE + 1), "unknown");
 	ck_assert_str_eq(msg_name(UINT32_MAX), "unknown");
 }
 END_TEST
@@ -320,6 +322,22 @@ START_TEST(test_role_roundtrip)
 	msg_role_clear(&out);
 	ck_assert_ptr_null(out.leader_id);
 	free(s);
+}
+END_TEST
+
+START_TEST(test_lease_roundtrip)
+{
+	struct msg_lease	in = { UINT64_MAX - 7 }, out;
+	int			len;
+
+	ck_assert_int_eq(len = msg_lease_encode(&in, buf, sizeof(buf)), 8);
+	ck_assert_int_eq(msg_lease_decode(&out, buf, len), 0);
+	ck_assert(out.expires == UINT64_MAX - 7);
+	/* A byte short or one too many is refused, and leaves nothing. */
+	ck_assert_int_eq(msg_lease_decode(&out, buf, len - 1), -1);
+	ck_assert(out.expires == 0);
+	ck_assert_int_eq(msg_lease_decode(&out, buf, len + 1), -1);
+	ck_assert_int_eq(msg_lease_encode(&in, buf, 7), -1);
 }
 END_TEST
 
@@ -712,6 +730,7 @@ proto_suite(void)
 	tcase_add_loop_test(tc, test_listener_roundtrip, 0, nstr);
 	tcase_add_loop_test(tc, test_session_roundtrip, 0, nstr);
 	tcase_add_loop_test(tc, test_role_roundtrip, 0, nstr);
+	tcase_add_test(tc, test_lease_roundtrip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reject");

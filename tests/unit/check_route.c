@@ -164,6 +164,62 @@ START_TEST(test_reader_on_follower)
 }
 END_TEST
 
+/* A writer's leadership counts only while its lease runs. */
+START_TEST(test_role_lease)
+{
+	static const struct {
+		int		 kind, role;
+		uint64_t	 lease_until, now;
+		int		 want;
+		const char	*leader;
+	} rows[] = {
+		{ PROC_WRITER, ROLE_LEADER, 1000, 999, ROLE_LEADER, "n1" },
+		{ PROC_WRITER, ROLE_LEADER, 1000, 1000, ROLE_UNKNOWN, "" },
+		{ PROC_WRITER, ROLE_LEADER, 1000, 5000, ROLE_UNKNOWN, "" },
+		{ PROC_WRITER, ROLE_LEADER, 0, 1, ROLE_UNKNOWN, "" },
+		/* Revoked (0) and never granted look the same. */
+		{ PROC_WRITER, ROLE_LEADER, 0, 0, ROLE_UNKNOWN, "" },
+		/* No lease needed to follow, or to hand over. */
+		{ PROC_WRITER, ROLE_FOLLOWER, 0, 5000, ROLE_FOLLOWER, "n1" },
+		{ PROC_WRITER, ROLE_UNKNOWN, 0, 5000, ROLE_UNKNOWN, "n1" },
+		/* The reader and the bridge take no writes. */
+		{ PROC_READER, ROLE_LEADER, 0, 5000, ROLE_LEADER, "n1" },
+		{ PROC_BRIDGE, ROLE_LEADER, 0, 5000, ROLE_LEADER, "n1" },
+	};
+	const char	*leader;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		leader = "n1";
+		ck_assert_msg(route_role(rows[i].kind, rows[i].role, &leader,
+		    rows[i].lease_until, rows[i].now) == rows[i].want,
+		    "row %zu", i);
+		ck_assert_str_eq(leader, rows[i].leader);
+	}
+}
+END_TEST
+
+/* A lapsed lease sends nothing local, not even an internal hop. */
+START_TEST(test_writer_lapsed)
+{
+	struct route_view	v;
+	struct route		r;
+	const char		*leader = "n1";
+
+	memset(&v, 0, sizeof(v));
+	v.kind = PROC_WRITER;
+	v.self = "n1";
+	v.role = route_role(PROC_WRITER, ROLE_LEADER, &leader, 10, 20);
+	v.leader_id = leader;
+	v.internal = 1;
+	route_choose(&v, &r);
+	ck_assert_int_eq(r.kind, ROUTE_REFUSE);
+	v.internal = 0;
+	route_choose(&v, &r);
+	ck_assert_int_eq(r.kind, ROUTE_REFUSE);
+}
+END_TEST
+
 Suite *
 route_suite(void)
 {
@@ -174,6 +230,8 @@ route_suite(void)
 	tcase_add_test(tc, test_bridge);
 	tcase_add_test(tc, test_reader_on_leader);
 	tcase_add_test(tc, test_reader_on_follower);
+	tcase_add_test(tc, test_role_lease);
+	tcase_add_test(tc, test_writer_lapsed);
 	suite_add_tcase(s, tc);
 	return s;
 }
