@@ -59,6 +59,7 @@ struct elector {
 	/* session.c */
 	char			*session;	/* NULL: none yet */
 	char			*replayed;	/* session handed back after a crash */
+	int			 session_resumed; /* ours from before a crash */
 	char			 check_id[256];
 	int			 check_ok;	/* registered and passing */
 	struct watch		 check;		/* register / pass */

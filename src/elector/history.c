@@ -46,6 +46,7 @@ struct history_read {
 
 struct history {
 	/* The lock as last seen free, and the leader before. */
+	int				 observed;	/* the watch answered */
 	enum lock_free			 free_kind;
 	uint64_t			 free_flags;
 	char				*last_leader;
@@ -299,6 +300,7 @@ history_lock_observed(struct elector *e, const struct consul_kv *kv)
 
 	if (h == NULL)
 		return;
+	h->observed = 1;
 	/* e->leader_id is still the previous observation's. */
 	if (e->leader_id != NULL && e->leader_id[0] != '\0') {
 		free(h->last_leader);
@@ -318,8 +320,17 @@ history_leader_taken(struct elector *e)
 {
 	struct history	*h = e->history;
 
-	/* Not seen free: our own lock, resumed after an elector restart. */
-	if (h == NULL || h->free_kind == LOCK_FREE_NONE)
+	if (h == NULL)
+		return;
+	/*
+	 * Taken before the lock watch's first answer (a node that starts
+	 * with the lock free): it was free, and no key is the likelier.
+	 * Not seen free otherwise: our own lock, resumed after an elector
+	 * restart.
+	 */
+	if (!h->observed && !e->session_resumed)
+		h->free_kind = LOCK_FREE_ABSENT;
+	if (h->free_kind == LOCK_FREE_NONE)
 		return;
 	if (h->step != HISTORY_IDLE)
 		log_warnx("history: epoch %llu not recorded: the leadership"

@@ -178,6 +178,7 @@ session_create_cb(const struct consul_resp *r, void *arg)
 		return;
 	}
 	log_info("Consul session %s created", id);
+	e->session_resumed = 0;
 	session_have(e, id);
 }
 
@@ -207,6 +208,7 @@ session_info_cb(const struct consul_resp *r, void *arg)
 		return;
 	}
 	log_info("Consul session %s resumed", id);
+	e->session_resumed = 1;
 	session_have(e, id);
 }
 

@@ -358,6 +358,13 @@ run_sequence() {
 	out=$(as_user timeout 5 "$STAGE/build-demo/tile38-clusterctl" -s "$D/n1.sock" -j status |
 		jq -r .role)
 	[ "$out" = leader ] || fail_with "$l: n1 is not the leader but \"$out\""
+	# The cluster's first leadership is in the history, even when n1
+	# took the lock before its lock watch had answered.
+	hist() {
+		as_user timeout 5 "$STAGE/build-demo/tile38-clusterctl" -s "$D/n1.sock" \
+		    -j history | jq -e '.history[-1] | .leader == "n1" and .reason == "first"'
+	}
+	t_wait "$l: the first leadership in the history" 10 hist
 	t_wait "one leader, two followers" 20 three_nodes
 	demo "$l-status" status || fail_with "$l: contrib/demo status exited $?"
 	must_have "$l-status" "n1: leader"
