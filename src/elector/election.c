@@ -38,6 +38,7 @@
 
 static void	election_evaluate(struct elector *);
 static void	lock_watch(struct elector *);
+static void	confirm(struct elector *);
 static void	nodes_watch(struct elector *);
 static void	election_stop_rest(struct elector *);
 static int	handover_ready(struct elector *);
@@ -217,9 +218,14 @@ lock_observe(struct elector *e, const struct consul_kv *kv)
 	} else
 		e->free_since = 0;
 
-	if (holder_is_us(e))
-		leader_take(e);
-	else if (e->leader)
+	/*
+	 * A watch answer may predate our own release, or a partition: that
+	 * it names our session is a reason to ask, not a leadership.
+	 */
+	if (holder_is_us(e)) {
+		if (!e->leader)
+			confirm(e);
+	} else if (e->leader)
 		leader_lost(e, e->holder != NULL ? "another node holds the lock" :
 		    "the lock was released or its session invalidated");
 	election_evaluate(e);
@@ -370,6 +376,32 @@ release(struct elector *e, enum lock_reason reason, const char *why)
 	elector_publish_role(e);
 }
 
+/*
+ * Not leader, and the lock watch named our session: only a consistent
+ * read saying so makes this node leader (a session resumed after an
+ * elector restart), with its lease from when the read was sent.
+ */
+static void
+confirm_verified(struct elector *e, const struct consul_resp *r)
+{
+	struct consul_kv	kv;
+	char			err[256];
+	int			ours;
+
+	if (r->status != 200 || consul_parse_kv(r->body, r->len, &kv, err,
+	    sizeof(err)) == -1)
+		return;		/* the next observation asks again */
+	ours = kv.session != NULL && e->session != NULL &&
+	    strcmp(kv.session, e->session) == 0;
+	consul_kv_clear(&kv);
+	if (!ours || e->stopping)
+		return;
+	leader_take(e);
+	e->confirmed_at = e->confirm_sent;
+	lease_confirmed(e);
+	election_evaluate(e);
+}
+
 static void
 confirm_cb(const struct consul_resp *r, void *arg)
 {
@@ -379,8 +411,10 @@ confirm_cb(const struct consul_resp *r, void *arg)
 	char			 err[256];
 
 	w->req = NULL;
-	if (!e->leader)
+	if (!e->leader) {
+		confirm_verified(e, r);
 		return;
+	}
 	if (r->status == 404) {
 		leader_lost(e, "the lock key is gone");
 		election_evaluate(e);
@@ -486,7 +520,7 @@ election_evaluate(struct elector *e)
 	}
 	/* The holder may have become ours since: a session resumed late. */
 	if (!e->leader && holder_is_us(e))
-		leader_take(e);
+		confirm(e);
 	if (e->leader) {
 		if (!e->leader_ready && holder_is_us(e) && e->srv.up &&
 		    e->srv.writable && e->want == SRV_WANT_LEAD) {
