@@ -67,12 +67,15 @@ t_ok "health endpoints: /leader, /replica (with lag), /health, /status; bad requ
 
 # Prometheus text: every sample line well formed, one TYPE per family.
 [ "$(cl_write "${MGR_W[1]}" warm 1)" = OK ] || t_fail "a write through n1"
+# Each process sends its figures once a second: wait until the writer's
+# and the elector's are in.
 metrics() {
 	curl -s --max-time 5 "http://127.0.0.1:${HTTP[1]}/metrics" >"$T_DIR/metrics"
 	grep -q '^tile38_cluster_connections_accepted_total{listener="writer"} [1-9]' \
-		"$T_DIR/metrics"
+		"$T_DIR/metrics" &&
+		grep -q '^tile38_cluster_role_leader 1' "$T_DIR/metrics"
 }
-t_wait "the writer's accepted connections in /metrics" 10 metrics
+t_wait "the writer's and the elector's figures in /metrics" 10 metrics
 bad=$(grep -v '^#' "$T_DIR/metrics" |
 	grep -Evc '^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [^ ]+$')
 [ "$bad" = 0 ] || t_fail "$bad malformed lines in /metrics"
