@@ -130,11 +130,7 @@ descendants() {
 }
 
 starttime() {
-	local stat
-	local -a f
-	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-	read -r -a f <<<"${stat##*) }"
-	printf '%s\n' "${f[19]}"
+	t_proc_stat "$1" 19
 }
 
 # The processes recorded in FILE (a demo's pids, or this test's copy)

@@ -154,13 +154,19 @@ _t_kill_all() {
 	done
 }
 
-_t_ppid() {
+# t_proc_stat PID N: field N of /proc/PID/stat counted from the state
+# (0: state, 1: ppid, 19: starttime); nothing when PID is gone.
+t_proc_stat() {
 	local stat
 	local -a f
 	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
 	# "pid (comm) state ppid ...": comm may hold spaces and parentheses.
 	read -r -a f <<<"${stat##*) }"
-	printf '%s\n' "${f[1]:-}"
+	printf '%s\n' "${f[$2]:-}"
+}
+
+_t_ppid() {
+	t_proc_stat "$1" 1
 }
 
 # t_alive PID: the process exists and is not a zombie.
