@@ -170,6 +170,7 @@ leader_lost(struct elector *e, const char *why)
 		return;
 	log_warnx("leadership lost: %s", why);
 	lease_revoke(e);
+	e->let_go = 1;
 	e->leader = e->leader_ready = e->fenced = 0;
 	/* Our server must not take writes any more, whatever comes next. */
 	server_want(e, SRV_WANT_FENCE, 0);
@@ -223,7 +224,7 @@ lock_observe(struct elector *e, const struct consul_kv *kv)
 	 * it names our session is a reason to ask, not a leadership.
 	 */
 	if (holder_is_us(e)) {
-		if (!e->leader)
+		if (!e->leader && !e->let_go)
 			confirm(e);
 	} else if (e->leader)
 		leader_lost(e, e->holder != NULL ? "another node holds the lock" :
@@ -305,6 +306,7 @@ acquire_cb(const struct consul_resp *r, void *arg)
 		return;		/* the tick tries again */
 	}
 	if (ok && !e->stopping) {
+		e->let_go = 0;
 		leader_take(e);
 		/*
 		 * The acquire is a Raft write: we held the lock when it was
@@ -361,6 +363,7 @@ release(struct elector *e, enum lock_reason reason, const char *why)
 		return;
 	log_info("releasing the lock: %s", why);
 	lease_revoke(e);
+	e->let_go = 1;
 	e->leader = e->leader_ready = e->fenced = 0;
 	server_want(e, SRV_WANT_FENCE, 0);
 	consul_cancel(e->consul, e->acquire.req);
@@ -379,7 +382,10 @@ release(struct elector *e, enum lock_reason reason, const char *why)
 /*
  * Not leader, and the lock watch named our session: only a consistent
  * read saying so makes this node leader (a session resumed after an
- * elector restart), with its lease from when the read was sent.
+ * elector restart), with its lease from when the read was sent.  A node
+ * that led under this session and let go (released, or lost it) is
+ * never leader again without an acquire: a watch answer or a read may
+ * predate its own release.
  */
 static void
 confirm_verified(struct elector *e, const struct consul_resp *r)
@@ -412,7 +418,9 @@ confirm_cb(const struct consul_resp *r, void *arg)
 
 	w->req = NULL;
 	if (!e->leader) {
-		confirm_verified(e, r);
+		/* A leader's read answered after it let go says nothing. */
+		if (!e->confirm_leader && !e->let_go)
+			confirm_verified(e, r);
 		return;
 	}
 	if (r->status == 404) {
@@ -452,6 +460,7 @@ confirm(struct elector *e)
 		return;
 	path = election_kv_path(e, "leader", "consistent");
 	e->confirm_sent = ev_now();
+	e->confirm_leader = e->leader;
 	e->confirm.req = consul_call(e->consul, "GET", path, NULL,
 	    e->cfg->election_lease, confirm_cb, &e->confirm);
 	free(path);
@@ -519,7 +528,7 @@ election_evaluate(struct elector *e)
 		return;
 	}
 	/* The holder may have become ours since: a session resumed late. */
-	if (!e->leader && holder_is_us(e))
+	if (!e->leader && !e->let_go && holder_is_us(e))
 		confirm(e);
 	if (e->leader) {
 		if (!e->leader_ready && holder_is_us(e) && e->srv.up &&
