@@ -170,7 +170,6 @@ leader_lost(struct elector *e, const char *why)
 		return;
 	log_warnx("leadership lost: %s", why);
 	lease_revoke(e);
-	e->let_go = 1;
 	e->leader = e->leader_ready = e->fenced = 0;
 	/* Our server must not take writes any more, whatever comes next. */
 	server_want(e, SRV_WANT_FENCE, 0);
@@ -382,10 +381,11 @@ release(struct elector *e, enum lock_reason reason, const char *why)
 /*
  * Not leader, and the lock watch named our session: only a consistent
  * read saying so makes this node leader (a session resumed after an
- * elector restart), with its lease from when the read was sent.  A node
- * that led under this session and let go (released, or lost it) is
- * never leader again without an acquire: a watch answer or a read may
- * predate its own release.
+ * elector restart, or a watch answer from before our acquire that said
+ * the lock was free), with its lease from when the read was sent.  A
+ * node that released the lock of this session is never leader again
+ * without an acquire: a watch answer or a read may predate the release.
+ * A read sent while we were leader says nothing once we are not.
  */
 static void
 confirm_verified(struct elector *e, const struct consul_resp *r)

@@ -82,7 +82,7 @@ struct elector {
 	uint64_t		 confirm_sent;	/* ev_now() of the read in flight */
 	uint64_t		 lease_sent;	/* the writer's lease; 0: none */
 	int			 confirm_leader; /* the read in flight was a leader's */
-	int			 let_go;	/* led in this session, then stopped:
+	int			 let_go;	/* released the lock of this session:
 						   only an acquire makes us leader */
 	uint64_t		 acquire_sent;
 	int			 want;		/* enum srv_want last asked */
