@@ -16,6 +16,7 @@
 # cl_write PORT KEY VALUE		store a string, over mTLS: "OK"
 # cl_read PORT KEY			read it back, over mTLS
 # cl_stored I KEY			server I has KEY (plain, its own port)
+# cl_false_acquisitions LOG		leaderships taken on a stale answer
 
 declare -a SRV_PORT SRV_PID MGR_PID MGR_W MGR_R MGR_B
 CL_KIND=${CL_KIND:-redis}
@@ -190,4 +191,19 @@ cl_stored() {
 	else
 		[ "$(redis-cli -p "${SRV_PORT[$i]}" EXISTS "$key")" = 1 ]
 	fi
+}
+
+# How many times the manager of LOG took the lock for a leadership it did
+# not have: after releasing it, a "lock acquired" that is dropped again
+# (leadership lost, not confirmed, released) before any "role: leader".
+# A stale "free" answer right after a real acquire (lost, then taken back
+# on a consistent read) is not counted: the node had not released.
+cl_false_acquisitions() {
+	awk '
+		/elector: releasing the lock/ { if (pend) bad++; pend = 0; rel = 1 }
+		/elector: lock .*\/leader acquired/ { if (pend) bad++; pend = rel }
+		/elector: leadership (lost|not confirmed)/ { if (pend) bad++; pend = 0 }
+		/elector: role: leader \(/ { pend = 0; rel = 0 }
+		END { print bad + 0 }
+	' "$1"
 }
