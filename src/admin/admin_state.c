@@ -21,6 +21,8 @@ admin_role_name(const struct admin *ad)
 		return "leader";
 	case ROLE_FOLLOWER:
 		return "follower";
+	case ROLE_HANDOVER:
+		return "handing-over";
 	}
 	return "unknown";
 }

@@ -32,6 +32,7 @@
 
 static const char *const kind_choices[] = { "tile38", "redis", NULL };
 static const char *const level_choices[] = { "info", "debug", NULL };
+static const char *const lagging_choices[] = { "keep", "release", NULL };
 
 const struct opt_def opt_table[] = {
 	{ "id", "SERVICE_ID", NULL, OPT_NAME, RELOAD_NEVER,
@@ -166,6 +167,17 @@ const struct opt_def opt_table[] = {
 	    RELOAD_LIVE, 0, OFF(election_fresher_wait), NULL,
 	    "how long a candidate lets a fresher live peer take a free lock "
 	    "first" },
+	{ "election.handover.lagging", NULL, "keep", OPT_ENUM,
+	    RELOAD_LIVE, 0, OFF(election_handover_lagging), lagging_choices,
+	    "when no follower has every acknowledged write by the end of a "
+	    "switchover (election.handover.timeout) or a graceful stop "
+	    "(shutdown.timeout): keep leading, or release the lock anyway "
+	    "and log how much a failover loses" },
+	{ "election.min_followers", NULL, "0", OPT_NUMBER,
+	    RELOAD_LIVE, 0, OFF(election_min_followers), NULL,
+	    "the writer takes writes only while at least this many "
+	    "followers are caught up (like Redis' min-replicas-to-write); "
+	    "0 disables" },
 	{ "proxy.max_connections", NULL, "10000", OPT_COUNT,
 	    RELOAD_LIVE, 0, OFF(proxy_max_connections), NULL,
 	    "open connections per listener; more are accepted and closed" },
@@ -176,6 +188,11 @@ const struct opt_def opt_table[] = {
 	    RELOAD_LIVE, 0, OFF(proxy_dial_timeout), NULL,
 	    "how long connecting to a server or peer may take before the "
 	    "next one is tried" },
+	{ "proxy.hold.timeout", NULL, "5s", OPT_DURATION,
+	    RELOAD_LIVE, 0, OFF(proxy_hold_timeout), NULL,
+	    "while there is no server to route to (an election, a "
+	    "handover), new connections and their first bytes wait this "
+	    "long for one instead of being closed; 0 closes them at once" },
 	{ "user", NULL, "tile38cm", OPT_NAME, RELOAD_NEVER,
 	    0, OFF(user), NULL,
 	    "unprivileged user the children run as when started as root; "
@@ -354,7 +371,7 @@ parse_port(const char *s, unsigned int min, uint16_t *out)
 
 /* A whole number from 1 to 1000000, digits only. */
 static int
-parse_count(const char *v, int *out)
+parse_count(const char *v, int min, int *out)
 {
 	long	n = 0;
 
@@ -364,7 +381,7 @@ parse_count(const char *v, int *out)
 		if (*v < '0' || *v > '9' || (n = n * 10 + (*v - '0')) > 1000000)
 			return -1;
 	}
-	if (n < 1)
+	if (n < min)
 		return -1;
 	*out = (int)n;
 	return 0;
@@ -615,9 +632,11 @@ opt_apply(struct config *cfg, const struct opt_def *opt, const char *value,
 		*opt_u16(cfg, opt) = port;
 		return 0;
 	case OPT_COUNT:
-		if (parse_count(v, &b) == -1) {
+	case OPT_NUMBER:
+		if (parse_count(v, opt->type == OPT_COUNT ? 1 : 0, &b) == -1) {
 			snprintf(problem, plen, "\"%s\" is not a whole number "
-			    "from 1 to 1000000", shown);
+			    "from %d to 1000000", shown,
+			    opt->type == OPT_COUNT ? 1 : 0);
 			return -1;
 		}
 		*opt_int(cfg, opt) = b;
@@ -992,6 +1011,7 @@ opt_format(const struct config *cfg, const struct opt_def *opt, char *buf,
 		snprintf(buf, len, "%u", opt_cu16(cfg, opt));
 		return buf;
 	case OPT_COUNT:
+	case OPT_NUMBER:
 		snprintf(buf, len, "%d", opt_cint(cfg, opt));
 		return buf;
 	case OPT_BOOL:
@@ -1036,6 +1056,7 @@ config_differs(const struct config *a, const struct config *b,
 		return !opt_cint(a, opt) != !opt_cint(b, opt);
 	case OPT_ENUM:
 	case OPT_COUNT:
+	case OPT_NUMBER:
 		return opt_cint(a, opt) != opt_cint(b, opt);
 	case OPT_DURATION:
 		return opt_cu64(a, opt) != opt_cu64(b, opt);

@@ -26,6 +26,16 @@
 /* control.socket: a path of its own for each instance (ctl_path.h) */
 #define CONTROL_SOCKET_AUTO	"auto"
 
+/*
+ * What a leader handing over does when no follower has caught up in
+ * time: keep leading (fail the switchover, refuse the stop's release),
+ * or release anyway and log what a failover loses.
+ */
+enum handover_lagging {
+	LAGGING_KEEP = 0,
+	LAGGING_RELEASE,
+};
+
 enum server_kind {
 	SERVER_TILE38 = 0,
 	SERVER_REDIS,
@@ -77,10 +87,13 @@ struct config {
 	uint64_t	 election_lease;	/* ms */
 	uint64_t	 election_handover_timeout; /* ms */
 	uint64_t	 election_fresher_wait;	/* ms */
+	int		 election_handover_lagging; /* enum handover_lagging */
+	int		 election_min_followers;
 
 	int		 proxy_max_connections;
 	uint64_t	 proxy_handshake_timeout; /* ms */
 	uint64_t	 proxy_dial_timeout;	/* ms */
+	uint64_t	 proxy_hold_timeout;	/* ms; 0: no hold */
 
 	char		*user;
 	char		*chroot;
@@ -107,6 +120,7 @@ enum opt_type {
 	OPT_DURATION,	/* stored in ms */
 	OPT_ENUM,	/* one of opt_def.choices */
 	OPT_COUNT,	/* a whole number from 1 to 1000000, stored as int */
+	OPT_NUMBER,	/* a whole number from 0 to 1000000, stored as int */
 };
 
 /* What SIGHUP may do with a changed value. */

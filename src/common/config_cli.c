@@ -261,6 +261,7 @@ usage_placeholder(const struct opt_def *opt, char *buf, size_t len)
 	case OPT_DURATION:
 		return "duration";
 	case OPT_COUNT:
+	case OPT_NUMBER:
 		return "number";
 	case OPT_ENUM:
 		buf[0] = '\0';

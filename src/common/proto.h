@@ -16,7 +16,7 @@
 #include "imsg.h"
 
 /* Bumped whenever a payload layout changes. */
-#define PROTO_VERSION	4
+#define PROTO_VERSION	5
 
 /* Every process of the daemon; a child's kind is also its -P argument. */
 enum proc_kind {
@@ -175,6 +175,11 @@ enum role {
 	ROLE_UNKNOWN = 0,	/* no leader known (start-up, Consul trouble) */
 	ROLE_LEADER,
 	ROLE_FOLLOWER,
+	ROLE_HANDOVER,		/* the leader handing over (graceful stop,
+				   switchover): its server takes no client
+				   writes, but the followers' streams still
+				   reach it to take the last ones;
+				   leader_id is this node */
 };
 
 struct msg_role {

@@ -93,7 +93,7 @@ elector_publish_role(struct elector *e)
 		r.leader_id = e->leader_id;
 	} else if (e->leader && (e->stopping || e->switching)) {
 		/* Handing over: followers may still take what we have. */
-		r.role = ROLE_UNKNOWN;
+		r.role = ROLE_HANDOVER;
 		r.leader_id = e->cfg->id;
 	} else {
 		r.role = ROLE_UNKNOWN;
@@ -113,9 +113,12 @@ elector_publish_role(struct elector *e)
 		log_info("role: follower of %s (epoch %llu)", r.leader_id,
 		    (unsigned long long)r.epoch);
 		break;
+	case ROLE_HANDOVER:
+		log_info("role: handing over (epoch %llu)",
+		    (unsigned long long)r.epoch);
+		break;
 	default:
-		log_info("role: no leader%s", r.leader_id[0] != '\0' ?
-		    " (handing over)" : e->fenced ? " (fenced)" :
+		log_info("role: no leader%s", e->fenced ? " (fenced)" :
 		    e->stopping ? " (stopping)" : "");
 		break;
 	}

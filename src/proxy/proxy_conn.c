@@ -638,9 +638,7 @@ conn_cut(struct proxy *px)
 	if (px->kind == PROC_READER)
 		return;
 	role = proxy_route_role(px, &leader);
-	/* see route_handover() */
-	handover = role == ROLE_UNKNOWN && leader[0] != '\0' &&
-	    strcmp(leader, px->cfg->id) == 0;
+	handover = role == ROLE_HANDOVER;	/* see route_handover() */
 	for (c = TAILQ_FIRST(&px->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->state != CONN_DIAL && c->state != CONN_UPSTREAM_TLS &&

@@ -87,16 +87,14 @@ route_role(int kind, int role, const char **leader_id, uint64_t lease_until,
 }
 
 /*
- * A leader handing over (graceful stop, switchover) says "no leader" but
- * names itself: its server is fenced and takes no writes, but followers
- * must still reach it to catch up.
+ * A leader handing over (graceful stop, switchover): its server is
+ * fenced and takes no writes, but followers must still reach it to catch
+ * up.
  */
 int
 route_handover(const struct route_view *v)
 {
-	return v->role == ROLE_UNKNOWN && v->leader_id != NULL &&
-	    v->self != NULL && v->leader_id[0] != '\0' &&
-	    strcmp(v->leader_id, v->self) == 0;
+	return v->role == ROLE_HANDOVER;
 }
 
 void

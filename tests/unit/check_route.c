@@ -78,6 +78,17 @@ START_TEST(test_writer)
 	v = view(PROC_WRITER, "n2", ROLE_FOLLOWER, "n9");
 	route_choose(&v, &r);
 	ck_assert_int_eq(r.kind, ROUTE_REFUSE);
+
+	/*
+	 * A leader handing over: clients get no server, the followers'
+	 * streams still reach the local one.
+	 */
+	v = view(PROC_WRITER, "n1", ROLE_HANDOVER, "n1");
+	route_choose(&v, &r);
+	ck_assert_int_eq(r.kind, ROUTE_REFUSE);
+	v.internal = 1;
+	route_choose(&v, &r);
+	ck_assert_int_eq(r.kind, ROUTE_LOCAL);
 }
 END_TEST
 
