@@ -86,6 +86,8 @@ msg_name(uint32_t type)
 		return "ctl_progress";
 	case MSG_LEASE:
 		return "lease";
+	case MSG_PONG:
+		return "pong";
 	case MSG_CONFIG:
 		return "config";
 	case MSG_LISTENER:
@@ -124,6 +126,8 @@ msg_name(uint32_t type)
 		return "ctl_note";
 	case MSG_LEASE_UPDATE:
 		return "lease_update";
+	case MSG_PING:
+		return "ping";
 	}
 	return "unknown";
 }
@@ -440,6 +444,31 @@ msg_lease_decode(struct msg_lease *m, const void *buf, size_t len)
 
 	pbuf_r_init(&r, buf, len);
 	m->expires = pbuf_get_u64(&r);
+	if (pbuf_r_done(&r) == -1) {
+		memset(m, 0, sizeof(*m));
+		errno = EBADMSG;
+		return -1;
+	}
+	return 0;
+}
+
+int
+msg_ping_encode(const struct msg_ping *m, void *buf, size_t cap)
+{
+	struct pbuf_w	w;
+
+	pbuf_w_init(&w, buf, cap);
+	pbuf_put_u32(&w, m->seq);
+	return pbuf_w_result(&w);
+}
+
+int
+msg_ping_decode(struct msg_ping *m, const void *buf, size_t len)
+{
+	struct pbuf_r	r;
+
+	pbuf_r_init(&r, buf, len);
+	m->seq = pbuf_get_u32(&r);
 	if (pbuf_r_done(&r) == -1) {
 		memset(m, 0, sizeof(*m));
 		errno = EBADMSG;

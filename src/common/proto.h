@@ -55,6 +55,7 @@ enum msg_type {
 	MSG_CTL_PROGRESS,	/* ctl_resp from the elector: a step of a request
 				   still under way; peerid = request */
 	MSG_LEASE,		/* lease: the leader's write authority */
+	MSG_PONG,		/* ping: the elector's answer, same seq */
 
 	/* supervisor -> child */
 	MSG_CONFIG = 200,	/* config: generation, canonical config text */
@@ -78,6 +79,7 @@ enum msg_type {
 	MSG_CTL_NOTE,		/* ctl_resp to the admin: a step of a request
 				   still under way; peerid = request */
 	MSG_LEASE_UPDATE,	/* lease: forwarded to the writer */
+	MSG_PING,		/* ping: is the elector's event loop turning? */
 };
 
 /*
@@ -199,6 +201,17 @@ struct msg_lease {
 };
 int	msg_lease_encode(const struct msg_lease *, void *buf, size_t cap);
 int	msg_lease_decode(struct msg_lease *, const void *buf, size_t len);
+
+/*
+ * The supervisor's heartbeat (MSG_PING) and the elector's answer
+ * (MSG_PONG, echoing seq): an elector whose event loop stops turning
+ * cannot refresh its Consul check either, so it is killed and restarted.
+ */
+struct msg_ping {
+	uint32_t	 seq;
+};
+int	msg_ping_encode(const struct msg_ping *, void *buf, size_t cap);
+int	msg_ping_decode(struct msg_ping *, const void *buf, size_t len);
 
 int	msg_role_encode(const struct msg_role *, void *buf, size_t cap);
 int	msg_role_decode(struct msg_role *, const void *buf, size_t len);

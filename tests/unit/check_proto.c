@@ -79,13 +79,14 @@ START_TEST(test_msg_names)
 	ck_assert_str_eq(msg_name(MSG_INTENTIONS), "intentions");
 	ck_assert_str_eq(msg_name(MSG_CTL_PROGRESS), "ctl_progress");
 	ck_assert_str_eq(msg_name(MSG_LEASE), "lease");
-	ck_assert_str_eq(msg_name(MSG_LEASE + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_PONG), "pong");
 	ck_assert_str_eq(msg_name(MSG_LOG_LEVEL), "log_level");
 	ck_assert_str_eq(msg_name(MSG_INTENTIONS_UPDATE),
 	    "intentions_update");
 	ck_assert_str_eq(msg_name(MSG_CTL_NOTE), "ctl_note");
 	ck_assert_str_eq(msg_name(MSG_LEASE_UPDATE), "lease_update");
-	ck_assert_str_eq(msg_name(MSG_LEASE_UPDATE + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_PING), "ping");
+	ck_assert_str_eq(msg_name(MSG_PING + 1), "unknown");
 	ck_assert_str_eq(msg_name(UINT32_MAX), "unknown");
 }
 END_TEST
@@ -338,6 +339,25 @@ START_TEST(test_lease_roundtrip)
 	ck_assert(out.expires == 0);
 	ck_assert_int_eq(msg_lease_decode(&out, buf, len + 1), -1);
 	ck_assert_int_eq(msg_lease_encode(&in, buf, 7), -1);
+}
+END_TEST
+
+START_TEST(test_ping_roundtrip)
+{
+	struct msg_ping	in = { UINT32_MAX - 3 }, out;
+	int		len;
+
+	/* Appended types: the numbers of the older ones do not move. */
+	ck_assert_int_eq(MSG_PONG, MSG_LEASE + 1);
+	ck_assert_int_eq(MSG_PING, MSG_LEASE_UPDATE + 1);
+	ck_assert_int_eq(len = msg_ping_encode(&in, buf, sizeof(buf)), 4);
+	ck_assert_int_eq(msg_ping_decode(&out, buf, len), 0);
+	ck_assert_uint_eq(out.seq, UINT32_MAX - 3);
+	ck_assert_int_eq(msg_ping_decode(&out, buf, len - 1), -1);
+	ck_assert_uint_eq(out.seq, 0);
+	ck_assert_int_eq(msg_ping_decode(&out, buf, len + 1), -1);
+	ck_assert_int_eq(msg_ping_decode(&out, buf, 0), -1);
+	ck_assert_int_eq(msg_ping_encode(&in, buf, 3), -1);
 }
 END_TEST
 
@@ -731,6 +751,7 @@ proto_suite(void)
 	tcase_add_loop_test(tc, test_session_roundtrip, 0, nstr);
 	tcase_add_loop_test(tc, test_role_roundtrip, 0, nstr);
 	tcase_add_test(tc, test_lease_roundtrip);
+	tcase_add_test(tc, test_ping_roundtrip);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reject");
