@@ -560,8 +560,19 @@ elector_dispatch(struct child *c, struct imsg *m)
 	struct elector		*e = c->arg;
 	struct msg_session	 s;
 	struct msg_authz_req	 q;
+	struct msg_ping		 p;
 
 	switch (m->hdr.type) {
+	case MSG_PING:
+		/*
+		 * The supervisor's heartbeat.  Answered from the loop that
+		 * also refreshes the Consul check: if this stops turning,
+		 * the supervisor kills us and starts a new elector.
+		 */
+		if (msg_ping_decode(&p, m->data, m->datalen) == -1)
+			fatalx("malformed %s message", msg_name(m->hdr.type));
+		elector_send(e, MSG_PONG, 0, m->data, (int)m->datalen);
+		break;
 	case MSG_SESSION_REPLAY:
 		if (msg_session_decode(&s, m->data, m->datalen) == -1)
 			fatalx("malformed %s message", msg_name(m->hdr.type));

@@ -215,6 +215,9 @@ sv_child_kill(struct sv_child *ch, const char *why)
 		return;
 	log_warnx("%s (pid %d): %s; killing it", proc_name(ch->kind),
 	    (int)ch->pid, why);
+	/* Whatever it granted ends now, not when SIGCHLD comes round. */
+	if (ch->kind == PROC_ELECTOR)
+		sv_lease_revoke(ch->sv);
 	kill(ch->pid, SIGKILL);
 	sv_child_close(ch);
 }
@@ -222,6 +225,7 @@ sv_child_kill(struct sv_child *ch, const char *why)
 static void
 sv_child_close(struct sv_child *ch)
 {
+	sv_heartbeat_stop(ch);
 	if (ch->chan == NULL)
 		return;
 	ev_io_stop(ch->sv->loop, &ch->io);
@@ -326,6 +330,8 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 		ev_timer_stop(ch->sv->loop, &ch->timer);
 		log_info("%s ready (pid %d)", proc_name(ch->kind),
 		    (int)ch->pid);
+		if (ch->kind == PROC_ELECTOR)
+			sv_heartbeat_start(ch);
 		sv_child_all_ready(ch->sv);
 		break;
 	case MSG_CONFIG_ACK:
@@ -366,6 +372,10 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 		if (ch->kind != PROC_ELECTOR ||
 		    sv_ctl_response(ch->sv, m) == -1)
 			sv_child_kill(ch, "malformed control response");
+		break;
+	case MSG_PONG:
+		if (ch->kind != PROC_ELECTOR || sv_heartbeat_pong(ch, m) == -1)
+			sv_child_kill(ch, "malformed heartbeat answer");
 		break;
 	case MSG_INTENTIONS:
 		if (ch->kind != PROC_ELECTOR || m->datalen != 0)

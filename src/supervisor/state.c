@@ -152,11 +152,19 @@ sv_state_update(struct supervisor *sv, const struct imsg *m)
 void
 sv_lease_revoke(struct supervisor *sv)
 {
-	struct msg_lease	l = { 0 };
-	struct imsg		m;
-	uint8_t			buf[16];
-	int			n;
+	const struct state_route	*route;
+	struct msg_lease		 l = { 0 };
+	struct sv_blob			*b;
+	struct imsg			 m;
+	uint8_t				 buf[16];
+	int				 n;
 
+	/* Killed, then reaped: the writer hears it once. */
+	b = state_slot(sv, MSG_LEASE, 0, &route);
+	if (b != NULL && b->set && msg_lease_decode(&l, b->data, b->len) == 0 &&
+	    l.expires == 0)
+		return;
+	l.expires = 0;
 	if ((n = msg_lease_encode(&l, buf, sizeof(buf))) == -1)
 		fatalx("lease");
 	memset(&m, 0, sizeof(m));

@@ -22,6 +22,14 @@
 /* A child that has not said it is ready by then is killed and restarted. */
 #define CHILD_READY_TIMEOUT_MS	10000
 
+/*
+ * The elector is pinged this often once ready; one that has not answered
+ * for election.check.ttl, and at least HEARTBEAT_MIN_HUNG_MS, is killed
+ * and restarted (heartbeat.c).
+ */
+#define HEARTBEAT_MS		250
+#define HEARTBEAT_MIN_HUNG_MS	1000
+
 enum sv_child_state {
 	CHILD_DOWN = 0,		/* not running; maybe a restart is pending */
 	CHILD_STARTING,		/* forked, handshake not finished */
@@ -51,6 +59,13 @@ struct sv_child {
 	struct backoff		 backoff;
 	struct ev_timer		 timer;		/* restart or ready deadline */
 	uint64_t		 restarts;
+
+	/* heartbeat.c: the elector only */
+	struct ev_timer		 hb_timer;
+	uint32_t		 hb_sent;	/* seq of the last ping */
+	uint32_t		 hb_answered;	/* seq of the last answer */
+	uint64_t		 hb_heard;	/* ev_now(): last answer */
+	uint64_t		 hb_tick;	/* ev_now(): last ping */
 };
 
 struct supervisor {
@@ -91,9 +106,15 @@ void	sv_child_send_listeners(struct sv_child *, const int *which);
 void	sv_child_flush(struct sv_child *);
 int	sv_child_running(const struct sv_child *);
 
+/* heartbeat.c */
+void	sv_heartbeat_start(struct sv_child *);
+void	sv_heartbeat_stop(struct sv_child *);
+/* MSG_PONG; -1 when it answers no ping of ours */
+int	sv_heartbeat_pong(struct sv_child *, const struct imsg *);
+
 /* state.c */
 int	sv_state_update(struct supervisor *, const struct imsg *);
-/* The elector exited: the writer loses its write authority at once. */
+/* The elector exited or hung: its writer loses its write authority now. */
 void	sv_lease_revoke(struct supervisor *);
 void	sv_state_replay(struct sv_child *);
 void	sv_state_free(struct supervisor *);

@@ -1,7 +1,8 @@
 /*
  * The supervisor's latest-state store: validation, forwarding to the
- * children that use each kind, replay to a restarted child, and routing
- * of authorization requests (fail closed without an elector).
+ * children that use each kind, replay to a restarted child, routing
+ * of authorization requests (fail closed without an elector), the
+ * revocation of the writer's lease and the elector's heartbeat answers.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -259,6 +260,82 @@ START_TEST(test_authz_round_trip_through_elector)
 }
 END_TEST
 
+START_TEST(test_lease_revoked_once)
+{
+	struct msg_lease	l = { 12345 }, out;
+	struct imsg		m, got;
+	int			n;
+
+	n = msg_lease_encode(&l, buf, sizeof(buf));
+	m = from_elector(MSG_LEASE, 0, buf, n);
+	ck_assert_int_eq(sv_state_update(&sv, &m), 0);
+	child_recv(PROC_WRITER, &got);
+	ck_assert_uint_eq(got.hdr.type, MSG_LEASE_UPDATE);
+	imsg_free(&got);
+	child_nothing(PROC_READER);
+
+	/* Killed (hung), then reaped: one revocation reaches the writer. */
+	sv_lease_revoke(&sv);
+	child_recv(PROC_WRITER, &got);
+	ck_assert_uint_eq(got.hdr.type, MSG_LEASE_UPDATE);
+	ck_assert_int_eq(msg_lease_decode(&out, got.data, got.datalen), 0);
+	ck_assert(out.expires == 0);
+	imsg_free(&got);
+	sv_lease_revoke(&sv);
+	child_nothing(PROC_WRITER);
+
+	/* A new grant, then a new revocation, travel again. */
+	ck_assert_int_eq(sv_state_update(&sv, &m), 0);
+	child_recv(PROC_WRITER, &got);
+	imsg_free(&got);
+	sv_lease_revoke(&sv);
+	child_recv(PROC_WRITER, &got);
+	ck_assert_int_eq(msg_lease_decode(&out, got.data, got.datalen), 0);
+	ck_assert(out.expires == 0);
+	imsg_free(&got);
+}
+END_TEST
+
+static struct imsg
+pong(uint32_t seq, uint8_t *b)
+{
+	struct msg_ping	p = { seq };
+
+	return from_elector(MSG_PONG, 0, b, msg_ping_encode(&p, b, 8));
+}
+
+START_TEST(test_heartbeat_answers)
+{
+	struct sv_child	*el = &sv.children[PROC_ELECTOR];
+	struct imsg	 m;
+	uint8_t		 b[8];
+
+	sv_heartbeat_start(el);
+	/* Nothing was asked yet. */
+	m = pong(1, b);
+	ck_assert_int_eq(sv_heartbeat_pong(el, &m), -1);
+	el->hb_sent = 3;
+	el->hb_heard = 0;
+	m = pong(2, b);
+	ck_assert_int_eq(sv_heartbeat_pong(el, &m), -1);
+	m = pong(1, b);
+	ck_assert_int_eq(sv_heartbeat_pong(el, &m), 0);
+	ck_assert(el->hb_heard != 0);
+	/* Once each, in order, and none that was not sent. */
+	ck_assert_int_eq(sv_heartbeat_pong(el, &m), -1);
+	m = pong(2, b);
+	ck_assert_int_eq(sv_heartbeat_pong(el, &m), 0);
+	m = pong(3, b);
+	ck_assert_int_eq(sv_heartbeat_pong(el, &m), 0);
+	m = pong(4, b);
+	ck_assert_int_eq(sv_heartbeat_pong(el, &m), -1);
+	m = from_elector(MSG_PONG, 0, b, 3);
+	el->hb_sent = 4;
+	ck_assert_int_eq(sv_heartbeat_pong(el, &m), -1);
+	sv_heartbeat_stop(el);
+}
+END_TEST
+
 Suite *
 state_suite(void)
 {
@@ -272,6 +349,8 @@ state_suite(void)
 	tcase_add_test(tc, test_replay_after_restart);
 	tcase_add_test(tc, test_authz_fails_closed_without_elector);
 	tcase_add_test(tc, test_authz_round_trip_through_elector);
+	tcase_add_test(tc, test_lease_revoked_once);
+	tcase_add_test(tc, test_heartbeat_answers);
 	suite_add_tcase(s, tc);
 	return s;
 }
