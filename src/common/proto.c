@@ -88,6 +88,8 @@ msg_name(uint32_t type)
 		return "lease";
 	case MSG_PONG:
 		return "pong";
+	case MSG_STOP_REFUSED:
+		return "stop_refused";
 	case MSG_CONFIG:
 		return "config";
 	case MSG_LISTENER:

@@ -56,6 +56,9 @@ enum msg_type {
 				   still under way; peerid = request */
 	MSG_LEASE,		/* lease: the leader's write authority */
 	MSG_PONG,		/* ping: the elector's answer, same seq */
+	MSG_STOP_REFUSED,	/* empty: the elector did not hand over and
+				   leads on (election.handover.lagging keep):
+				   the graceful stop is called off */
 
 	/* supervisor -> child */
 	MSG_CONFIG = 200,	/* config: generation, canonical config text */

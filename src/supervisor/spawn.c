@@ -377,6 +377,12 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 		if (ch->kind != PROC_ELECTOR || sv_heartbeat_pong(ch, m) == -1)
 			sv_child_kill(ch, "malformed heartbeat answer");
 		break;
+	case MSG_STOP_REFUSED:
+		if (ch->kind != PROC_ELECTOR || m->datalen != 0)
+			sv_child_kill(ch, "malformed stop refusal");
+		else
+			sv_stop_refused(ch->sv);
+		break;
 	case MSG_INTENTIONS:
 		if (ch->kind != PROC_ELECTOR || m->datalen != 0)
 			sv_child_kill(ch, "malformed intentions message");

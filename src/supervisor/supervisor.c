@@ -37,28 +37,64 @@ sv_children_running(const struct supervisor *sv)
 	return n;
 }
 
+/* Every child but the elector: they serve on while it hands over. */
+static void
+sv_stop_rest(struct supervisor *sv)
+{
+	int	k;
+
+	if (sv->rest_stopping)
+		return;
+	sv->rest_stopping = 1;
+	for (k = PROC_ELECTOR + 1; k < PROC_MAX; k++)
+		if (sv_child_running(&sv->children[k]))
+			sv_child_send(&sv->children[k], MSG_SHUTDOWN, 0, -1,
+			    NULL, 0);
+}
+
+/*
+ * A graceful stop begins with the elector alone: a leader hands over
+ * while its writer still carries the followers' streams (and holds new
+ * clients), and the others stop once the elector has exited.
+ */
 void
 sv_stop(struct supervisor *sv, int code)
 {
-	int	k;
+	struct sv_child	*el = &sv->children[PROC_ELECTOR];
+	int		 k;
 
 	if (sv->stopping)
 		return;
 	sv->stopping = 1;
+	sv->rest_stopping = 0;
 	sv->exit_code = code;
 	sd_notify_send("STOPPING=1");
-	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
+	for (k = PROC_ELECTOR; k < PROC_MAX; k++)
 		ev_timer_stop(sv->loop, &sv->children[k].timer);
-		if (sv_child_running(&sv->children[k]))
-			sv_child_send(&sv->children[k], MSG_SHUTDOWN, 0, -1,
-			    NULL, 0);
-	}
+	if (sv_child_running(el))
+		sv_child_send(el, MSG_SHUTDOWN, 0, -1, NULL, 0);
+	else
+		sv_stop_rest(sv);
 	if (sv_children_running(sv) == 0) {
 		ev_break(sv->loop);
 		return;
 	}
 	ev_timer_init(&sv->stop_timer, sv_stop_timeout, sv);
 	ev_timer_start(sv->loop, &sv->stop_timer, sv->cfg.shutdown_timeout);
+}
+
+void
+sv_stop_refused(struct supervisor *sv)
+{
+	if (!sv->stopping || sv->rest_stopping)
+		return;
+	log_warnx("graceful stop called off: no follower has every write "
+	    "and election.handover.lagging is keep; this node leads on");
+	sv->stopping = 0;
+	sv->exit_code = 0;
+	ev_timer_stop(sv->loop, &sv->stop_timer);
+	sd_notify_send("READY=1\nSTATUS=graceful stop refused: no follower "
+	    "caught up");
 }
 
 /* A second SIGTERM/SIGINT: kill everything, wait for it, leave. */
@@ -125,6 +161,9 @@ sv_signal(int signo, void *arg)
 				}
 			}
 		}
+		if (sv->stopping &&
+		    !sv_child_running(&sv->children[PROC_ELECTOR]))
+			sv_stop_rest(sv);
 		if (sv->stopping && sv_children_running(sv) == 0) {
 			log_info("all children stopped");
 			ev_break(sv->loop);

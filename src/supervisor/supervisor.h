@@ -87,6 +87,7 @@ struct supervisor {
 	struct sv_blob		 state[SV_STATE_SLOTS][PROC_MAX];
 
 	int			 stopping;
+	int			 rest_stopping;	/* the elector done: all stop */
 	int			 exit_code;
 	struct ev_timer		 stop_timer;
 };
@@ -124,6 +125,8 @@ int	sv_authz_response(struct supervisor *, const struct imsg *);
 
 /* supervisor.c */
 void	sv_stop(struct supervisor *, int code);
+/* The elector did not hand over and leads on: call the stop off. */
+void	sv_stop_refused(struct supervisor *);
 void	sv_apply_loglevel(struct supervisor *);
 
 /* control.c: the control socket, control commands and statistics */
