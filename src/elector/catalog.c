@@ -24,9 +24,9 @@ static void	catalog_discover(struct elector *, int);
 static int
 catalog_fit(const struct elector *e, int svc)
 {
-	if (!e->srv.up || e->srv.loading || e->stopping)
+	if (!e->srv.up || e->srv.loading || e->lead.mode == MODE_STOP)
 		return 0;
-	return svc == SVC_WRITER || e->leader || e->srv.caught_up;
+	return svc == SVC_WRITER || lead_holds(&e->lead) || e->srv.caught_up;
 }
 
 static void

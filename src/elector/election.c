@@ -26,6 +26,7 @@
 
 #include "child.h"
 #include "election.h"
+#include "leadership.h"
 #include "lock_flags.h"
 #include "log.h"
 
@@ -42,6 +43,7 @@ static void	confirm(struct elector *);
 static void	nodes_watch(struct elector *);
 static void	election_stop_rest(struct elector *);
 static int	handover_ready(struct elector *);
+static int	handover_anyone(const struct elector *);
 static void	switchover_step(struct elector *);
 static void	switchover_done(struct elector *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
@@ -124,7 +126,7 @@ follow_fresh(const struct elector *e)
 
 	if (e->cfg->server_kind != SERVER_TILE38)
 		return 0;
-	if (e->led_epoch_set && e->led_epoch != e->epoch)
+	if (e->led_epoch != 0 && e->led_epoch != e->epoch)
 		return 1;
 	l = peer_record(e, e->leader_id);
 	return l != NULL && l->keys == 0 && e->srv.keys > 0;
@@ -148,48 +150,127 @@ lease_send(struct elector *e, uint64_t expires)
 }
 
 static void
-lease_confirmed(struct elector *e)
-{
-	uint64_t	expires = e->confirmed_at + e->cfg->election_lease;
-
-	if (e->leader && !e->stopping && expires > e->lease_sent)
-		lease_send(e, expires);
-}
-
-static void
 lease_revoke(struct elector *e)
 {
 	if (e->lease_sent != 0)
 		lease_send(e, 0);
 }
 
-static void
-leader_lost(struct elector *e, const char *why)
+/*
+ * Followers with everything up to their last record: live, following
+ * this leadership, caught up by their server's own account, and in our
+ * history.
+ */
+static int
+followers_caught_up(const struct elector *e)
 {
-	if (!e->leader)
-		return;
-	log_warnx("leadership lost: %s", why);
-	lease_revoke(e);
-	e->leader = e->leader_ready = e->fenced = 0;
-	/* Our server must not take writes any more, whatever comes next. */
-	server_want(e, SRV_WANT_FENCE, 0);
-	catalog_health_changed(e);
+	const struct freshness	*p;
+	size_t			 i;
+	int			 n = 0;
+
+	for (i = 0; i < e->npeers; i++) {
+		p = &e->peers[i];
+		if (strcmp(p->id, e->cfg->id) != 0 && peer_live(p) &&
+		    !p->leader && p->caught_up && p->epoch == e->epoch &&
+		    strcmp(p->lineage ? p->lineage : "", e->srv.lineage) == 0)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * election.min_followers: with fewer followers caught up the writer
+ * gets no lease, so that nothing is acknowledged that only this node
+ * has; its clients wait (proxy.hold.timeout) or are refused.
+ */
+static int
+lease_allowed(struct elector *e)
+{
+	int	n, min = e->cfg->election_min_followers;
+
+	if (min == 0 || (n = followers_caught_up(e)) >= min) {
+		if (e->min_held_logged)
+			log_info("writes resume: election.min_followers %d "
+			    "caught up", min);
+		e->min_held_logged = 0;
+		return 1;
+	}
+	if (!e->min_held_logged)
+		log_warnx("writes held: %d of election.min_followers %d "
+		    "followers caught up", n, min);
+	e->min_held_logged = 1;
+	return 0;
 }
 
 static void
-leader_take(struct elector *e)
+lease_confirmed(struct elector *e)
 {
-	if (e->leader)
-		return;
-	log_info("lock %s/leader acquired", e->cfg->consul_lock_prefix);
-	e->leader = 1;
-	e->leader_ready = 0;
-	e->fenced = 0;
-	e->confirmed_at = e->acquire_sent ? e->acquire_sent : ev_now();
-	e->free_since = 0;
-	server_want(e, SRV_WANT_LEAD, 0);
-	catalog_health_changed(e);
-	history_leader_taken(e);
+	uint64_t	expires = e->confirmed_at + e->cfg->election_lease;
+
+	if (!lease_allowed(e))
+		lease_revoke(e);
+	else if (expires > e->lease_sent)
+		lease_send(e, expires);
+}
+
+
+static void	release(struct elector *);
+
+/*
+ * Report an observation to the state machine (leadership.h) and carry
+ * out what it decides.  why: what the log says when leadership is lost.
+ * Returns the actions, for the caller's own words.
+ */
+static unsigned
+lead_apply(struct elector *e, enum lead_ev ev, uint64_t gen,
+    const char *why)
+{
+	struct lead_obs	o;
+	enum lead_state	from = e->lead.state;
+	unsigned	act;
+
+	memset(&o, 0, sizeof(o));
+	o.ev = ev;
+	o.gen = gen;
+	o.anyone = ev == LEV_DEADLINE && handover_anyone(e);
+	o.release = e->cfg->election_handover_lagging == LAGGING_RELEASE;
+	act = lead_step(&e->lead, &o);
+	if (e->lead.state != from)
+		log_debug("leadership: %s --%s--> %s", lead_state_name(from),
+		    lead_event_name(ev), lead_state_name(e->lead.state));
+	if (act & LACT_LOST)
+		log_warnx("leadership lost: %s", why);
+	if (act & LACT_FENCE_LOG)
+		log_warnx("leadership not confirmed for %llu ms: fencing",
+		    (unsigned long long)(ev_now() - e->confirmed_at));
+	if (act & LACT_UNFENCE_LOG)
+		log_info("leadership confirmed again; unfenced");
+	if (act & LACT_LEASE_REVOKE)
+		lease_revoke(e);
+	if (act & LACT_TAKEN) {
+		log_info("lock %s/leader acquired",
+		    e->cfg->consul_lock_prefix);
+		e->free_since = 0;
+	}
+	if (act & LACT_LEASE_GRANT)
+		lease_confirmed(e);
+	if (act & (LACT_SERVER_FENCE | LACT_SERVER_LEAD)) {
+		/* Asked anew, even if the same was asked before. */
+		e->want = SRV_WANT_NONE;
+		server_want(e, act & LACT_SERVER_LEAD ? SRV_WANT_LEAD :
+		    SRV_WANT_FENCE, 0);
+	}
+	if (act & LACT_READY)
+		e->led_epoch = e->epoch;
+	if (act & LACT_CONFIRM)
+		confirm(e);
+	if (act & LACT_RELEASE)
+		release(e);
+	if (act & LACT_CATALOG)
+		catalog_health_changed(e);
+	if (act & LACT_TAKEN)
+		history_leader_taken(e);
+	return act;
 }
 
 static void
@@ -222,11 +303,11 @@ lock_observe(struct elector *e, const struct consul_kv *kv)
 	 * A watch answer may predate our own release, or a partition: that
 	 * it names our session is a reason to ask, not a leadership.
 	 */
-	if (holder_is_us(e)) {
-		if (!e->leader && !e->let_go)
-			confirm(e);
-	} else if (e->leader)
-		leader_lost(e, e->holder != NULL ? "another node holds the lock" :
+	if (holder_is_us(e))
+		lead_apply(e, LEV_LOCK_OURS, 0, NULL);
+	else
+		lead_apply(e, LEV_LOCK_LOST, 0, e->holder != NULL ?
+		    "another node holds the lock" :
 		    "the lock was released or its session invalidated");
 	election_evaluate(e);
 }
@@ -304,17 +385,15 @@ acquire_cb(const struct consul_resp *r, void *arg)
 			elector_call_failed("lock acquisition", r);
 		return;		/* the tick tries again */
 	}
-	if (ok && !e->stopping) {
-		e->let_go = 0;
-		leader_take(e);
+	if (ok) {
 		/*
 		 * The acquire is a Raft write: we held the lock when it was
 		 * sent.  A lock merely seen ours (a resumed session) gets its
 		 * lease from the first consistent confirmation instead.
 		 */
-		lease_confirmed(e);
-	}
-	else if (!ok)
+		e->confirmed_at = e->acquire_sent;
+		lead_apply(e, LEV_ACQUIRED, 0, NULL);
+	} else
 		log_debug("lock not acquired (held, or lock-delay)");
 	election_evaluate(e);
 }
@@ -346,68 +425,56 @@ release_cb(const struct consul_resp *r, void *arg)
 		elector_call_failed("lock release", r);
 	else
 		log_info("lock released");
-	e->released = 1;
-	if (e->stopping)
+	lead_apply(e, LEV_RELEASE_DONE, 0, NULL);
+	if (e->lead.mode == MODE_STOP)
 		election_stop_rest(e);
 	else
 		election_evaluate(e);
 }
 
+static const char *
+release_why(int reason)
+{
+	switch (reason) {
+	case LOCK_REASON_SERVER_DOWN:
+		return "the local server does not answer";
+	case LOCK_REASON_SWITCHOVER:
+		return "switchover";
+	default:
+		return "graceful stop";
+	}
+}
+
+/* The state machine let go (LEAD_RELEASING): tell Consul. */
 static void
-release(struct elector *e, enum lock_reason reason, const char *why)
+release(struct elector *e)
 {
 	char	query[128], *path;
 
-	if (!e->leader || e->session == NULL)
+	if (e->session == NULL) {
+		lead_apply(e, LEV_RELEASE_DONE, 0, NULL);
 		return;
-	log_info("releasing the lock: %s", why);
-	lease_revoke(e);
-	e->let_go = 1;
-	e->leader = e->leader_ready = e->fenced = 0;
-	server_want(e, SRV_WANT_FENCE, 0);
+	}
+	log_info("releasing the lock: %s", release_why(e->lead.reason));
 	consul_cancel(e->consul, e->acquire.req);
 	/* Why we let go, and the node a switchover chose (lock_flags.h). */
 	snprintf(query, sizeof(query), "release=%s&flags=%llu", e->session,
-	    (unsigned long long)lock_flags_encode(reason,
-	    e->switching ? e->switch_to : NULL));
+	    (unsigned long long)lock_flags_encode(e->lead.reason,
+	    e->lead.mode == MODE_SWITCH ? e->switch_to : NULL));
 	path = election_kv_path(e, "leader", query);
 	e->acquire.req = consul_call(e->consul, "PUT", path, e->cfg->id,
 	    CALL_TIMEOUT_MS, release_cb, &e->acquire);
 	free(path);
-	catalog_health_changed(e);
 	elector_publish_role(e);
 }
 
 /*
- * Not leader, and the lock watch named our session: only a consistent
- * read saying so makes this node leader (a session resumed after an
- * elector restart, or a watch answer from before our acquire that said
- * the lock was free), with its lease from when the read was sent.  A
- * node that released the lock of this session is never leader again
- * without an acquire: a watch answer or a read may predate the release.
- * A read sent while we were leader says nothing once we are not.
+ * A consistent read of the lock.  Sent while the lock watch named our
+ * session (CONFIRMING), it decides whether we lead, with a lease from
+ * when it was sent; sent while leading, it extends the lease.  A read
+ * sent under another leadership generation says nothing: it may predate
+ * a release or a loss (leadership.h).
  */
-static void
-confirm_verified(struct elector *e, const struct consul_resp *r)
-{
-	struct consul_kv	kv;
-	char			err[256];
-	int			ours;
-
-	if (r->status != 200 || consul_parse_kv(r->body, r->len, &kv, err,
-	    sizeof(err)) == -1)
-		return;		/* the next observation asks again */
-	ours = kv.session != NULL && e->session != NULL &&
-	    strcmp(kv.session, e->session) == 0;
-	consul_kv_clear(&kv);
-	if (!ours || e->stopping)
-		return;
-	leader_take(e);
-	e->confirmed_at = e->confirm_sent;
-	lease_confirmed(e);
-	election_evaluate(e);
-}
-
 static void
 confirm_cb(const struct consul_resp *r, void *arg)
 {
@@ -417,14 +484,11 @@ confirm_cb(const struct consul_resp *r, void *arg)
 	char			 err[256];
 
 	w->req = NULL;
-	if (!e->leader) {
-		/* A leader's read answered after it let go says nothing. */
-		if (!e->confirm_leader && !e->let_go)
-			confirm_verified(e, r);
+	if (e->confirm_gen != e->lead.gen)
 		return;
-	}
 	if (r->status == 404) {
-		leader_lost(e, "the lock key is gone");
+		lead_apply(e, LEV_CONFIRM_LOST, e->confirm_gen,
+		    "the lock key is gone");
 		election_evaluate(e);
 		return;
 	}
@@ -432,21 +496,19 @@ confirm_cb(const struct consul_resp *r, void *arg)
 	    sizeof(err)) == -1) {
 		if (r->status == 200)
 			log_warnx("lock confirmation: %s", err);
-		else
+		else if (lead_holds(&e->lead))
 			elector_call_failed("lock confirmation", r);
 		return;		/* the lease runs on; the tick fences */
 	}
 	if (kv.session != NULL && e->session != NULL &&
 	    strcmp(kv.session, e->session) == 0) {
 		e->confirmed_at = e->confirm_sent;
-		lease_confirmed(e);
-		e->epoch = kv.modify_index;
-		if (e->fenced) {
-			log_info("leadership confirmed again; unfenced");
-			e->fenced = 0;
-		}
+		if (lead_holds(&e->lead))
+			e->epoch = kv.modify_index;
+		lead_apply(e, LEV_CONFIRMED, e->confirm_gen, NULL);
 	} else
-		leader_lost(e, "another node holds the lock");
+		lead_apply(e, LEV_CONFIRM_LOST, e->confirm_gen,
+		    "another node holds the lock");
 	consul_kv_clear(&kv);
 	election_evaluate(e);
 }
@@ -460,7 +522,7 @@ confirm(struct elector *e)
 		return;
 	path = election_kv_path(e, "leader", "consistent");
 	e->confirm_sent = ev_now();
-	e->confirm_leader = e->leader;
+	e->confirm_gen = e->lead.gen;
 	e->confirm.req = consul_call(e->consul, "GET", path, NULL,
 	    e->cfg->election_lease, confirm_cb, &e->confirm);
 	free(path);
@@ -494,7 +556,7 @@ can_contend(struct elector *e)
 		e->handover_logged = 1;
 		return 0;
 	}
-	if (e->session == NULL || !e->check_ok || e->stopping ||
+	if (e->session == NULL || !e->check_ok ||
 	    e->srv_down_since != 0 || !e->srv.up || e->srv.loading)
 		return 0;
 	for (i = 0; i < e->npeers; i++) {
@@ -523,36 +585,26 @@ election_evaluate(struct elector *e)
 {
 	uint64_t	now = ev_now();
 
-	if (e->stopping) {
+	if (e->lead.mode == MODE_STOP) {
 		elector_publish_role(e);
 		return;
 	}
 	/* The holder may have become ours since: a session resumed late. */
-	if (!e->leader && !e->let_go && holder_is_us(e))
-		confirm(e);
-	if (e->leader) {
-		if (!e->leader_ready && holder_is_us(e) && e->srv.up &&
-		    e->srv.writable && e->want == SRV_WANT_LEAD) {
-			e->leader_ready = 1;
-			e->led_epoch = e->epoch;
-			e->led_epoch_set = 1;
-		}
-		if (now - e->confirmed_at > e->cfg->election_lease &&
-		    !e->fenced) {
-			log_warnx("leadership not confirmed for %llu ms:"
-			    " fencing", (unsigned long long)(now -
-			    e->confirmed_at));
-			lease_revoke(e);
-			e->fenced = 1;
-		}
+	if (holder_is_us(e))
+		lead_apply(e, LEV_LOCK_OURS, 0, NULL);
+	if (lead_holds(&e->lead)) {
+		if (e->lead.state == LEAD_STARTING && holder_is_us(e) &&
+		    e->srv.up && e->srv.writable && e->want == SRV_WANT_LEAD)
+			lead_apply(e, LEV_SERVER_READY, 0, NULL);
+		if (now - e->confirmed_at > e->cfg->election_lease)
+			lead_apply(e, LEV_LEASE_EXPIRED, 0, NULL);
 		if (e->srv_down_since != 0 && !e->paused &&
 		    now - e->srv_down_since >= e->cfg->server_down_timeout)
-			release(e, LOCK_REASON_SERVER_DOWN,
-			    "the local server does not answer");
-		else if (e->switching)
+			lead_apply(e, LEV_SERVER_DOWN, 0, NULL);
+		else if (e->lead.state == LEAD_HANDOVER)
 			switchover_step(e);
 	} else if (e->holder == NULL) {
-		if (can_contend(e))
+		if (lead_may_acquire(&e->lead) && can_contend(e))
 			acquire(e);
 	} else if (e->leader_id != NULL &&
 	    strcmp(e->leader_id, e->cfg->id) == 0) {
@@ -562,11 +614,11 @@ election_evaluate(struct elector *e)
 		 * session either resumes (we lead) or is gone (the lock goes).
 		 */
 	} else if (e->leader_id != NULL) {
-		if (e->switching && e->switch_to != NULL &&
+		if (e->lead.mode == MODE_SWITCH && e->switch_to != NULL &&
 		    strcmp(e->switch_to, e->leader_id) != 0)
 			switchover_done(e, 0, "leadership moved to %s, not to"
 			    " %s", e->leader_id, e->switch_to);
-		else if (e->switching)
+		else if (e->lead.mode == MODE_SWITCH)
 			switchover_done(e, 1, "leadership moved to %s; writes "
 			    "held for %llu ms", e->leader_id, (unsigned long long)
 			    (ev_now() - e->switch_started));
@@ -578,7 +630,7 @@ election_evaluate(struct elector *e)
 				    " the histories may differ", e->leader_id);
 			server_want(e, SRV_WANT_FOLLOW, fresh);
 			if (fresh)
-				e->led_epoch_set = 0;
+				e->led_epoch = 0;
 			e->followed_epoch = e->epoch;
 		}
 	}
@@ -601,7 +653,7 @@ election_self_record(const struct elector *e, struct freshness *f)
 	memset(f, 0, sizeof(*f));
 	f->id = (char *)e->cfg->id;
 	f->up = e->srv.up && !e->srv.loading;
-	f->leader = e->leader;
+	f->leader = lead_holds(&e->lead);
 	f->caught_up = e->srv.caught_up;
 	f->offset = e->srv.offset;
 	f->keys = e->srv.keys;
@@ -689,8 +741,7 @@ nodes_watch_cb(const struct consul_resp *r, void *arg)
 	w->index = r->index < w->index ? 0 : r->index;
 	w->backoff = 0;
 	election_evaluate(e);
-	if (e->stopping)
-		election_stop_rest(e);
+	election_stop_rest(e);
 	nodes_watch(e);
 }
 
@@ -725,16 +776,18 @@ election_tick(void *arg)
 	uint64_t	 now = ev_now();
 
 	ev_timer_start(e->loop, &e->tick, TICK_MS);
-	if (e->switch_released && now >= e->switch_deadline)
+	/* Released (or not leading any more), and nobody took over. */
+	if (e->lead.mode == MODE_SWITCH && e->lead.state != LEAD_HANDOVER &&
+	    now >= e->switch_deadline)
 		switchover_done(e, 1, "the lock is released; no new leader"
 		    " yet");
-	if (e->leader && now - e->confirm_sent >= e->cfg->election_lease / 4)
+	if ((lead_holds(&e->lead) || e->lead.state == LEAD_CONFIRMING) &&
+	    now - e->confirm_sent >= e->cfg->election_lease / 4)
 		confirm(e);
 	if (now - e->published_at >= PUBLISH_EVERY_MS)
 		publish(e);
 	election_evaluate(e);
-	if (e->stopping)
-		election_stop_rest(e);
+	election_stop_rest(e);
 }
 
 void
@@ -744,8 +797,7 @@ election_server_changed(struct elector *e)
 	if (ev_now() - e->published_at >= PUBLISH_MIN_MS)
 		publish(e);
 	election_evaluate(e);
-	if (e->stopping)
-		election_stop_rest(e);
+	election_stop_rest(e);
 }
 
 void
@@ -758,7 +810,7 @@ election_session_ready(struct elector *e)
 void
 election_session_lost(struct elector *e)
 {
-	leader_lost(e, "the Consul session is gone");
+	lead_apply(e, LEV_LOCK_LOST, 0, "the Consul session is gone");
 	election_evaluate(e);
 }
 
@@ -777,26 +829,44 @@ election_start(struct elector *e)
 }
 
 /*
+ * How long a graceful stop waits for a follower to catch up: what the
+ * shutdown timeout leaves once the release, the deregistration and the
+ * session's end are done, and never less than a switchover waits.
+ */
+#define STOP_MARGIN_MS	2000
+
+static uint64_t
+stop_wait(const struct elector *e)
+{
+	uint64_t	t = e->cfg->shutdown_timeout;
+
+	t = t > STOP_MARGIN_MS ? t - STOP_MARGIN_MS : 0;
+	return t > e->cfg->election_handover_timeout ? t :
+	    e->cfg->election_handover_timeout;
+}
+
+/*
  * Graceful stop.  A leader first stops taking writes (role and server),
- * then waits for a live follower to have everything it wrote, at most
- * election.handover.timeout, then releases the lock; every node then
- * deregisters its services and closes its session.
+ * then waits for a live follower to have everything it wrote, up to the
+ * shutdown timeout, then releases the lock; every node then deregisters
+ * its services and closes its session.  With no follower caught up by
+ * then, election.handover.lagging decides (election_stop_rest()).
  */
 void
 election_shutdown(struct elector *e)
 {
-	if (e->stopping)
+	int	switching = e->lead.mode == MODE_SWITCH;
+
+	if (e->lead.mode == MODE_STOP)
 		return;
-	e->stopping = 1;
 	e->stop_offset = 0;
-	e->stop_deadline = ev_now() + e->cfg->election_handover_timeout;
-	elector_publish_role(e);
-	if (e->leader) {
+	e->stop_deadline = ev_now() + stop_wait(e);
+	lead_apply(e, LEV_STOP, 0, NULL);
+	if (switching)
+		switchover_done(e, 0, "the manager is stopping");
+	if (lead_holds(&e->lead))
 		log_info("stopping: handing over leadership");
-		e->want = SRV_WANT_NONE;
-		server_want(e, SRV_WANT_FENCE, 0);
-	} else
-		e->released = 1;
+	elector_publish_role(e);
 	election_stop_rest(e);
 }
 
@@ -813,15 +883,15 @@ election_switchover(struct elector *e, uint32_t req, const char *to,
 {
 	const struct freshness	*p = peer_record(e, to);
 
-	if (!e->leader || !e->leader_ready || e->fenced) {
+	if (e->lead.mode != MODE_RUN) {
+		snprintf(err, errlen, "a %s is under way",
+		    e->lead.mode == MODE_STOP ? "stop" : "switchover");
+		return -1;
+	}
+	if (e->lead.state != LEAD_LEADING) {
 		snprintf(err, errlen, "this node is not the leader%s%s",
 		    e->leader_id != NULL ? "; the leader is " : "",
 		    e->leader_id != NULL ? e->leader_id : "");
-		return -1;
-	}
-	if (e->stopping || e->switching) {
-		snprintf(err, errlen, "a %s is under way",
-		    e->stopping ? "stop" : "switchover");
 		return -1;
 	}
 	if (to != NULL && strcmp(to, e->cfg->id) == 0) {
@@ -842,18 +912,69 @@ election_switchover(struct elector *e, uint32_t req, const char *to,
 	/* switch_to is NULL whenever no switchover is under way. */
 	if (to != NULL && (e->switch_to = strdup(to)) == NULL)
 		fatal("switchover");
-	e->switching = 1;
-	e->switch_released = 0;
 	e->switch_req = req;
 	e->stop_offset = 0;
 	e->switch_started = ev_now();
 	e->switch_noted = 0;
 	e->switch_note[0] = '\0';
 	e->switch_deadline = ev_now() + e->cfg->election_handover_timeout;
-	e->want = SRV_WANT_NONE;
-	server_want(e, SRV_WANT_FENCE, 0);
+	lead_apply(e, LEV_SWITCHOVER, 0, NULL);
 	elector_publish_role(e);
 	return 0;
+}
+
+/*
+ * The follower a handover waits for: the chosen one, else the live
+ * follower furthest along.  NULL: none.
+ */
+static const struct freshness *
+handover_best(const struct elector *e)
+{
+	const struct freshness	*p, *best = NULL;
+	size_t			 i;
+
+	for (i = 0; i < e->npeers; i++) {
+		p = &e->peers[i];
+		if (strcmp(p->id, e->cfg->id) == 0 || !peer_live(p) ||
+		    p->leader || (e->lead.mode == MODE_SWITCH &&
+		    e->switch_to != NULL && strcmp(p->id, e->switch_to) != 0))
+			continue;
+		if (best == NULL || p->offset > best->offset)
+			best = p;
+	}
+	return best;
+}
+
+static int
+handover_anyone(const struct elector *e)
+{
+	return handover_best(e) != NULL;
+}
+
+/* What the best follower lacks of our stopped offset, in bytes. */
+static uint64_t
+handover_lacks(const struct elector *e, const struct freshness *p)
+{
+	if (strcmp(p->lineage ? p->lineage : "", e->srv.lineage) != 0)
+		return e->stop_offset;
+	return e->stop_offset > p->offset ? e->stop_offset - p->offset : 0;
+}
+
+/* The release was decided with no follower caught up: say so. */
+static void
+handover_lagging(const struct elector *e, const char *what, uint64_t ms)
+{
+	const struct freshness	*p = handover_best(e);
+
+	if (p == NULL)
+		log_warnx("%s: no live follower within %llu ms; releasing "
+		    "the lock", what, (unsigned long long)ms);
+	else
+		log_warnx("%s: no follower caught up within %llu ms; "
+		    "releasing anyway (election.handover.lagging release): "
+		    "%s lacks %llu bytes, which a failover to it loses", what,
+		    (unsigned long long)ms, p->id,
+		    (unsigned long long)handover_lacks(e, p));
 }
 
 /*
@@ -864,45 +985,33 @@ election_switchover(struct elector *e, uint32_t req, const char *to,
 static void
 switchover_progress(struct elector *e)
 {
-	const struct freshness	*p, *best = NULL;
+	const struct freshness	*p, *best;
 	struct msg_ctl_resp	 r;
 	char			 text[sizeof(e->switch_note)];
 	uint8_t			 buf[sizeof(text) + 16];
-	size_t			 i;
 	int			 n;
 
+	best = handover_best(e);
 	if (e->stop_offset == 0)
 		snprintf(text, sizeof(text), "stopping writes on the local "
 		    "server");
-	else {
-		for (i = 0; i < e->npeers; i++) {
-			p = &e->peers[i];
-			if (strcmp(p->id, e->cfg->id) == 0 || !peer_live(p) ||
-			    p->leader || (e->switch_to != NULL &&
-			    strcmp(p->id, e->switch_to) != 0))
-				continue;
-			if (best == NULL || p->offset > best->offset)
-				best = p;
-		}
-		if (best == NULL && e->switch_to != NULL &&
-		    (p = peer_record(e, e->switch_to)) != NULL)
-			snprintf(text, sizeof(text), "waiting for %s: %s",
-			    e->switch_to, !p->up ? "its server is down" :
-			    "its record is stale");
-		else if (best == NULL)
-			snprintf(text, sizeof(text), "waiting for %s: no "
-			    "record of it", e->switch_to != NULL ?
-			    e->switch_to : "a live follower");
-		else if (strcmp(best->lineage ? best->lineage : "",
-		    e->srv.lineage) != 0)
-			snprintf(text, sizeof(text), "waiting for %s: it "
-			    "has not started replicating from us", best->id);
-		else
-			snprintf(text, sizeof(text), "waiting for %s to catch "
-			    "up: %llu bytes behind", best->id,
-			    (unsigned long long)(e->stop_offset > best->offset ?
-			    e->stop_offset - best->offset : 0));
-	}
+	else if (best == NULL && e->switch_to != NULL &&
+	    (p = peer_record(e, e->switch_to)) != NULL)
+		snprintf(text, sizeof(text), "waiting for %s: %s",
+		    e->switch_to, !p->up ? "its server is down" :
+		    "its record is stale");
+	else if (best == NULL)
+		snprintf(text, sizeof(text), "waiting for %s: no "
+		    "record of it", e->switch_to != NULL ?
+		    e->switch_to : "a live follower");
+	else if (strcmp(best->lineage ? best->lineage : "",
+	    e->srv.lineage) != 0)
+		snprintf(text, sizeof(text), "waiting for %s: it "
+		    "has not started replicating from us", best->id);
+	else
+		snprintf(text, sizeof(text), "waiting for %s to catch "
+		    "up: %llu bytes behind", best->id,
+		    (unsigned long long)handover_lacks(e, best));
 	/* A change at once, the same words once a second. */
 	if (strcmp(text, e->switch_note) == 0 &&
 	    ev_now() - e->switch_noted < 1000)
@@ -919,22 +1028,31 @@ switchover_progress(struct elector *e)
 static void
 switchover_step(struct elector *e)
 {
-	if (e->acquire.req != NULL)
+	unsigned	act;
+
+	if (e->lead.mode != MODE_SWITCH || e->acquire.req != NULL)
 		return;
 	if (handover_ready(e)) {
 		e->hold_until = ev_now() + e->cfg->election_handover_timeout;
-		e->switch_released = 1;
 		e->switch_deadline = e->hold_until;
-		release(e, LOCK_REASON_SWITCHOVER, "switchover");
+		lead_apply(e, LEV_CAUGHT_UP, 0, NULL);
 	} else if (ev_now() >= e->switch_deadline) {
-		/* Nobody could take over: take writes again. */
-		e->want = SRV_WANT_NONE;
-		server_want(e, SRV_WANT_LEAD, 0);
-		switchover_done(e, 0, "%s %s within %llu ms; this node stays"
-		    " the leader", e->switch_to != NULL ? e->switch_to :
-		    "no follower", e->switch_to != NULL ? "did not catch up" :
-		    "caught up", (unsigned long long)
-		    e->cfg->election_handover_timeout);
+		act = lead_apply(e, LEV_DEADLINE, 0, NULL);
+		if (act & LACT_SWITCH_FAIL) {
+			/* Nobody could take over: writes go on here. */
+			switchover_done(e, 0, "%s %s within %llu ms; this "
+			    "node stays the leader", e->switch_to != NULL ?
+			    e->switch_to : "no follower", e->switch_to != NULL ?
+			    "did not catch up" : "caught up",
+			    (unsigned long long)
+			    e->cfg->election_handover_timeout);
+		} else if (act & LACT_RELEASE) {
+			handover_lagging(e, "switchover",
+			    e->cfg->election_handover_timeout);
+			e->hold_until = ev_now() +
+			    e->cfg->election_handover_timeout;
+			e->switch_deadline = e->hold_until;
+		}
 	} else
 		switchover_progress(e);
 }
@@ -952,7 +1070,7 @@ switchover_done(struct elector *e, int ok, const char *fmt, ...)
 		log_info("switchover: %s", text);
 	else
 		log_warnx("switchover failed: %s", text);
-	e->switching = e->switch_released = 0;
+	lead_apply(e, LEV_SWITCH_END, 0, NULL);
 	free(e->switch_to);
 	e->switch_to = NULL;
 	elector_ctl_answer(e, e->switch_req, ok, text);
@@ -988,8 +1106,8 @@ handover_ready(struct elector *e)
 	for (i = 0; i < e->npeers; i++) {
 		p = &e->peers[i];
 		if (strcmp(p->id, e->cfg->id) == 0 || !peer_live(p) ||
-		    p->leader || (e->switching && e->switch_to != NULL &&
-		    strcmp(p->id, e->switch_to) != 0))
+		    p->leader || (e->lead.mode == MODE_SWITCH &&
+		    e->switch_to != NULL && strcmp(p->id, e->switch_to) != 0))
 			continue;
 		if (strcmp(p->lineage ? p->lineage : "", e->srv.lineage) == 0 &&
 		    p->offset >= e->srv.offset) {
@@ -1007,24 +1125,47 @@ election_deregistered(struct elector *e)
 	session_close(e, elector_stopped);
 }
 
+/*
+ * A stopping leader hands over, then every stopping node deregisters.
+ * With no follower caught up by the deadline the stop releases anyway
+ * (election.handover.lagging release, or nobody live to hand over to),
+ * or is refused: this node leads on and tells the supervisor.
+ */
 static void
 election_stop_rest(struct elector *e)
 {
-	if (!e->stopping || e->deregistering)
+	unsigned	act;
+	int		anyone;
+
+	if (e->lead.mode != MODE_STOP || e->deregistering)
 		return;
-	if (e->leader) {
+	if (e->lead.state == LEAD_HANDOVER) {
 		if (e->acquire.req != NULL)
 			return;
-		if (!handover_ready(e) && ev_now() < e->stop_deadline)
+		if (handover_ready(e)) {
+			lead_apply(e, LEV_CAUGHT_UP, 0, NULL);
 			return;
-		if (ev_now() >= e->stop_deadline)
-			log_warnx("no follower caught up within %llu ms;"
-			    " releasing anyway", (unsigned long long)
-			    e->cfg->election_handover_timeout);
-		release(e, LOCK_REASON_STOP, "graceful stop");
+		}
+		anyone = handover_anyone(e);
+		if (anyone && ev_now() < e->stop_deadline)
+			return;
+		act = lead_apply(e, LEV_DEADLINE, 0, NULL);
+		if (act & LACT_STOP_REFUSED) {
+			log_warnx("graceful stop refused: no follower caught up "
+			    "within %llu ms and election.handover.lagging is "
+			    "keep; this node leads on", (unsigned long long)
+			    stop_wait(e));
+			elector_send(e, MSG_STOP_REFUSED, 0, NULL, 0);
+			elector_publish_role(e);
+		} else if (act & LACT_LAGGING_LOG)
+			handover_lagging(e, "graceful stop", stop_wait(e));
+		else if (!anyone)
+			log_info("graceful stop: no live follower to hand "
+			    "over to; releasing the lock");
 		return;
 	}
-	if (!e->released || e->acquire.req != NULL)
+	if (lead_holds(&e->lead) || e->lead.state == LEAD_RELEASING ||
+	    e->acquire.req != NULL)
 		return;
 	e->deregistering = 1;
 	ev_timer_stop(e->loop, &e->tick);

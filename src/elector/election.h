@@ -19,6 +19,7 @@
 #include "consul_api.h"
 #include "consul_http.h"
 #include "event.h"
+#include "leadership.h"
 #include "proto.h"
 #include "srvctl.h"
 
@@ -76,38 +77,30 @@ struct elector {
 	char			*holder;	/* session holding the lock */
 	char			*leader_id;	/* its value: the leader's id */
 	uint64_t		 epoch;		/* ModifyIndex of the lock when taken */
-	int			 leader;	/* we hold the lock */
-	int			 leader_ready;	/* and our server takes writes */
+	struct lead		 lead;		/* leadership (leadership.h) */
 	uint64_t		 confirmed_at;	/* ev_now() when last confirmed */
 	uint64_t		 confirm_sent;	/* ev_now() of the read in flight */
+	uint64_t		 confirm_gen;	/* and lead.gen when it was sent */
 	uint64_t		 lease_sent;	/* the writer's lease; 0: none */
-	int			 confirm_leader; /* the read in flight was a leader's */
-	int			 let_go;	/* released the lock of this session:
-						   only an acquire makes us leader */
+	int			 min_held_logged; /* min_followers not met */
 	uint64_t		 acquire_sent;
 	int			 want;		/* enum srv_want last asked */
 	uint64_t		 want_epoch;	/* epoch it was asked for */
 	int			 empty_logged;
 	int			 handover_logged;
-	int			 fenced;
 	uint64_t		 free_since;	/* lock seen free since; 0 held */
 	uint64_t		 free_flags;	/* flags of the free lock */
-	int			 led_epoch_set;
-	uint64_t		 led_epoch;	/* last epoch this node led */
+	uint64_t		 led_epoch;	/* last epoch this node led; 0: none */
 	uint64_t		 followed_epoch;
 	struct freshness	*peers;		/* other nodes' records */
 	size_t			 npeers;
 	struct ev_timer		 tick;		/* fencing, retries, publish */
 	uint64_t		 published_at;
-	int			 stopping;	/* graceful stop or switchover */
 	uint64_t		 stop_deadline;
-	uint64_t		 stop_offset;
-	int			 released;
+	uint64_t		 stop_offset;	/* ours once writes stopped */
 	uint64_t		 leader_changes; /* leaders seen come and go */
 	/* switchover and pause (tile38-clusterctl) */
 	int			 paused;	/* neither contend nor fail over */
-	int			 switching;	/* a switchover is under way */
-	int			 switch_released;
 	uint32_t		 switch_req;	/* control request to answer */
 	char			*switch_to;	/* chosen node; NULL: any */
 	uint64_t		 switch_deadline;

@@ -83,21 +83,19 @@ elector_publish_role(struct elector *e)
 
 	memset(&r, 0, sizeof(r));
 	r.epoch = e->epoch;
-	if (e->leader && e->leader_ready && !e->fenced && !e->stopping &&
-	    !e->switching) {
-		r.role = ROLE_LEADER;
+	r.role = lead_role(&e->lead, e->holder != NULL && e->leader_id != NULL &&
+	    strcmp(e->leader_id, e->cfg->id) != 0);
+	switch (r.role) {
+	case ROLE_LEADER:
+	case ROLE_HANDOVER:	/* followers may still take what we have */
 		r.leader_id = e->cfg->id;
-	} else if (e->holder != NULL && !e->leader && e->leader_id != NULL &&
-	    strcmp(e->leader_id, e->cfg->id) != 0) {
-		r.role = ROLE_FOLLOWER;
+		break;
+	case ROLE_FOLLOWER:
 		r.leader_id = e->leader_id;
-	} else if (e->leader && (e->stopping || e->switching)) {
-		/* Handing over: followers may still take what we have. */
-		r.role = ROLE_HANDOVER;
-		r.leader_id = e->cfg->id;
-	} else {
-		r.role = ROLE_UNKNOWN;
+		break;
+	default:
 		r.leader_id = "";
+		break;
 	}
 	if (e->role_sent_set && e->role_sent.role == r.role &&
 	    e->role_sent.epoch == r.epoch &&
@@ -118,8 +116,9 @@ elector_publish_role(struct elector *e)
 		    (unsigned long long)r.epoch);
 		break;
 	default:
-		log_info("role: no leader%s", e->fenced ? " (fenced)" :
-		    e->stopping ? " (stopping)" : "");
+		log_info("role: no leader%s", e->lead.state == LEAD_FENCED ?
+		    " (fenced)" : e->lead.mode == MODE_STOP ? " (stopping)" :
+		    "");
 		break;
 	}
 	if (r.leader_id[0] != '\0' && (!e->role_sent_set ||
@@ -472,7 +471,7 @@ elector_ctl_list(struct elector *e, uint32_t req)
 	memset(&v, 0, sizeof(v));
 	v.self_id = e->cfg->id;
 	/* Ours before the lock watch has seen it so. */
-	v.leader_id = e->leader ? e->cfg->id : e->holder != NULL ?
+	v.leader_id = lead_holds(&e->lead) ? e->cfg->id : e->holder != NULL ?
 	    e->leader_id : NULL;
 	v.epoch = e->epoch;
 	v.writers = e->found_set[SVC_WRITER] ? &e->found[SVC_WRITER] : NULL;
@@ -541,7 +540,8 @@ elector_stats(struct child *c, struct metric_set *set)
 	/* Behind the leader's last published offset, on the same lineage. */
 	for (i = 0; i < e->npeers; i++) {
 		p = &e->peers[i];
-		if (p->leader && !e->leader && p->offset > e->srv.offset &&
+		if (p->leader && !lead_holds(&e->lead) &&
+		    p->offset > e->srv.offset &&
 		    strcmp(p->lineage ? p->lineage : "", e->srv.lineage) == 0)
 			lag = p->offset - e->srv.offset;
 	}

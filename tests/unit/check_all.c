@@ -22,6 +22,7 @@ main(void)
 	srunner_add_suite(sr, http_req_suite());
 	srunner_add_suite(sr, imsg_suite());
 	srunner_add_suite(sr, leader_history_suite());
+	srunner_add_suite(sr, leadership_suite());
 	srunner_add_suite(sr, listeners_suite());
 	srunner_add_suite(sr, lock_flags_suite());
 	srunner_add_suite(sr, metrics_suite());

@@ -14,6 +14,7 @@ Suite	*event_suite(void);
 Suite	*http_req_suite(void);
 Suite	*imsg_suite(void);
 Suite	*leader_history_suite(void);
+Suite	*leadership_suite(void);
 Suite	*listeners_suite(void);
 Suite	*lock_flags_suite(void);
 Suite	*metrics_suite(void);
