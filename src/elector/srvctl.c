@@ -64,7 +64,18 @@ enum sc_op {
 	OP_AUTH,
 	OP_PROBE,
 	OP_STEP,
+	OP_SYNC_DELAY,		/* CONFIG GET repl-diskless-sync-delay */
+	OP_SYNC_DELAY_SET,	/* CONFIG SET repl-diskless-sync-delay 0 */
 };
+
+/*
+ * Redis waits repl-diskless-sync-delay (5 s by default) before a new
+ * replica's first full sync, hoping more replicas come to share it:
+ * meanwhile the leader acknowledges writes only it has.  A server left
+ * at that default gets 0, so that a follower is caught up as soon as it
+ * can be; any other value is the operator's and is left alone.
+ */
+#define REDIS_SYNC_DELAY_DEFAULT	"5"
 
 enum sc_step {
 	STEP_AUTHCFG,		/* CONFIG SET leaderauth|masterauth <pw> */
@@ -110,6 +121,7 @@ struct srvctl {
 	char			 last_fail[128]; /* logged; "" once up */
 	char			 auth_err[128];	/* logged */
 	int			 auth_refused;	/* on this connection */
+	int			 sync_delay_logged; /* its refusal, once */
 
 	char			*wbuf;
 	size_t			 wlen, woff, wcap;
@@ -900,6 +912,32 @@ sc_probe_done(struct srvctl *s)
 	return 0;
 }
 
+/*
+ * The answer to CONFIG GET repl-diskless-sync-delay: ["name", "value"].
+ * A refusal (CONFIG renamed away, an ACL) is said once and changes
+ * nothing else.
+ */
+static int
+sc_sync_delay(struct srvctl *s, const struct resp *r)
+{
+	const char	*set[] = { "CONFIG", "SET", "repl-diskless-sync-delay",
+			    "0" };
+
+	if (r->type == RESP_ERROR) {
+		if (!s->sync_delay_logged)
+			log_warnx("server %s:%u: CONFIG GET "
+			    "repl-diskless-sync-delay: %s", s->host, s->port,
+			    r->str);
+		s->sync_delay_logged = 1;
+		return 0;
+	}
+	if (r->type != RESP_ARRAY || r->n != 2 ||
+	    r->elems[1].type != RESP_BULK ||
+	    strcmp(r->elems[1].str, REDIS_SYNC_DELAY_DEFAULT) != 0)
+		return 0;
+	return sc_send(s, OP_SYNC_DELAY_SET, 0, 4, set);
+}
+
 /* One reply, matched with the oldest command in flight. */
 static int
 sc_reply(struct srvctl *s, const struct resp *r)
@@ -942,6 +980,19 @@ sc_reply(struct srvctl *s, const struct resp *r)
 		strlcpy(s->auth_err, r->str, sizeof(s->auth_err));
 		s->auth_refused = 1;
 		snprintf(s->st.error, sizeof(s->st.error), "AUTH: %s", r->str);
+		return 0;
+	case OP_SYNC_DELAY:
+		return sc_sync_delay(s, r);
+	case OP_SYNC_DELAY_SET:
+		if (r->type == RESP_ERROR)
+			log_warnx("server %s:%u: CONFIG SET "
+			    "repl-diskless-sync-delay 0: %s", s->host, s->port,
+			    r->str);
+		else
+			log_info("server %s:%u: repl-diskless-sync-delay was "
+			    "Redis' default, %s s; now 0: a new follower's "
+			    "first sync starts at once", s->host, s->port,
+			    REDIS_SYNC_DELAY_DEFAULT);
 		return 0;
 	case OP_PROBE:
 		s->probing = 0;
@@ -1057,6 +1108,8 @@ sc_connected(struct srvctl *s)
 {
 	const char	*output[] = { "OUTPUT", "resp" };
 	const char	*auth[] = { "AUTH", s->password };
+	const char	*sync_delay[] = { "CONFIG", "GET",
+			    "repl-diskless-sync-delay" };
 	int		 one = 1;
 
 	ev_timer_stop(s->loop, &s->t_deadline);
@@ -1075,6 +1128,9 @@ sc_connected(struct srvctl *s)
 	    output) == -1)
 		return -1;
 	if (s->password != NULL && sc_send(s, OP_AUTH, 0, 2, auth) == -1)
+		return -1;
+	if (s->kind == SERVER_REDIS && sc_send(s, OP_SYNC_DELAY, 0, 3,
+	    sync_delay) == -1)
 		return -1;
 	return sc_probe_send(s);
 }
