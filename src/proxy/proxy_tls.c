@@ -236,6 +236,55 @@ tls_load_roots(SSL_CTX *ctx, const char *pem, char *err, size_t errlen)
 	return -1;
 }
 
+/* The ALPN names of the hops, by number: length-prefixed, as on the wire. */
+static const unsigned char *const tls_hops[TLS_HOPS_MAX + 1] = {
+	NULL,
+	(const unsigned char *)"\x0at38cm-hop1",
+	(const unsigned char *)"\x0at38cm-hop2",
+};
+
+static int
+tls_hop_find(const unsigned char *name, unsigned int len)
+{
+	int	i;
+
+	for (i = 1; i <= TLS_HOPS_MAX; i++)
+		if (len == tls_hops[i][0] &&
+		    memcmp(name, tls_hops[i] + 1, len) == 0)
+			return i;
+	return 0;
+}
+
+/* A server selects a hop it is offered, and nothing else. */
+static int
+tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+    const unsigned char *in, unsigned int inlen, void *arg)
+{
+	unsigned int	i, len;
+
+	for (i = 0; i < inlen; i += 1 + len) {
+		len = in[i];
+		if (len > inlen - i - 1)
+			break;
+		if (tls_hop_find(in + i + 1, len) != 0) {
+			*out = in + i + 1;
+			*outlen = (unsigned char)len;
+			return SSL_TLSEXT_ERR_OK;
+		}
+	}
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
+int
+tls_hop(SSL *ssl)
+{
+	const unsigned char	*name;
+	unsigned int		 len;
+
+	SSL_get0_alpn_selected(ssl, &name, &len);
+	return name != NULL ? tls_hop_find(name, len) : 0;
+}
+
 static SSL_CTX *
 tls_ctx_new(int server, const char *cert_pem, const char *key_pem,
     const char *roots_pem, char *err, size_t errlen)
@@ -298,6 +347,8 @@ tls_ctx_new(int server, const char *cert_pem, const char *key_pem,
 	if (server)
 		mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
 	SSL_CTX_set_verify(ctx, mode, NULL);
+	if (server)
+		SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
 	ERR_clear_error();
 	return ctx;
 
@@ -455,6 +506,20 @@ tls_hs_start(struct ev_loop *loop, SSL_CTX *ctx, int fd, int server,
 	close(fd);
 	errno = saved;
 	return NULL;
+}
+
+int
+tls_hs_hop(struct tls_hs *hs, int hop)
+{
+	if (hop < 1 || hop > TLS_HOPS_MAX)
+		return -1;
+	/* 0 on success, unlike the rest of OpenSSL */
+	if (SSL_set_alpn_protos(hs->ssl, tls_hops[hop],
+	    1 + tls_hops[hop][0]) != 0) {
+		ERR_clear_error();
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -27,6 +27,17 @@ SSL_CTX	*tls_server_ctx(const char *cert_pem, const char *key_pem,
 SSL_CTX	*tls_client_ctx(const char *cert_pem, const char *key_pem,
 	    const char *roots_pem, char *err, size_t errlen);
 
+/*
+ * An internal hop to a writer names in its ClientHello (ALPN) how many
+ * hops a client's connection has made with it: 1 from the writer the
+ * client reached, 2 once passed on by the node it went to (which then
+ * never passes it on again).  0: nothing said, as from a bridge stream
+ * or a node older than this.  A server context selects what it was
+ * offered, so tls_hop() finds it on either end.
+ */
+#define TLS_HOPS_MAX	2
+int	tls_hop(SSL *);
+
 /* The single URI SAN of the peer's certificate (malloc'd), or NULL. */
 char	*tls_peer_uri(SSL *);
 /* The peer certificate's serial as lowercase hex (malloc'd), or NULL. */
@@ -48,6 +59,8 @@ typedef void	(*tls_hs_cb)(struct tls_hs *, int ok, int fd, SSL *ssl,
  */
 struct tls_hs	*tls_hs_start(struct ev_loop *, SSL_CTX *, int fd,
 		    int server, uint64_t timeout_ms, tls_hs_cb, void *arg);
+/* Offer hop (1..TLS_HOPS_MAX) before a client handshake runs: 0 or -1. */
+int		 tls_hs_hop(struct tls_hs *, int hop);
 /* Abandon: closes the fd, frees the SSL, no callback. */
 void		 tls_hs_cancel(struct ev_loop *, struct tls_hs *);
 
