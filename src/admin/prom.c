@@ -47,6 +47,12 @@ static const struct {
 	{ "bytes_sent", "Bytes sent to clients." },
 	{ "tls_handshake_failures", "TLS handshakes that failed." },
 	{ "authz_denied", "Connections denied by intentions." },
+	{ "connections_held",
+	    "Client connections waiting for a route (proxy.hold.timeout)." },
+	{ "hold_timeouts",
+	    "Held connections refused when proxy.hold.timeout ran out." },
+	{ "hold_longest_seconds",
+	    "Longest wait of a held connection that ended, in seconds." },
 	/* supervisor */
 	{ "child_restarts", "Restarts of a child process." },
 	{ "child_up", "1 when the child process is running and ready." },

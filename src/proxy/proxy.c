@@ -5,7 +5,9 @@
  * Connect material that arrives over the channel.  A rotated certificate
  * or a reload replaces the listening socket or the contexts without
  * touching established connections; a role change cuts the connections
- * that now point to the wrong place.
+ * that now point to the wrong place.  Every change that may open a route
+ * (role, lease, peers, the local server's state) retries the held
+ * connections.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -221,6 +223,7 @@ proxy_lease(struct proxy *px, struct imsg *m)
 		ev_timer_stop(px->child->loop, &px->lease_timer);
 		proxy_lease_lapsed(px);
 	}
+	conn_retry_held(px);
 }
 
 static void
@@ -238,6 +241,7 @@ proxy_role(struct proxy *px, struct imsg *m)
 	msg_role_clear(&px->role);
 	px->role = r;
 	conn_cut(px);
+	conn_retry_held(px);
 }
 
 static void
@@ -266,6 +270,7 @@ proxy_dispatch(struct child *c, struct imsg *m)
 		i = proxy_svc_index(m->hdr.peerid);
 		msg_peers_clear(&px->peers[i]);
 		px->peers[i] = peers;
+		conn_retry_held(px);
 		return;
 	case MSG_TLS_LEAF_UPDATE:
 		if (msg_tls_leaf_decode(&leaf, m->data, m->datalen) == -1 ||
@@ -289,6 +294,7 @@ proxy_dispatch(struct child *c, struct imsg *m)
 			break;
 		px->caught_up = st.up && !st.leader && st.caught_up;
 		msg_server_state_clear(&st);
+		conn_retry_held(px);
 		return;
 	case MSG_AUTHZ_RESULT:
 		if (msg_authz_resp_decode(&a, m->data, m->datalen) == -1)

@@ -8,6 +8,12 @@
  *	B:	loopback only -> route (the leader's W) -> dial -> mTLS ->
  *		relay
  *
+ * A connection with nowhere to go yet (route_choose(): ROUTE_HOLD) waits
+ * between authorization and dial, its bytes unread in the socket and the
+ * SSL, until a change of the cluster view routes it or proxy.hold.timeout
+ * refuses it.  The relay's first pump reads the SSL before the socket, so
+ * nothing the client sent meanwhile is lost.
+ *
  * Every step has a deadline; a failing step closes this connection only.
  */
 #include <arpa/inet.h>
@@ -77,10 +83,32 @@ conn_stats(struct proxy *px, struct metric_set *set)
 	    METRIC_COUNTER, (double)px->hs_failed);
 	metric_put(set, "authz_denied", "listener", l, METRIC_COUNTER,
 	    (double)px->denied);
+	metric_put(set, "connections_held", "listener", l, METRIC_GAUGE,
+	    (double)px->nheld);
+	metric_put(set, "hold_timeouts", "listener", l, METRIC_COUNTER,
+	    (double)px->hold_timeouts);
+	metric_put(set, "hold_longest_seconds", "listener", l, METRIC_GAUGE,
+	    (double)px->hold_max / 1000.0);
 	metric_put(set, "bytes_received", "listener", l, METRIC_COUNTER,
 	    (double)in);
 	metric_put(set, "bytes_sent", "listener", l, METRIC_COUNTER,
 	    (double)out);
+}
+
+/* A held connection leaves the hold: routed next, or closed. */
+static void
+conn_hold_end(struct conn *c)
+{
+	struct proxy	*px = c->px;
+	uint64_t	 ms = ev_now() - c->held_at;
+
+	ev_timer_stop(px->child->loop, &c->timer);
+	px->nheld--;
+	if (ms > px->hold_max)
+		px->hold_max = ms;
+	log_debug("connection held %llu ms (%s)", (unsigned long long)ms,
+	    c->held_why);
+	c->state = CONN_DIAL;
 }
 
 static void
@@ -89,6 +117,8 @@ conn_close(struct conn *c, const char *why)
 	struct proxy	*px = c->px;
 	struct ev_loop	*loop = px->child->loop;
 
+	if (c->state == CONN_HOLD)
+		conn_hold_end(c);
 	log_debug("connection closed: %s", why);
 	ev_timer_stop(loop, &c->timer);
 	if (c->hs != NULL)
@@ -121,6 +151,38 @@ conn_timeout(void *arg)
 
 	conn_close(c, c->state == CONN_AUTHZ ? "authorization timeout" :
 	    "dial timeout");
+}
+
+/* Held for proxy.hold.timeout: refused for the reason it was held. */
+static void
+conn_hold_timeout(void *arg)
+{
+	struct conn	*c = arg;
+
+	c->px->hold_timeouts++;
+	conn_close(c, c->held_why);
+}
+
+/*
+ * Nowhere to route for now.  The client's bytes stay unread; the tries
+ * start afresh, since the next route comes from a new view.
+ */
+static void
+conn_hold(struct conn *c, const char *why)
+{
+	struct proxy	*px = c->px;
+
+	c->tries = 0;
+	c->held_why = why;
+	if (c->state == CONN_HOLD)
+		return;
+	c->state = CONN_HOLD;
+	c->held_at = ev_now();
+	px->nheld++;
+	ev_timer_stop(px->child->loop, &c->timer);
+	ev_timer_init(&c->timer, conn_hold_timeout, c);
+	ev_timer_start(px->child->loop, &c->timer,
+	    px->cfg->proxy_hold_timeout);
 }
 
 static struct eject *
@@ -238,6 +300,7 @@ conn_upstream_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 		return;
 	}
 	free(uri);
+	c->hop_taken = tls_hop(ssl) != 0;
 	conn_dial_result(c, 1);
 	conn_start_relay(c);
 }
@@ -259,7 +322,12 @@ conn_connected(struct conn *c)
 	c->hs = tls_hs_start(px->child->loop, ctx, c->ufd, 0,
 	    px->cfg->proxy_handshake_timeout, conn_upstream_hs, c);
 	c->ufd = -1;	/* the handshake owns it */
-	if (c->hs == NULL)
+	if (c->hs == NULL) {
+		conn_close(c, "upstream TLS");
+		return;
+	}
+	/* A client's write says which hop this is (a client: hops 0). */
+	if (px->kind == PROC_WRITER && tls_hs_hop(c->hs, c->hops + 1) == -1)
 		conn_close(c, "upstream TLS");
 }
 
@@ -379,15 +447,22 @@ conn_route(struct conn *c)
 	v.readers = &px->peers[1];
 	v.local_caught_up = px->caught_up;
 	v.internal = c->internal;
+	v.hops = c->hops;
+	v.hold = px->cfg->proxy_hold_timeout > 0;
 	v.load = conn_load;
 	v.ejected = conn_ejected;
 	v.load_arg = px;
 	route_choose(&v, &r);
 
 	c->route = r.kind;
+	if (c->state == CONN_HOLD && r.kind != ROUTE_HOLD)
+		conn_hold_end(c);
 	switch (r.kind) {
 	case ROUTE_REFUSE:
 		conn_close(c, r.why);
+		return;
+	case ROUTE_HOLD:
+		conn_hold(c, r.why);
 		return;
 	case ROUTE_LOCAL:
 		if (px->local_len == 0) {
@@ -531,6 +606,7 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	/* Our own service's identity: another node's proxy on its hop. */
 	c->internal = px->leaf[svc].uri != NULL &&
 	    strcmp(c->uri, px->leaf[svc].uri) == 0;
+	c->hops = c->internal ? tls_hop(ssl) : 0;
 	if ((hit = conn_cache_find(px, c->uri)) != NULL) {
 		conn_authorized(c, hit->allowed, "cached decision");
 		return;
@@ -624,9 +700,49 @@ conn_accept(struct proxy *px, int fd)
 }
 
 /*
+ * A writer's connection still on its way to the wrong place has sent
+ * its upstream nothing: it is routed again, as if it had just come.
+ */
+static void
+conn_reroute(struct conn *c)
+{
+	struct ev_loop	*loop = c->px->child->loop;
+
+	if (c->hs != NULL)
+		tls_hs_cancel(loop, c->hs);
+	c->hs = NULL;
+	ev_io_stop(loop, &c->dial_io);
+	if (c->ufd != -1)
+		close(c->ufd);
+	c->ufd = -1;
+	ev_timer_stop(loop, &c->timer);
+	c->tries = 0;
+	conn_route(c);
+}
+
+/*
+ * A client's write relayed to a peer that took it as a hop and has not
+ * answered yet: that peer holds it, passes it on to the leader it knows
+ * or refuses it, and cuts it itself once it no longer leads.  Cutting it
+ * here would fail a write that is about to succeed.
+ */
+static int
+conn_hop_pending(const struct conn *c)
+{
+	uint64_t	replied;
+
+	if (c->state != CONN_RELAY || !c->hop_taken)
+		return 0;
+	relay_bytes(c->relay, NULL, &replied);
+	return replied == 0;
+}
+
+/*
  * After a role or leader change: a connection that now points to the
  * wrong place is cut, so its client reconnects to the new topology at
  * once (writes to a demoted server, bridge streams to an old leader).
+ * A writer's connection that has not reached its upstream yet is routed
+ * again instead.
  */
 void
 conn_cut(struct proxy *px)
@@ -644,14 +760,36 @@ conn_cut(struct proxy *px)
 		if (c->state != CONN_DIAL && c->state != CONN_UPSTREAM_TLS &&
 		    c->state != CONN_RELAY)
 			continue;
+		/* Handing over: only the followers' streams stay. */
 		if (c->route == ROUTE_LOCAL)
 			cut = role != ROLE_LEADER &&
-			    !(handover && c->internal);
+			    !(handover && c->internal && c->hops == 0);
 		else
-			cut = role != ROLE_FOLLOWER ||
-			    strcmp(c->peer_id, leader) != 0;
-		if (cut)
+			cut = (role != ROLE_FOLLOWER ||
+			    strcmp(c->peer_id, leader) != 0) &&
+			    !conn_hop_pending(c);
+		if (cut && px->kind == PROC_WRITER && c->state != CONN_RELAY)
+			conn_reroute(c);
+		else if (cut)
 			conn_close(c, "the leader changed");
+	}
+}
+
+/*
+ * Oldest first, so held clients go in the order they came.  Routing one
+ * closes at most that one.
+ */
+void
+conn_retry_held(struct proxy *px)
+{
+	struct conn	*c, *next;
+
+	if (px->nheld == 0)
+		return;
+	for (c = TAILQ_FIRST(&px->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state == CONN_HOLD)
+			conn_route(c);
 	}
 }
 

@@ -40,6 +40,7 @@ enum conn_state {
 	CONN_DIAL,		/* connecting upstream */
 	CONN_UPSTREAM_TLS,	/* outbound TLS */
 	CONN_RELAY,
+	CONN_HOLD,		/* nowhere to go yet; its bytes wait unread */
 };
 
 struct conn {
@@ -52,16 +53,20 @@ struct conn {
 	SSL			*ussl;
 	struct tls_hs		*hs;
 	struct ev_io		 dial_io;
-	struct ev_timer		 timer;		/* handshake, authz, dial */
+	struct ev_timer		 timer;		/* authz, dial, hold */
 	uint32_t		 authz_id;
 	uint32_t		 authz_gen;	/* px->authz_gen when asked */
 	char			*uri;		/* client's SPIFFE id */
 	int			 internal;	/* another node's proxy */
+	int			 hops;		/* internal: tls_hop() */
+	int			 hop_taken;	/* the peer said it (tls_hop()) */
 	enum route_kind		 route;
 	char			 peer_id[128];	/* ROUTE_PEER */
 	char			 peer_uri[512];
 	int			 svc;
-	int			 tries;
+	int			 tries;		/* dials since the last hold */
+	uint64_t		 held_at;	/* CONN_HOLD: ev_now() */
+	const char		*held_why;	/* and why: route.why */
 	struct relay		*relay;
 };
 
@@ -110,6 +115,9 @@ struct proxy {
 	uint64_t		 refused;
 	uint64_t		 denied;
 	uint64_t		 hs_failed;	/* client TLS handshakes */
+	size_t			 nheld;		/* in CONN_HOLD now */
+	uint64_t		 hold_timeouts;	/* held, then refused */
+	uint64_t		 hold_max;	/* longest ended hold, ms */
 	uint64_t		 bytes_in;	/* from clients, closed relays */
 	uint64_t		 bytes_out;	/* to clients, closed relays */
 };
@@ -123,6 +131,8 @@ void	conn_authz_result(struct proxy *, uint32_t id, int allowed,
 void	conn_cache_flush(struct proxy *);
 /* Close the connections that now point to the wrong place. */
 void	conn_cut(struct proxy *);
+/* The view changed: route the held connections that can go now. */
+void	conn_retry_held(struct proxy *);
 /* The role and leader this proxy routes by now (route_role()). */
 int	proxy_route_role(const struct proxy *, const char **leader_id);
 void	conn_close_all(struct proxy *);

@@ -8,8 +8,21 @@
  *						else another node's R
  *
  * A connection that comes from another node's proxy (an internal hop)
- * goes to the local server, so routes never chain or loop; to a leader
- * that hands over, only such hops.
+ * goes to the local server, so routes never loop; to a leader that hands
+ * over, only the followers' streams.  A client's write on its first hop
+ * (it says so: tls_hop()) that reaches a node which no longer leads is
+ * passed on once to the leader it knows, so a follower's stale view
+ * costs no error; the second hop is never passed on.
+ *
+ * A writer with nowhere to send a connection only for now (no leader
+ * yet, a handover, a lapsed lease, a leader not in the catalog or not
+ * answering) holds it, when proxy.hold.timeout allows, until the next
+ * change of its view routes it: an election costs its clients a wait,
+ * not an error; so does a client's write that reached a leader handing
+ * over, which goes on to the next one.  What waiting cannot change is
+ * refused at once: a hop that may not go on to a node that follows
+ * another leader, a bridge stream (its server retries on its own, and
+ * the elector points it anew).
  */
 #include <string.h>
 
@@ -54,26 +67,60 @@ route_reader(const struct route_view *v, const char *skip)
 	return best;
 }
 
+/* Nowhere for now: hold when the client may wait, else refuse. */
 static void
-route_leader_w(const struct route_view *v, struct route *r)
+route_wait(const struct route_view *v, struct route *r, int wait,
+    const char *why)
+{
+	r->kind = wait && v->hold ? ROUTE_HOLD : ROUTE_REFUSE;
+	r->why = why;
+}
+
+/* The leader's W; wait: hold rather than refuse while there is none. */
+static void
+route_leader_w(const struct route_view *v, struct route *r, int wait)
 {
 	const struct peer	*p;
 
 	if (v->role != ROLE_FOLLOWER ||
 	    (p = route_find(v->writers, v->leader_id)) == NULL) {
-		r->kind = ROUTE_REFUSE;
-		r->why = v->role == ROLE_FOLLOWER ?
-		    "the leader's writer is not in the catalog" : "no leader";
+		route_wait(v, r, wait, v->role == ROLE_FOLLOWER ?
+		    "the leader's writer is not in the catalog" : "no leader");
 		return;
 	}
 	if (v->ejected != NULL && v->ejected(p->id, v->load_arg)) {
-		r->kind = ROUTE_REFUSE;
-		r->why = "the leader's writer does not answer";
+		route_wait(v, r, wait, "the leader's writer does not answer");
 		return;
 	}
 	r->kind = ROUTE_PEER;
 	r->peer = p;
 	r->svc = PROC_WRITER;
+}
+
+/* An internal hop to a writer that is not the leader. */
+static void
+route_hop_w(const struct route_view *v, struct route *r)
+{
+	switch (v->role) {
+	case ROLE_HANDOVER:
+		/* The followers' streams, to take the last writes. */
+		if (v->hops == 0) {
+			r->kind = ROUTE_LOCAL;
+			return;
+		}
+		route_wait(v, r, 1, "handing over");
+		return;
+	case ROLE_FOLLOWER:
+		if (v->hops == 1) {
+			route_leader_w(v, r, 1);
+			return;
+		}
+		r->kind = ROUTE_REFUSE;
+		r->why = "not the leader";
+		return;
+	}
+	/* It may be about to lead: the sender saw it take the lock. */
+	route_wait(v, r, 1, "not the leader");
 }
 
 int
@@ -107,17 +154,11 @@ route_choose(const struct route_view *v, struct route *r)
 			r->kind = ROUTE_LOCAL;
 			return;
 		}
-		if (v->internal && route_handover(v)) {
-			/* The followers' streams, to take the last writes. */
-			r->kind = ROUTE_LOCAL;
-			return;
-		}
 		if (v->internal) {
-			r->kind = ROUTE_REFUSE;
-			r->why = "not the leader";
+			route_hop_w(v, r);
 			return;
 		}
-		route_leader_w(v, r);
+		route_leader_w(v, r, 1);
 		return;
 	case PROC_READER:
 		if (v->internal || (v->role != ROLE_LEADER &&
@@ -143,7 +184,7 @@ route_choose(const struct route_view *v, struct route *r)
 			r->why = "this node is the leader";
 			return;
 		}
-		route_leader_w(v, r);
+		route_leader_w(v, r, 0);
 		return;
 	}
 	r->kind = ROUTE_REFUSE;

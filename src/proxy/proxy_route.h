@@ -14,6 +14,8 @@ enum route_kind {
 	ROUTE_REFUSE = 0,	/* close the client */
 	ROUTE_LOCAL,		/* the local server, plain TCP */
 	ROUTE_PEER,		/* a peer's listener, mTLS */
+	ROUTE_HOLD,		/* nowhere yet: wait for the cluster to
+				   change (proxy.hold.timeout), then refuse */
 };
 
 struct route_view {
@@ -26,6 +28,8 @@ struct route_view {
 	int			 local_caught_up; /* follower with all data */
 	int			 internal;	/* the client is another node's
 						   proxy: never hop again */
+	int			 hops;		/* internal: tls_hop(), 0-2 */
+	int			 hold;		/* proxy.hold.timeout is set */
 	/* Open connections per peer id, for least-connections choice. */
 	unsigned		(*load)(const char *peer_id, void *arg);
 	void			*load_arg;
@@ -38,7 +42,7 @@ struct route {
 	const struct peer	*peer;		/* ROUTE_PEER */
 	int			 svc;		/* PROC_WRITER or PROC_READER:
 						   which leaf to present */
-	const char		*why;		/* ROUTE_REFUSE */
+	const char		*why;		/* ROUTE_REFUSE, ROUTE_HOLD */
 };
 
 /*

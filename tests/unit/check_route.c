@@ -231,6 +231,152 @@ START_TEST(test_writer_lapsed)
 }
 END_TEST
 
+/* In the table: a leader whose writer's lease lapsed (route_role()). */
+#define LAPSED	(-1)
+/* ... a client's connection, not an internal hop (tls_hop(): 0-2). */
+#define CLIENT	(-1)
+
+/*
+ * Every listener and role, from a client and from another node's proxy
+ * (an internal hop: a stream that says nothing, a client's write on its
+ * first or its second hop; a bridge has none), with proxy.hold.timeout
+ * set: a connection with nowhere to go only for now is held.  Without
+ * it the same row is a refusal for the same reason, every other row
+ * unchanged.
+ */
+START_TEST(test_hold_table)
+{
+	static const struct {
+		int		 kind, role;
+		const char	*self, *leader;
+		int		 hop, eject_n2;
+		enum route_kind	 want;	/* with the hold on */
+		const char	*what;	/* the peer, or why refused or held */
+	} rows[] = {
+		{ PROC_WRITER, ROLE_LEADER, "n1", "n1", CLIENT, 0,
+		    ROUTE_LOCAL, NULL },
+		{ PROC_WRITER, ROLE_LEADER, "n1", "n1", 0, 0,
+		    ROUTE_LOCAL, NULL },
+		{ PROC_WRITER, ROLE_LEADER, "n1", "n1", 1, 0,
+		    ROUTE_LOCAL, NULL },
+		{ PROC_WRITER, ROLE_LEADER, "n1", "n1", 2, 0,
+		    ROUTE_LOCAL, NULL },
+		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n1", CLIENT, 0,
+		    ROUTE_PEER, "n1" },
+		/* It follows another leader: waiting changes nothing. */
+		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n1", 0, 0,
+		    ROUTE_REFUSE, "not the leader" },
+		/* A client's write goes on once, never twice. */
+		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n1", 1, 0,
+		    ROUTE_PEER, "n1" },
+		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n1", 2, 0,
+		    ROUTE_REFUSE, "not the leader" },
+		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n9", CLIENT, 0,
+		    ROUTE_HOLD, "the leader's writer is not in the catalog" },
+		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n9", 1, 0,
+		    ROUTE_HOLD, "the leader's writer is not in the catalog" },
+		{ PROC_WRITER, ROLE_FOLLOWER, "n3", "n2", CLIENT, 1,
+		    ROUTE_HOLD, "the leader's writer does not answer" },
+		{ PROC_WRITER, ROLE_UNKNOWN, "n2", "", CLIENT, 0,
+		    ROUTE_HOLD, "no leader" },
+		/* It may be about to lead: the sender saw it take the lock. */
+		{ PROC_WRITER, ROLE_UNKNOWN, "n2", "", 0, 0,
+		    ROUTE_HOLD, "not the leader" },
+		{ PROC_WRITER, ROLE_UNKNOWN, "n2", "", 1, 0,
+		    ROUTE_HOLD, "not the leader" },
+		{ PROC_WRITER, ROLE_UNKNOWN, "n2", "", 2, 0,
+		    ROUTE_HOLD, "not the leader" },
+		/* Handing over: the streams catch up, writes wait. */
+		{ PROC_WRITER, ROLE_HANDOVER, "n1", "n1", CLIENT, 0,
+		    ROUTE_HOLD, "no leader" },
+		{ PROC_WRITER, ROLE_HANDOVER, "n1", "n1", 0, 0,
+		    ROUTE_LOCAL, NULL },
+		{ PROC_WRITER, ROLE_HANDOVER, "n1", "n1", 1, 0,
+		    ROUTE_HOLD, "handing over" },
+		{ PROC_WRITER, ROLE_HANDOVER, "n1", "n1", 2, 0,
+		    ROUTE_HOLD, "handing over" },
+		{ PROC_WRITER, LAPSED, "n1", "n1", CLIENT, 0,
+		    ROUTE_HOLD, "no leader" },
+		{ PROC_WRITER, LAPSED, "n1", "n1", 0, 0,
+		    ROUTE_HOLD, "not the leader" },
+		{ PROC_WRITER, LAPSED, "n1", "n1", 1, 0,
+		    ROUTE_HOLD, "not the leader" },
+
+		/* A reader always has a server: a peer's or its own. */
+		{ PROC_READER, ROLE_LEADER, "n1", "n1", CLIENT, 0,
+		    ROUTE_PEER, "n2" },
+		{ PROC_READER, ROLE_LEADER, "n1", "n1", 0, 0,
+		    ROUTE_LOCAL, NULL },
+		{ PROC_READER, ROLE_FOLLOWER, "n2", "n1", CLIENT, 0,
+		    ROUTE_PEER, "n3" },
+		{ PROC_READER, ROLE_FOLLOWER, "n2", "n1", 0, 0,
+		    ROUTE_LOCAL, NULL },
+		{ PROC_READER, ROLE_UNKNOWN, "n2", "", CLIENT, 0,
+		    ROUTE_PEER, "n1" },
+		{ PROC_READER, ROLE_UNKNOWN, "n2", "", 0, 0,
+		    ROUTE_LOCAL, NULL },
+		{ PROC_READER, ROLE_HANDOVER, "n1", "n1", CLIENT, 0,
+		    ROUTE_PEER, "n2" },
+		{ PROC_READER, ROLE_HANDOVER, "n1", "n1", 0, 0,
+		    ROUTE_LOCAL, NULL },
+		/* The lease is the writer's: a reader reads on. */
+		{ PROC_READER, LAPSED, "n1", "n1", CLIENT, 0,
+		    ROUTE_PEER, "n2" },
+		{ PROC_READER, LAPSED, "n1", "n1", 0, 0,
+		    ROUTE_LOCAL, NULL },
+
+		/* A bridge stream is never held: its server retries. */
+		{ PROC_BRIDGE, ROLE_LEADER, "n1", "n1", CLIENT, 0,
+		    ROUTE_REFUSE, "this node is the leader" },
+		{ PROC_BRIDGE, ROLE_FOLLOWER, "n2", "n1", CLIENT, 0,
+		    ROUTE_PEER, "n1" },
+		{ PROC_BRIDGE, ROLE_FOLLOWER, "n2", "n9", CLIENT, 0,
+		    ROUTE_REFUSE, "the leader's writer is not in the catalog" },
+		{ PROC_BRIDGE, ROLE_FOLLOWER, "n3", "n2", CLIENT, 1,
+		    ROUTE_REFUSE, "the leader's writer does not answer" },
+		{ PROC_BRIDGE, ROLE_UNKNOWN, "n2", "", CLIENT, 0,
+		    ROUTE_REFUSE, "no leader" },
+		{ PROC_BRIDGE, ROLE_HANDOVER, "n1", "n1", CLIENT, 0,
+		    ROUTE_REFUSE, "no leader" },
+		{ PROC_BRIDGE, LAPSED, "n1", "n1", CLIENT, 0,
+		    ROUTE_REFUSE, "this node is the leader" },
+	};
+	struct route_view	 v;
+	struct route		 r;
+	enum route_kind		 want;
+	const char		*leader, *got;
+	size_t			 i;
+	int			 hold, role;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		for (hold = 0; hold <= 1; hold++) {
+			leader = rows[i].leader;
+			role = rows[i].role;
+			if (role == LAPSED)
+				role = route_role(rows[i].kind, ROLE_LEADER,
+				    &leader, 10, 20);
+			v = view(rows[i].kind, rows[i].self, role, leader);
+			v.internal = rows[i].hop != CLIENT;
+			v.hops = v.internal ? rows[i].hop : 0;
+			v.hold = hold;
+			eject_n2 = rows[i].eject_n2;
+			route_choose(&v, &r);
+			want = rows[i].want;
+			if (want == ROUTE_HOLD && !hold)
+				want = ROUTE_REFUSE;
+			ck_assert_msg(r.kind == want,
+			    "row %zu, hold %d: route %d, not %d", i, hold,
+			    r.kind, want);
+			if (want == ROUTE_LOCAL)
+				continue;
+			got = want == ROUTE_PEER ? r.peer->id : r.why;
+			ck_assert_msg(strcmp(got, rows[i].what) == 0,
+			    "row %zu, hold %d: %s, not %s", i, hold, got,
+			    rows[i].what);
+		}
+}
+END_TEST
+
 Suite *
 route_suite(void)
 {
@@ -243,6 +389,7 @@ route_suite(void)
 	tcase_add_test(tc, test_reader_on_follower);
 	tcase_add_test(tc, test_role_lease);
 	tcase_add_test(tc, test_writer_lapsed);
+	tcase_add_test(tc, test_hold_table);
 	suite_add_tcase(s, tc);
 	return s;
 }
