@@ -25,6 +25,7 @@ T_NAME=
 T_DIR=
 T_LAST_PID=
 T_PIDS=()
+T_ATEXIT=()	# commands run at exit once the processes are gone
 T_OUT=1		# the test's own stdout, also while t_wait redirects a check
 
 _t_say() {
@@ -96,6 +97,7 @@ _t_exit() {
 	trap '' INT TERM
 	trap - EXIT
 	_t_kill_all
+	_t_run_atexit
 	if [ -n "$T_DIR" ] && [ -d "$T_DIR" ]; then
 		if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
 			rm -rf "$T_DIR"
@@ -104,6 +106,20 @@ _t_exit() {
 		fi
 	fi
 	exit "$rc"
+}
+
+# t_atexit CMD ARGS...: run CMD on exit, after every t_bg process is
+# gone, the last registered first: for what the processes used and that
+# outlives them (network namespaces, links).  Its failure is ignored.
+t_atexit() {
+	T_ATEXIT+=("$(printf '%q ' "$@")")
+}
+
+_t_run_atexit() {
+	local i
+	for (( i = ${#T_ATEXIT[@]} - 1; i >= 0; i-- )); do
+		eval "${T_ATEXIT[i]}" >/dev/null 2>&1 || true
+	done
 }
 
 # Every live descendant of a process, children first.
