@@ -21,11 +21,18 @@
 static void	catalog_register(struct elector *, int);
 static void	catalog_discover(struct elector *, int);
 
+/*
+ * A stopping node leaves the catalog, except a leader's writer while it
+ * hands over: the followers' bridges find it there to take the last
+ * writes.
+ */
 static int
 catalog_fit(const struct elector *e, int svc)
 {
-	if (!e->srv.up || e->srv.loading || e->lead.mode == MODE_STOP)
+	if (!e->srv.up || e->srv.loading)
 		return 0;
+	if (e->lead.mode == MODE_STOP)
+		return svc == SVC_WRITER && lead_holds(&e->lead);
 	return svc == SVC_WRITER || lead_holds(&e->lead) || e->srv.caught_up;
 }
 

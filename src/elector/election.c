@@ -577,6 +577,24 @@ can_contend(struct elector *e)
 	e->empty_logged = e->handover_logged = 0;
 	if (fresher && ev_now() - e->free_since < e->cfg->election_fresher_wait)
 		return 0;
+	/*
+	 * DESIGN 5.2 invariant 2: behind what the last leader said it had,
+	 * on the same history, a candidate gives its stream (which goes on
+	 * until a new leader exists) election.fresher.wait to bring it.
+	 */
+	if (e->last_leader.id[0] != '\0' &&
+	    strcmp(e->last_leader.lineage, e->srv.lineage) == 0 &&
+	    e->last_leader.offset > e->srv.offset &&
+	    ev_now() - e->free_since < e->cfg->election_fresher_wait) {
+		if (!e->behind_logged)
+			log_info("not contending yet: %llu bytes behind what %s "
+			    "last published", (unsigned long long)
+			    (e->last_leader.offset - e->srv.offset),
+			    e->last_leader.id);
+		e->behind_logged = 1;
+		return 0;
+	}
+	e->behind_logged = 0;
 	return 1;
 }
 
@@ -709,6 +727,18 @@ peers_replace(struct elector *e, const struct consul_kv_list *l)
 	free(e->peers);
 	e->peers = v;
 	e->npeers = n;
+	/*
+	 * A leader's record goes with its session: what it last said it
+	 * had outlives it here, for the candidates (can_contend()).
+	 */
+	for (i = 0; i < n; i++) {
+		if (!v[i].leader || strcmp(v[i].id, e->cfg->id) == 0)
+			continue;
+		strlcpy(e->last_leader.id, v[i].id, sizeof(e->last_leader.id));
+		strlcpy(e->last_leader.lineage, v[i].lineage ? v[i].lineage :
+		    "", sizeof(e->last_leader.lineage));
+		e->last_leader.offset = v[i].offset;
+	}
 }
 
 static void
@@ -1089,6 +1119,20 @@ election_pause(struct elector *e, int on)
 	election_evaluate(e);
 }
 
+/*
+ * A Redis leader promoted a moment ago that took no write since has the
+ * history it was promoted from (master_replid2, up to second_repl_offset)
+ * and nothing more: a follower still on that history at our offset has
+ * everything, even before it has re-attached to us.
+ */
+static int
+same_before_promotion(const struct elector *e, const struct freshness *p)
+{
+	return e->srv.lineage2[0] != '\0' && p->lineage != NULL &&
+	    strcmp(p->lineage, e->srv.lineage2) == 0 &&
+	    e->stop_offset < e->srv.lineage2_end;
+}
+
 static int
 handover_ready(struct elector *e)
 {
@@ -1109,8 +1153,9 @@ handover_ready(struct elector *e)
 		    p->leader || (e->lead.mode == MODE_SWITCH &&
 		    e->switch_to != NULL && strcmp(p->id, e->switch_to) != 0))
 			continue;
-		if (strcmp(p->lineage ? p->lineage : "", e->srv.lineage) == 0 &&
-		    p->offset >= e->srv.offset) {
+		if (p->offset >= e->srv.offset && (strcmp(p->lineage ?
+		    p->lineage : "", e->srv.lineage) == 0 ||
+		    same_before_promotion(e, p))) {
 			log_info("%s has caught up (offset %llu)", p->id,
 			    (unsigned long long)p->offset);
 			return 1;

@@ -94,6 +94,12 @@ struct elector {
 	uint64_t		 followed_epoch;
 	struct freshness	*peers;		/* other nodes' records */
 	size_t			 npeers;
+	struct {
+		char		 id[128];	/* "": none seen */
+		char		 lineage[64];
+		uint64_t	 offset;
+	}			 last_leader;	/* its last record */
+	int			 behind_logged;
 	struct ev_timer		 tick;		/* fencing, retries, publish */
 	uint64_t		 published_at;
 	uint64_t		 stop_deadline;

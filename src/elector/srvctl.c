@@ -84,7 +84,21 @@ enum sc_step {
 	STEP_READONLY,		/* READONLY yes */
 	STEP_FLUSH,		/* FLUSHDB | FLUSHALL */
 	STEP_FOLLOW,		/* FOLLOW h p | REPLICAOF h p */
+	STEP_PAUSE,		/* Redis: CLIENT PAUSE <ms> WRITE */
+	STEP_UNPAUSE,		/* Redis: CLIENT UNPAUSE */
 };
+
+/*
+ * A Redis leader is fenced by holding its clients' writes (CLIENT PAUSE
+ * WRITE), not by making it a replica: its replicas, even one in its
+ * first full sync, go on taking everything it has, and its offset stands
+ * still, so a handover can tell when one has caught up.  The pause is
+ * renewed while it is wanted and runs out by itself if the manager is
+ * gone.  A server without the WRITE mode (before 6.2) is fenced as a
+ * replica of the bridge instead.
+ */
+#define SC_PAUSE_MS		10000
+#define SC_PAUSE_RENEW_MS	5000
 
 struct sc_pending {
 	enum sc_op	 op;
@@ -155,6 +169,9 @@ struct srvctl {
 	 */
 	char			 t38_following[SC_ADDRLEN];
 	int			 t38_read_only;
+	/* Redis: our pause's end (ev_now()), 0: none; no WRITE mode */
+	uint64_t		 paused_until;
+	int			 pause_refused;
 
 	struct srv_state	 st;
 };
@@ -224,6 +241,9 @@ sc_matches(const struct srvctl *s)
 	case SRV_WANT_FENCE:
 		if (s->kind == SERVER_TILE38)
 			return s->t38_read_only;
+		if (!s->pause_refused)
+			return !st->leader ||
+			    s->paused_until > ev_now() + SC_PAUSE_RENEW_MS;
 		return !st->leader && s->want_addr[0] != '\0' &&
 		    strcasecmp(st->following, s->want_addr) == 0;
 	}
@@ -265,6 +285,7 @@ sc_close(struct srvctl *s)
 	s->auth_refused = 0;
 	s->t38_following[0] = '\0';
 	s->t38_read_only = 0;
+	s->paused_until = 0;
 }
 
 /* Down: what is left of the last state is history, not fact. */
@@ -657,8 +678,9 @@ sc_probe_redis(struct srvctl *s, const struct resp *r)
 	}
 	st->loading = resp_info_get(r->str, "loading", v, sizeof(v)) == 0 &&
 	    strcmp(v, "1") == 0;
-	/* A replica refuses writes: Redis has no separate read-only flag. */
-	st->writable = st->leader && !st->loading;
+	/* A replica refuses writes; a paused leader holds them. */
+	st->writable = st->leader && !st->loading &&
+	    s->paused_until <= ev_now();
 	st->offset = 0;
 	if (resp_info_get(r->str, "master_repl_offset", v, sizeof(v)) == 0 &&
 	    sc_u64(v, &n) == 0)
@@ -667,6 +689,13 @@ sc_probe_redis(struct srvctl *s, const struct resp *r)
 	if (resp_info_get(r->str, "master_replid", st->lineage,
 	    sizeof(st->lineage)) == -1)
 		st->lineage[0] = '\0';
+	st->lineage2_end = 0;
+	if (resp_info_get(r->str, "master_replid2", st->lineage2,
+	    sizeof(st->lineage2)) == -1)
+		st->lineage2[0] = '\0';
+	else if (resp_info_get(r->str, "second_repl_offset", v,
+	    sizeof(v)) == 0 && v[0] != '-' && sc_u64(v, &n) == 0)
+		st->lineage2_end = n;
 	if (resp_info_get(r->str, "run_id", st->server_id,
 	    sizeof(st->server_id)) == -1)
 		st->server_id[0] = '\0';
@@ -693,6 +722,8 @@ sc_apply_plan(struct srvctl *s)
 		s->steps[s->nsteps++] = STEP_UNFOLLOW;
 		if (t38)
 			s->steps[s->nsteps++] = STEP_WRITABLE;
+		if (s->paused_until != 0)
+			s->steps[s->nsteps++] = STEP_UNPAUSE;
 		break;
 	case SRV_WANT_FOLLOW:
 		if (s->want_addr[0] == '\0')
@@ -707,10 +738,18 @@ sc_apply_plan(struct srvctl *s)
 			s->steps[s->nsteps++] = STEP_FLUSH;
 		}
 		s->steps[s->nsteps++] = STEP_FOLLOW;
+		/* A replica now: what the pause held is refused, not lost. */
+		if (s->paused_until != 0)
+			s->steps[s->nsteps++] = STEP_UNPAUSE;
 		break;
 	case SRV_WANT_FENCE:
 		if (t38) {
 			s->steps[s->nsteps++] = STEP_READONLY;
+			break;
+		}
+		if (!s->pause_refused) {
+			if (s->st.leader)
+				s->steps[s->nsteps++] = STEP_PAUSE;
 			break;
 		}
 		if (s->want_addr[0] == '\0')
@@ -769,6 +808,8 @@ static const char *const sc_step_words[][2][3] = {
 	[STEP_READONLY] = { { "READONLY", "yes" }, { "READONLY", "yes" } },
 	[STEP_FLUSH] = { { "FLUSHDB" }, { "FLUSHALL" } },
 	[STEP_FOLLOW] = { { "FOLLOW" }, { "REPLICAOF" } },
+	[STEP_PAUSE] = { { "CLIENT", "PAUSE" }, { "CLIENT", "PAUSE" } },
+	[STEP_UNPAUSE] = { { "CLIENT", "UNPAUSE" }, { "CLIENT", "UNPAUSE" } },
 };
 
 static const char *const *
@@ -803,7 +844,7 @@ sc_step_send(struct srvctl *s)
 {
 	const char		*argv[5];
 	const char *const	*w;
-	char			 port[8];
+	char			 port[24];
 	enum sc_step		 step = s->steps[s->curstep];
 	int			 argc, i;
 
@@ -816,6 +857,11 @@ sc_step_send(struct srvctl *s)
 		snprintf(port, sizeof(port), "%u", s->want_port);
 		argv[argc++] = s->want_host;
 		argv[argc++] = port;
+	}
+	if (step == STEP_PAUSE) {
+		snprintf(port, sizeof(port), "%u", SC_PAUSE_MS);
+		argv[argc++] = port;
+		argv[argc++] = "WRITE";
 	}
 	return sc_send(s, OP_STEP, step, argc, argv);
 }
@@ -842,6 +888,14 @@ sc_step_reply(struct srvctl *s, const struct sc_pending *p,
 
 	if (p->gen != s->gen) {
 		/* The wish changed meanwhile: start over from a probe. */
+		s->applying = 0;
+		return sc_probe_soon(s);
+	}
+	if (r->type == RESP_ERROR && p->step == STEP_PAUSE &&
+	    !s->pause_refused) {
+		log_warnx("server %s:%u: CLIENT PAUSE WRITE: %s; fencing it as "
+		    "a replica of the bridge instead", s->host, s->port, r->str);
+		s->pause_refused = 1;
 		s->applying = 0;
 		return sc_probe_soon(s);
 	}
@@ -874,6 +928,12 @@ sc_step_reply(struct srvctl *s, const struct sc_pending *p,
 	case STEP_FOLLOW:
 		strlcpy(s->t38_following, s->want_addr,
 		    sizeof(s->t38_following));
+		break;
+	case STEP_PAUSE:
+		s->paused_until = ev_now() + SC_PAUSE_MS;
+		break;
+	case STEP_UNPAUSE:
+		s->paused_until = 0;
 		break;
 	case STEP_AUTHCFG:
 		break;

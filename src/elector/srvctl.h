@@ -46,6 +46,10 @@ struct srv_state {
 	char		server_id[64];	/* Tile38 id; Redis run_id */
 	char		lineage[64];	/* Redis master_replid; Tile38: ""
 					   (the elector tracks it) */
+	char		lineage2[64];	/* Redis master_replid2: the history
+					   before this node was promoted */
+	uint64_t	lineage2_end;	/* second_repl_offset: where it ends
+					   (0: none) */
 	char		version[32];
 	int		applied;	/* the desired state is in effect */
 	uint64_t	last_ok;	/* ev_now() of the last good probe */
