@@ -760,10 +760,17 @@ conn_cut(struct proxy *px)
 		if (c->state != CONN_DIAL && c->state != CONN_UPSTREAM_TLS &&
 		    c->state != CONN_RELAY)
 			continue;
-		/* Handing over: only the followers' streams stay. */
+		/*
+		 * Handing over, or a lapsed lease: only the followers'
+		 * streams stay.  A follower's own stream stays until another
+		 * node leads (DESIGN 5.2): everything the old leader
+		 * acknowledged reaches it.
+		 */
 		if (c->route == ROUTE_LOCAL)
 			cut = role != ROLE_LEADER &&
 			    !(handover && c->internal && c->hops == 0);
+		else if (px->kind == PROC_BRIDGE && role == ROLE_UNKNOWN)
+			cut = 0;
 		else
 			cut = (role != ROLE_FOLLOWER ||
 			    strcmp(c->peer_id, leader) != 0) &&

@@ -129,8 +129,7 @@ route_role(int kind, int role, const char **leader_id, uint64_t lease_until,
 {
 	if (kind != PROC_WRITER || role != ROLE_LEADER || now < lease_until)
 		return role;
-	*leader_id = "";
-	return ROLE_UNKNOWN;
+	return ROLE_HANDOVER;
 }
 
 /*

@@ -48,10 +48,11 @@ struct route {
 /*
  * The role a proxy routes by.  A writer's leadership counts only while
  * its lease runs (msg_lease: lease_until on the host's monotonic clock,
- * now on the same): once it lapses the writer is a node without a
- * leader, not even one handing over, and nothing goes to the local
- * server.  The other proxies take no writes and route by the role as
- * told.  *leader_id is replaced by "" when the lease lapsed.
+ * now on the same): once it lapses the writer acts as a leader handing
+ * over.  No client write reaches the local server; the followers'
+ * streams still do, so that what it acknowledged reaches them until
+ * another node leads.  The other proxies take no writes and route by the
+ * role as told.
  */
 int	route_role(int kind, int role, const char **leader_id,
 	    uint64_t lease_until, uint64_t now);

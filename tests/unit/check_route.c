@@ -185,11 +185,11 @@ START_TEST(test_role_lease)
 		const char	*leader;
 	} rows[] = {
 		{ PROC_WRITER, ROLE_LEADER, 1000, 999, ROLE_LEADER, "n1" },
-		{ PROC_WRITER, ROLE_LEADER, 1000, 1000, ROLE_UNKNOWN, "" },
-		{ PROC_WRITER, ROLE_LEADER, 1000, 5000, ROLE_UNKNOWN, "" },
-		{ PROC_WRITER, ROLE_LEADER, 0, 1, ROLE_UNKNOWN, "" },
+		{ PROC_WRITER, ROLE_LEADER, 1000, 1000, ROLE_HANDOVER, "n1" },
+		{ PROC_WRITER, ROLE_LEADER, 1000, 5000, ROLE_HANDOVER, "n1" },
+		{ PROC_WRITER, ROLE_LEADER, 0, 1, ROLE_HANDOVER, "n1" },
 		/* Revoked (0) and never granted look the same. */
-		{ PROC_WRITER, ROLE_LEADER, 0, 0, ROLE_UNKNOWN, "" },
+		{ PROC_WRITER, ROLE_LEADER, 0, 0, ROLE_HANDOVER, "n1" },
 		/* No lease needed to follow, or to hand over. */
 		{ PROC_WRITER, ROLE_FOLLOWER, 0, 5000, ROLE_FOLLOWER, "n1" },
 		{ PROC_WRITER, ROLE_UNKNOWN, 0, 5000, ROLE_UNKNOWN, "n1" },
@@ -210,7 +210,10 @@ START_TEST(test_role_lease)
 }
 END_TEST
 
-/* A lapsed lease sends nothing local, not even an internal hop. */
+/*
+ * A lapsed lease sends no client write local, not even one passed on by
+ * another node; the followers' streams still go there.
+ */
 START_TEST(test_writer_lapsed)
 {
 	struct route_view	v;
@@ -223,8 +226,12 @@ START_TEST(test_writer_lapsed)
 	v.role = route_role(PROC_WRITER, ROLE_LEADER, &leader, 10, 20);
 	v.leader_id = leader;
 	v.internal = 1;
+	v.hops = 1;
 	route_choose(&v, &r);
 	ck_assert_int_eq(r.kind, ROUTE_REFUSE);
+	v.hops = 0;
+	route_choose(&v, &r);
+	ck_assert_int_eq(r.kind, ROUTE_LOCAL);
 	v.internal = 0;
 	route_choose(&v, &r);
 	ck_assert_int_eq(r.kind, ROUTE_REFUSE);
@@ -298,9 +305,9 @@ START_TEST(test_hold_table)
 		{ PROC_WRITER, LAPSED, "n1", "n1", CLIENT, 0,
 		    ROUTE_HOLD, "no leader" },
 		{ PROC_WRITER, LAPSED, "n1", "n1", 0, 0,
-		    ROUTE_HOLD, "not the leader" },
+		    ROUTE_LOCAL, NULL },
 		{ PROC_WRITER, LAPSED, "n1", "n1", 1, 0,
-		    ROUTE_HOLD, "not the leader" },
+		    ROUTE_HOLD, "handing over" },
 
 		/* A reader always has a server: a peer's or its own. */
 		{ PROC_READER, ROLE_LEADER, "n1", "n1", CLIENT, 0,
