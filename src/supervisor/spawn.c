@@ -91,6 +91,12 @@ sv_child_send_listeners(struct sv_child *ch, const int *which)
 	struct listener		*l;
 	int			 k, fd;
 
+	/*
+	 * A child that died right after its hello: sending it the
+	 * configuration found its channel broken and closed it.
+	 */
+	if (ch->chan == NULL)
+		return;
 	for (k = PROC_WRITER; k < PROC_MAX; k++) {
 		if (which != NULL && !which[k])
 			continue;

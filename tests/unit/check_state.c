@@ -138,6 +138,19 @@ START_TEST(test_exiting_child_skipped)
 }
 END_TEST
 
+START_TEST(test_listeners_to_a_closed_channel)
+{
+	struct sv_child	*w = &sv.children[PROC_WRITER];
+
+	/* Died after its hello: the configuration's flush closed it. */
+	ev_io_stop(sv.loop, &w->io);
+	ichan_free(w->chan);
+	w->chan = NULL;
+	sv_child_send_listeners(w, NULL);
+	ck_assert_ptr_null(w->chan);
+}
+END_TEST
+
 START_TEST(test_malformed_state_refused)
 {
 	struct imsg	m;
@@ -345,6 +358,7 @@ state_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_role_forwarded_to_proxies_only);
 	tcase_add_test(tc, test_exiting_child_skipped);
+	tcase_add_test(tc, test_listeners_to_a_closed_channel);
 	tcase_add_test(tc, test_malformed_state_refused);
 	tcase_add_test(tc, test_replay_after_restart);
 	tcase_add_test(tc, test_authz_fails_closed_without_elector);
