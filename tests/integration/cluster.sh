@@ -10,6 +10,10 @@
 # cl_role I				"master" or "slave" of server I
 # cl_link_up I				server I's replica is caught up
 # cl_kill_manager I			kill -9 every process of manager I
+# cl_manager_pids I			manager I's supervisor and every process
+#					under it
+# cl_elector I				pid of manager I's elector ("" none)
+# cl_one_leader				the lock holder's server is the only master
 # cl_consul_restart			restart the agent on the same ports
 # cl_client				a Connect client identity in $T_DIR
 # cl_tls PORT ARGS...			redis-cli over mTLS with that identity
@@ -130,6 +134,27 @@ cl_kill_manager() {
 	wait "${MGR_PID[$i]}" 2>/dev/null
 }
 
+cl_manager_pids() {
+	printf '%s\n' "${MGR_PID[$1]}"
+	_t_descendants "${MGR_PID[$1]}"
+}
+
+cl_elector() {
+	pgrep -P "${MGR_PID[$1]}" -x t38cm-elector 2>/dev/null | head -n 1
+}
+
+cl_one_leader() {
+	local l i masters=0
+	l=$(cl_leader)
+	[ -n "$l" ] || return 1
+	for i in "${!SRV_PORT[@]}"; do
+		cl_role_is "$i" master || continue
+		[ "n$i" = "$l" ] || return 1
+		masters=$((masters + 1))
+	done
+	[ "$masters" -eq 1 ]
+}
+
 cl_consul_restart() {
 	t_stop "$T_CONSUL_PID" 10 >/dev/null
 	t_bg consul-again consul agent -dev -node "tcm-test-$$" \
@@ -155,11 +180,13 @@ cl_client() {
 		jq -r '.Roots[].RootCert' >"$T_DIR/roots.pem"
 }
 
+# CL_TLS_TIMEOUT: how long cl_tls waits for its answer (5 s).
 cl_tls() {
 	local port=$1
 	shift
-	timeout 5 redis-cli --tls --cert "$T_DIR/client.pem" \
-		--key "$T_DIR/client.key" --cacert "$T_DIR/roots.pem" \
+	timeout "${CL_TLS_TIMEOUT:-5}" redis-cli --tls \
+		--cert "$T_DIR/client.pem" --key "$T_DIR/client.key" \
+		--cacert "$T_DIR/roots.pem" \
 		-h 127.0.0.1 -p "$port" "$@" 2>/dev/null
 }
 

@@ -1,16 +1,18 @@
 #!/bin/bash
-# The write lease in the data plane: SIGSTOP of the leader's elector
-# (hung, not dead: the supervisor sees nothing) must stop the leader's
-# writer on its own, through its lease, before another node takes the
-# lock.  Probes: one long-lived mTLS connection to the leader's writer and
-# a new connection per write through every node's writer, each every
-# 100 ms.  Asserted: no write acknowledged on the long-lived connection
-# after the new leader took the lock, and every acknowledged write of
-# either probe readable on the new leader.
+# The write lease in the data plane and the supervisor's heartbeat:
+# SIGSTOP of the leader's elector (hung, not dead) must stop the leader's
+# writer on its own, through its lease, and the supervisor must find the
+# hung elector, kill it and start another.  Probes (probe.sh): one
+# long-lived mTLS connection to the leader's writer and a new connection
+# per write through every node's writer, each every 100 ms.  Asserted: no
+# write acknowledged on the long-lived connection after the new
+# leadership began, every acknowledged write of either probe readable on
+# the new leader, one leader, and writes flowing within 5 s of it.
 set -uo pipefail
 . "$TESTS_SRCDIR/tests/integration/lib.sh"
 . "$TESTS_SRCDIR/tests/integration/tcm.sh"
 . "$TESTS_SRCDIR/tests/integration/cluster.sh"
+. "$TESTS_SRCDIR/tests/integration/probe.sh"
 
 t_begin "a hung elector: its writer's lease stops the old leader's writes ($CL_KIND)"
 command -v openssl >/dev/null || t_fail "openssl not found"
@@ -30,7 +32,7 @@ cl_client
 # A dead elector: the supervisor revokes the lease at once, well before
 # it would lapse by itself; the restarted elector resumes the session and
 # grants a new one once it has confirmed the lock.
-elector=$(pgrep -P "${MGR_PID[1]}" -x t38cm-elector | head -n 1)
+elector=$(cl_elector 1)
 [ -n "$elector" ] || t_fail "no elector of n1"
 killed_ms=$(cl_now_ms)
 kill -9 "$elector"
@@ -44,96 +46,72 @@ t_wait "writes through n1 again" 15 write_n1
 cl_leader_is n1 || t_fail "the leadership moved: $(cl_leader)"
 t_ok "a dead elector: the lease ended $((lapsed_ms - killed_ms)) ms after, and n1 leads on"
 
-# One write command for KEY, inline, as the probes send it.
-write_cmd() {
-	if [ "$CL_KIND" = tile38 ]; then
-		printf 'SET kv %s STRING v\r\n' "$1"
-	else
-		printf 'SET %s v\r\n' "$1"
-	fi
-}
-
-# The long-lived probe: one connection, a write every 100 ms for 25 s;
-# each reply line is stamped with the time it arrived (µs) and matched to
-# its write by order.
-long_lived() {
-	local i
-	for i in $(seq 1 250); do
-		write_cmd "ll$i"
-		sleep 0.1
-	done | timeout 40 openssl s_client -quiet -connect "127.0.0.1:$1" \
-	    -cert "$T_DIR/client.pem" -key "$T_DIR/client.key" \
-	    -CAfile "$T_DIR/roots.pem" 2>/dev/null |
-	while IFS= read -r line; do
-		printf '%s %s\n' "${EPOCHREALTIME/./}" "${line%$'\r'}"
-	done
-}
-
-# New connections: every 100 ms a write through each node's writer;
-# "<µs> <key>" for each acknowledged one.
-new_conns() {
-	local n=0 i key
-	while [ "$n" -lt 200 ]; do
-		n=$((n + 1))
-		for i in 1 2 3; do
-			key="nc$i-$n"
-			if [ "$(cl_write "${MGR_W[i]}" "$key" v)" = OK ]; then
-				printf '%s %s\n' "${EPOCHREALTIME/./}" "$key"
-			fi
-		done
-		sleep 0.1
-	done
-}
-
-t_bg ll long_lived "${MGR_W[1]}"
-ll_pid=$T_LAST_PID
-t_bg nc new_conns
-nc_pid=$T_LAST_PID
-LL=$T_DIR/ll.log NC=$T_DIR/nc.log
-t_wait "writes on the long-lived connection" 10 sh -c "[ \$(grep -c ' +OK\$' '$LL') -ge 5 ]"
-
-elector=$(pgrep -P "${MGR_PID[1]}" -x t38cm-elector | head -n 1)
+probe_start 1
+elector=$(cl_elector 1)
 [ -n "$elector" ] || t_fail "no elector of n1"
 stopped_us=${EPOCHREALTIME/./}
 kill -STOP "$elector"
-t_wait "another node leads" 20 cl_leader_not n1
+
+# The heartbeat: unanswered for election.check.ttl (1500ms here), the
+# elector is killed, its lease revoked, and another one started.
+killing="supervisor: elector \\(pid $elector\\): not answering for [0-9]+ ms; killing it"
+t_wait "n1's supervisor to kill its hung elector" 10 tcm_log_has n1 "$killing"
+killed_us=$(probe_log_us n1 "$killing")
+hb_ms=$(( (killed_us - stopped_us) / 1000 ))
+# One tick (250 ms) may pass between the last answer and the SIGSTOP.
+[ "$hb_ms" -ge 1250 ] ||
+	t_fail "the elector was killed $hb_ms ms after the SIGSTOP, before election.check.ttl"
+[ "$hb_ms" -le 3000 ] ||
+	t_fail "the hung elector was killed only $hb_ms ms after the SIGSTOP"
+t_wait "the hung elector gone" 5 eval "! t_alive $elector"
+restarted() {
+	local pid
+	pid=$(cl_elector 1)
+	[ -n "$pid" ] && [ "$pid" != "$elector" ] &&
+		tcm_log_has n1 "supervisor: elector ready \\(pid $pid\\)"
+}
+t_wait "n1's new elector ready" 10 restarted
+t_ok "the heartbeat killed the hung elector $hb_ms ms after the SIGSTOP; another one is ready"
+
+# The new leadership: the first lock taken after the SIGSTOP.  Another
+# node, or n1 again under a new session: the restarted elector contends
+# like any node once the lock-delay of the old session is over.
+new_leadership() {
+	local l
+	l=$(cl_leader)
+	[ -n "$l" ] && [ -n "$(probe_acquired "$l" "$stopped_us")" ]
+}
+t_wait "a new leadership" 20 new_leadership
 new=$(cl_leader)
 n=${new#n}
+acq_us=$(probe_acquired "$new" "$stopped_us")
 
-# When the new leader took the lock, from its own log (one clock).
-acq=$(grep -h 'elector: lock .*/leader acquired' "$T_DIR/$new.log" | tail -n 1 |
-	cut -d' ' -f1)
-[ -n "$acq" ] || t_fail "no acquisition in $new.log"
-acq_us=$(date -d "$acq" +%s%6N) || t_fail "timestamp $acq"
+# Writes flow again within 5 s of the new leadership.
+flowing() { [ -n "$(probe_first_after "$acq_us")" ]; }
+t_wait "writes after the new leadership" 10 flowing
+flow_ms=$(( ($(probe_first_after "$acq_us") - acq_us) / 1000 ))
+[ "$flow_ms" -le 5000 ] ||
+	t_fail "the first write after $new took the lock was acknowledged $flow_ms ms later"
+t_wait "one leader" 10 cl_one_leader
 
 # Let the probes run on through the change, then stop them.
 past() { [ "${EPOCHREALTIME/./}" -gt $((acq_us + 3000000)) ]; }
 t_wait "3 s past the new leadership" 10 past
-kill -CONT "$elector"
-t_stop "$nc_pid" 5 >/dev/null
-t_stop "$ll_pid" 5 >/dev/null
+probe_stop
 
-# The long-lived connection: replies in order of the writes.
-awk '$2 == "+OK" { print $1 }' "$LL" >"$T_DIR/ll.acked"
-late=$(awk -v t="$acq_us" '$1 > t' "$T_DIR/ll.acked" | wc -l)
-last=$(tail -n 1 "$T_DIR/ll.acked")
+late=$(probe_ll_late "$acq_us")
+last=$(probe_last_ll)
 [ "$late" -eq 0 ] ||
 	t_fail "$late writes acknowledged by n1 on its long-lived connection after $new took the lock"
-t_ok "long-lived: $(wc -l <"$T_DIR/ll.acked") acknowledged, the last $(( (last - stopped_us) / 1000 )) ms after the SIGSTOP, $(( (acq_us - last) / 1000 )) ms before $new took the lock"
+t_ok "long-lived: $(probe_ll_acked) acknowledged, the last $(( (last - stopped_us) / 1000 )) ms after the SIGSTOP, $(( (acq_us - last) / 1000 )) ms before $new took the lock"
+t_ok "$new leads, $(( (acq_us - stopped_us) / 1000 )) ms after the SIGSTOP; writes flowed $flow_ms ms after"
 
 # Every acknowledged write of both probes is on the new leader.
-t_wait "n1 follows $new again" 30 cl_role_is 1 slave
-missing=0 total=0
-count=$(wc -l <"$T_DIR/ll.acked")
-for i in $(seq 1 "$count"); do
-	total=$((total + 1))
-	cl_stored "$n" "ll$i" || { missing=$((missing + 1)); echo "missing: ll$i"; }
-done
-while read -r _ key; do
-	total=$((total + 1))
-	cl_stored "$n" "$key" || { missing=$((missing + 1)); echo "missing: $key"; }
-done <"$NC"
-[ "$missing" -eq 0 ] || t_fail "$missing of $total acknowledged writes are not on $new"
+[ "$new" = n1 ] || t_wait "n1 follows $new again" 30 cl_role_is 1 slave
+total=$(probe_acked | wc -l)
+missing=$(probe_missing "$n")
+[ -z "$missing" ] ||
+	t_fail "$(wc -l <<<"$missing") of $total acknowledged writes are not on $new: $(head -n 5 <<<"$missing" | tr '\n' ' ')"
 t_ok "all $total acknowledged writes are on $new"
 
 for i in 1 2 3; do
