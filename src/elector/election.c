@@ -254,11 +254,11 @@ lead_apply(struct elector *e, enum lead_ev ev, uint64_t gen,
 	}
 	if (act & LACT_LEASE_GRANT)
 		lease_confirmed(e);
-	if (act & (LACT_SERVER_FENCE | LACT_SERVER_LEAD)) {
+	if (act & (LACT_SERVER_FENCE | LACT_SERVER_LEAD | LACT_SERVER_HOLD)) {
 		/* Asked anew, even if the same was asked before. */
 		e->want = SRV_WANT_NONE;
 		server_want(e, act & LACT_SERVER_LEAD ? SRV_WANT_LEAD :
-		    SRV_WANT_FENCE, 0);
+		    act & LACT_SERVER_HOLD ? SRV_WANT_HOLD : SRV_WANT_FENCE, 0);
 	}
 	if (act & LACT_READY)
 		e->led_epoch = e->epoch;
@@ -598,6 +598,28 @@ can_contend(struct elector *e)
 	return 1;
 }
 
+/*
+ * Can the bridge reach the leader now: does it have its certificates,
+ * and is the leader's writer in the catalog?  A server is never pointed
+ * at a bridge that would close its connection: Tile38 1.26 crashes when
+ * its leader authentication fails that way inside FOLLOW.
+ */
+static int
+bridge_ready(const struct elector *e)
+{
+	const struct consul_instances	*w = &e->found[SVC_WRITER];
+	size_t				 i;
+
+	if ((e->tls_sent & (TLS_SENT_ROOTS | TLS_SENT_WRITER)) !=
+	    (TLS_SENT_ROOTS | TLS_SENT_WRITER) || !e->found_set[SVC_WRITER])
+		return 0;
+	for (i = 0; i < w->n; i++)
+		if (w->v[i].passing && w->v[i].id != NULL &&
+		    strcmp(w->v[i].id, e->leader_id) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 election_evaluate(struct elector *e)
 {
@@ -640,7 +662,8 @@ election_evaluate(struct elector *e)
 			switchover_done(e, 1, "leadership moved to %s; writes "
 			    "held for %llu ms", e->leader_id, (unsigned long long)
 			    (ev_now() - e->switch_started));
-		if (e->want != SRV_WANT_FOLLOW || e->want_epoch != e->epoch) {
+		if ((e->want != SRV_WANT_FOLLOW || e->want_epoch != e->epoch) &&
+		    bridge_ready(e)) {
 			int	fresh = follow_fresh(e);
 
 			if (fresh)

@@ -97,7 +97,7 @@ handover(struct lead *l, enum lead_mode mode)
 {
 	l->state = LEAD_HANDOVER;
 	l->mode = mode;
-	return LACT_LEASE_REVOKE | LACT_SERVER_FENCE;
+	return LACT_LEASE_REVOKE | LACT_SERVER_HOLD;
 }
 
 /*

@@ -85,6 +85,7 @@ enum lead_ev {
 #define LACT_LAGGING_LOG	0x2000	/* log: releasing to a lagging node */
 #define LACT_CATALOG		0x4000	/* the writer service's health moved */
 #define LACT_REFUSED		0x8000	/* the event is not allowed now */
+#define LACT_SERVER_HOLD	0x10000	/* no writes, followers still served */
 
 struct lead {
 	enum lead_state	 state;

@@ -89,13 +89,14 @@ enum sc_step {
 };
 
 /*
- * A Redis leader is fenced by holding its clients' writes (CLIENT PAUSE
- * WRITE), not by making it a replica: its replicas, even one in its
+ * A Redis leader handing over holds its clients' writes (CLIENT PAUSE
+ * WRITE) rather than becoming a replica: its replicas, even one in its
  * first full sync, go on taking everything it has, and its offset stands
- * still, so a handover can tell when one has caught up.  The pause is
+ * still, so the handover can tell when one has caught up.  The pause is
  * renewed while it is wanted and runs out by itself if the manager is
- * gone.  A server without the WRITE mode (before 6.2) is fenced as a
- * replica of the bridge instead.
+ * gone; once leadership is over the server is fenced as a replica of
+ * the bridge.  A server without the WRITE mode (before 6.2) is fenced so
+ * at once.
  */
 #define SC_PAUSE_MS		10000
 #define SC_PAUSE_RENEW_MS	5000
@@ -195,6 +196,8 @@ sc_want_name(enum srv_want w)
 		return "follow";
 	case SRV_WANT_FENCE:
 		return "fence";
+	case SRV_WANT_HOLD:
+		return "hold writes on";
 	}
 	return "?";
 }
@@ -238,12 +241,16 @@ sc_matches(const struct srvctl *s)
 	case SRV_WANT_FOLLOW:
 		return !st->leader && s->want_addr[0] != '\0' &&
 		    strcasecmp(st->following, s->want_addr) == 0;
-	case SRV_WANT_FENCE:
+	case SRV_WANT_HOLD:
 		if (s->kind == SERVER_TILE38)
 			return s->t38_read_only;
 		if (!s->pause_refused)
 			return !st->leader ||
 			    s->paused_until > ev_now() + SC_PAUSE_RENEW_MS;
+		/* FALLTHROUGH */
+	case SRV_WANT_FENCE:
+		if (s->kind == SERVER_TILE38)
+			return s->t38_read_only;
 		return !st->leader && s->want_addr[0] != '\0' &&
 		    strcasecmp(st->following, s->want_addr) == 0;
 	}
@@ -742,14 +749,16 @@ sc_apply_plan(struct srvctl *s)
 		if (s->paused_until != 0)
 			s->steps[s->nsteps++] = STEP_UNPAUSE;
 		break;
+	case SRV_WANT_HOLD:
+		if (!t38 && !s->pause_refused) {
+			if (s->st.leader)
+				s->steps[s->nsteps++] = STEP_PAUSE;
+			break;
+		}
+		/* FALLTHROUGH */
 	case SRV_WANT_FENCE:
 		if (t38) {
 			s->steps[s->nsteps++] = STEP_READONLY;
-			break;
-		}
-		if (!s->pause_refused) {
-			if (s->st.leader)
-				s->steps[s->nsteps++] = STEP_PAUSE;
 			break;
 		}
 		if (s->want_addr[0] == '\0')
@@ -757,6 +766,8 @@ sc_apply_plan(struct srvctl *s)
 		if (s->password != NULL)
 			s->steps[s->nsteps++] = STEP_AUTHCFG;
 		s->steps[s->nsteps++] = STEP_FOLLOW;
+		if (s->paused_until != 0)
+			s->steps[s->nsteps++] = STEP_UNPAUSE;
 		break;
 	}
 	return 0;

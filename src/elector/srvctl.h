@@ -17,9 +17,12 @@ enum srv_want {
 	SRV_WANT_NONE = 0,	/* observe only */
 	SRV_WANT_LEAD,		/* FOLLOW no one / REPLICAOF NO ONE, writable */
 	SRV_WANT_FOLLOW,	/* FOLLOW / REPLICAOF the given address */
-	SRV_WANT_FENCE,		/* refuse writes while leaving leadership:
-				   Tile38 READONLY yes; Redis REPLICAOF the
-				   given address (a replica is read-only) */
+	SRV_WANT_FENCE,		/* refuse writes, leadership over: Tile38
+				   READONLY yes; Redis REPLICAOF the given
+				   address (a replica is read-only) */
+	SRV_WANT_HOLD,		/* take no writes while handing over, the
+				   followers still served: Tile38 READONLY
+				   yes; Redis CLIENT PAUSE WRITE */
 };
 
 /* A figure of the server's own, for metrics (tile38.cluster.<name>). */

@@ -21,7 +21,7 @@
 			    LACT_CATALOG)
 #define RELEASE		(LACT_LEASE_REVOKE | LACT_SERVER_FENCE | \
 			    LACT_RELEASE | LACT_CATALOG)
-#define HANDOVER	(LACT_LEASE_REVOKE | LACT_SERVER_FENCE)
+#define HANDOVER	(LACT_LEASE_REVOKE | LACT_SERVER_HOLD)
 
 static const struct rule {
 	int		state;		/* ANY matches all */
@@ -253,6 +253,11 @@ START_TEST(test_invariants)
 			ck_assert(l.gen != 3 && (act & LACT_TAKEN));
 		if (act & LACT_SERVER_LEAD)
 			ck_assert_int_eq(l.state, LEAD_STARTING);
+		/* Writes held for a handover, and only then. */
+		if (act & LACT_SERVER_HOLD)
+			ck_assert_int_eq(l.state, LEAD_HANDOVER);
+		if (l.state == LEAD_HANDOVER && s != LEAD_HANDOVER)
+			ck_assert(act & LACT_SERVER_HOLD);
 		if (act & LACT_RELEASE)
 			ck_assert_int_eq(l.state, LEAD_RELEASING);
 		if (s == LEAD_RELEASED && ev != LEV_ACQUIRED)
