@@ -60,6 +60,7 @@ connect_ca_roots_cb(const struct consul_resp *r, void *arg)
 	m.pem = roots.pem;
 	elector_send(e, MSG_TLS_ROOTS, 0, buf, msg_tls_roots_encode(&m, buf,
 	    sizeof(buf)));
+	e->tls_sent |= TLS_SENT_ROOTS;
 	consul_roots_clear(&roots);
 	if (changed)
 		catalog_publish(e);
@@ -180,6 +181,8 @@ connect_ca_leaf_cb(const struct consul_resp *r, void *arg)
 	    0;
 	elector_send(e, MSG_TLS_LEAF, w->which == SVC_WRITER ? PROC_WRITER :
 	    PROC_READER, buf, msg_tls_leaf_encode(&m, buf, sizeof(buf)));
+	if (w->which == SVC_WRITER)
+		e->tls_sent |= TLS_SENT_WRITER;
 	/* The private key leaves this process only over the channel. */
 	explicit_bzero(buf, sizeof(buf));
 	consul_leaf_clear(&leaf);

@@ -135,6 +135,9 @@ struct elector {
 	struct watch		 leaf[SVC_COUNT];
 	struct watch		 intentions;	/* only its index */
 	int			 intentions_denied;
+	unsigned		 tls_sent;	/* TLS_SENT_*: handed to the proxies */
+#define TLS_SENT_ROOTS		0x01
+#define TLS_SENT_WRITER		0x02	/* the writer's leaf, the bridge's too */
 	char			*trust_domain;
 	struct authz		*authz;		/* requests in flight */
 };
