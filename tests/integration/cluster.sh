@@ -54,10 +54,13 @@ cl_server() {
 			-d "$T_DIR/tile38-$i"
 	else
 		# No 5 s wait before a full sync (Redis's default, for
-		# batching).
+		# batching), unless a test gives its own CL_REDIS_ARGS.
+		# A directory each: a replica's RDB, an append-only file.
+		mkdir -p "$T_DIR/redis-$i"
+		# shellcheck disable=SC2086
 		t_bg "redis$i" redis-server --port "$port" --bind 127.0.0.1 \
-			--save "" --appendonly no --dir "$T_DIR" \
-			--daemonize no --repl-diskless-sync-delay 0
+			--save "" --dir "$T_DIR/redis-$i" --daemonize no \
+			${CL_REDIS_ARGS:---appendonly no --repl-diskless-sync-delay 0}
 	fi
 	SRV_PORT[$i]=$port
 	SRV_PID[$i]=$T_LAST_PID
