@@ -161,8 +161,9 @@ const struct opt_def opt_table[] = {
 	    "election.lock.delay and election.check.ttl" },
 	{ "election.handover.timeout", NULL, "5s", OPT_DURATION,
 	    RELOAD_LIVE, 0, OFF(election_handover_timeout), NULL,
-	    "on a graceful stop or switchover, how long the leader waits for "
-	    "a follower to catch up before it releases the lock" },
+	    "on a switchover, how long the leader waits for a follower to "
+	    "catch up before it releases the lock (a graceful stop waits up "
+	    "to shutdown.timeout less 2s, never less than this)" },
 	{ "election.fresher.wait", NULL, "2s", OPT_DURATION,
 	    RELOAD_LIVE, 0, OFF(election_fresher_wait), NULL,
 	    "how long a candidate lets a fresher live peer take a free lock "
@@ -190,9 +191,10 @@ const struct opt_def opt_table[] = {
 	    "next one is tried" },
 	{ "proxy.hold.timeout", NULL, "5s", OPT_DURATION,
 	    RELOAD_LIVE, 0, OFF(proxy_hold_timeout), NULL,
-	    "while there is no server to route to (an election, a "
-	    "handover), new connections and their first bytes wait this "
-	    "long for one instead of being closed; 0 closes them at once" },
+	    "while the writer has no leader to route to (an election, a "
+	    "handover, a lapsed lease), new connections and their first "
+	    "bytes wait this long for one instead of being closed; 0 closes "
+	    "them at once" },
 	{ "user", NULL, "tile38cm", OPT_NAME, RELOAD_NEVER,
 	    0, OFF(user), NULL,
 	    "unprivileged user the children run as when started as root; "
