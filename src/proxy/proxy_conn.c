@@ -255,6 +255,22 @@ conn_relay_done(struct relay *r, const char *why, void *arg)
 	conn_close(c, why);
 }
 
+/*
+ * A client's bytes reach the local server only while the writer's lease
+ * runs, checked as they go: a process resumed after a stop (SIGSTOP, a
+ * stalled host) may read a client before its lapse timer has run.
+ */
+static const char *
+conn_lease_gate(void *arg)
+{
+	struct conn	*c = arg;
+	const char	*leader;
+
+	if (proxy_route_role(c->px, &leader) == ROLE_LEADER)
+		return NULL;
+	return "write lease lapsed";
+}
+
 static void
 conn_start_relay(struct conn *c)
 {
@@ -270,6 +286,10 @@ conn_start_relay(struct conn *c)
 		conn_close(c, "relay");
 		return;
 	}
+	/* Not the followers' streams: they only take from the server. */
+	if (px->kind == PROC_WRITER && c->route == ROUTE_LOCAL &&
+	    !(c->internal && c->hops == 0))
+		relay_gate(c->relay, conn_lease_gate, c);
 	c->state = CONN_RELAY;
 }
 

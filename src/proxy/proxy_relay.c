@@ -73,6 +73,8 @@ struct relay {
 	struct ev_timer	 kick;
 	relay_done_cb	 cb;
 	void		*arg;
+	relay_gate_cb	 gate;		/* a -> b only */
+	void		*gate_arg;
 	char		 why[128];
 };
 
@@ -272,10 +274,14 @@ static int
 relay_write(struct relay *r, struct relay_dir *d)
 {
 	struct relay_end	*e = d->dst;
+	const char		*why;
 	size_t			 chunk;
 	ssize_t			 n;
 	int			 ret, sslerr, saved;
 
+	if (d == &r->dir[0] && r->gate != NULL &&
+	    (why = r->gate(r->gate_arg)) != NULL)
+		return relay_fail(r, "%s", why);
 	chunk = r->size - d->head;
 	if (chunk > d->len)
 		chunk = d->len;
@@ -546,6 +552,13 @@ relay_free(struct ev_loop *loop, struct relay *r)
 	free(r->dir[1].buf);
 	free(r);
 	errno = saved;
+}
+
+void
+relay_gate(struct relay *r, relay_gate_cb gate, void *arg)
+{
+	r->gate = gate;
+	r->gate_arg = arg;
 }
 
 void

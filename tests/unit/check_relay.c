@@ -557,6 +557,62 @@ START_TEST(test_reset)
 }
 END_TEST
 
+static const char *
+gate_shut(void *arg)
+{
+	int	*open = arg;
+
+	return *open ? NULL : "gate closed";
+}
+
+/*
+ * A gate on a -> b: bytes pass while it is open; once it closes, the
+ * next bytes never reach b and the relay ends with its reason.  b -> a
+ * is not gated.
+ */
+START_TEST(test_gate)
+{
+	struct ev_loop	*loop;
+	struct half	 h;
+	int		 av[2], bv[2], open = 1;
+
+	ck_assert_ptr_nonnull(loop = ev_loop_new());
+	memset(&h, 0, sizeof(h));
+	nb_socketpair(av);
+	nb_socketpair(bv);
+	h.ta = av[0];
+	h.tb = bv[0];
+	h.done.loop = loop;
+	ck_assert_ptr_nonnull(h.done.r = relay_new(loop, av[1], NULL, bv[1],
+	    NULL, BUFSZ, done_cb, &h.done));
+	relay_gate(h.done.r, gate_shut, &open);
+	ck_assert_int_eq(write(h.ta, "hello", 5), 5);
+	h.fd = h.tb;
+	run_until(loop, half_read, &h);
+	ck_assert_int_eq(h.ngot, 5);
+	ck_assert_int_eq(write(h.tb, "back!", 5), 5);
+	h.fd = h.ta;
+	h.ngot = 0;
+	run_until(loop, half_read, &h);
+	ck_assert_int_eq(h.ngot, 5);
+
+	open = 0;
+	ck_assert_int_eq(write(h.ta, "late", 4), 4);
+	run_until(loop, half_done, &h);
+	ck_assert_str_eq(h.done.why, "gate closed");
+	ck_assert_uint_eq(h.done.a_to_b, 5);
+	/* nothing of "late" reached b: it sees only the end */
+	h.fd = h.tb;
+	h.ngot = 0;
+	run_until(loop, half_read, &h);
+	ck_assert(h.eof);
+	ck_assert_int_eq(h.ngot, 0);
+	close(h.ta);
+	close(h.tb);
+	ev_loop_free(loop);
+}
+END_TEST
+
 static int
 both_arrived(void *arg)
 {
@@ -948,6 +1004,7 @@ relay_suite(void)
 	tcase_add_test(tc, test_bulk_backpressure);
 	tcase_add_test(tc, test_half_close);
 	tcase_add_test(tc, test_reset);
+	tcase_add_test(tc, test_gate);
 	tcase_add_test(tc, test_free_other_in_done);
 	suite_add_tcase(s, tc);
 
