@@ -976,6 +976,15 @@ election_switchover(struct elector *e, uint32_t req, const char *to,
 	return 0;
 }
 
+/* A live follower, and the one a switchover chose if it chose one. */
+static int
+handover_target(const struct elector *e, const struct freshness *p)
+{
+	return strcmp(p->id, e->cfg->id) != 0 && peer_live(p) && !p->leader &&
+	    (e->lead.mode != MODE_SWITCH || e->switch_to == NULL ||
+	    strcmp(p->id, e->switch_to) == 0);
+}
+
 /*
  * The follower a handover waits for: the chosen one, else the live
  * follower furthest along.  NULL: none.
@@ -988,9 +997,7 @@ handover_best(const struct elector *e)
 
 	for (i = 0; i < e->npeers; i++) {
 		p = &e->peers[i];
-		if (strcmp(p->id, e->cfg->id) == 0 || !peer_live(p) ||
-		    p->leader || (e->lead.mode == MODE_SWITCH &&
-		    e->switch_to != NULL && strcmp(p->id, e->switch_to) != 0))
+		if (!handover_target(e, p))
 			continue;
 		if (best == NULL || p->offset > best->offset)
 			best = p;
@@ -1172,9 +1179,7 @@ handover_ready(struct elector *e)
 	}
 	for (i = 0; i < e->npeers; i++) {
 		p = &e->peers[i];
-		if (strcmp(p->id, e->cfg->id) == 0 || !peer_live(p) ||
-		    p->leader || (e->lead.mode == MODE_SWITCH &&
-		    e->switch_to != NULL && strcmp(p->id, e->switch_to) != 0))
+		if (!handover_target(e, p))
 			continue;
 		if (p->offset >= e->srv.offset && (strcmp(p->lineage ?
 		    p->lineage : "", e->srv.lineage) == 0 ||

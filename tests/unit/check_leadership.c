@@ -147,12 +147,31 @@ rule_for(int state, int mode, int ev, int anyone, int release)
 	return NULL;
 }
 
+#define GEN	7
+
+/* One event from state s in mode m, with a read of the current gen. */
+static unsigned
+step(struct lead *l, int s, int m, int ev, int anyone, int release)
+{
+	struct lead_obs	o;
+
+	memset(l, 0, sizeof(*l));
+	l->state = s;
+	l->mode = m;
+	l->gen = GEN;
+	memset(&o, 0, sizeof(o));
+	o.ev = ev;
+	o.gen = GEN;
+	o.anyone = anyone;
+	o.release = release;
+	return lead_step(l, &o);
+}
+
 /* Every state x mode x event x inputs: the rule's outcome, or none. */
 START_TEST(test_every_transition)
 {
 	const struct rule	*r;
 	struct lead		 l;
-	struct lead_obs		 o;
 	unsigned		 act;
 	int			 s, m, ev, any, rel, next, next_mode;
 
@@ -161,16 +180,7 @@ START_TEST(test_every_transition)
 	for (ev = 0; ev < LEV_NEVENTS; ev++)
 	for (any = 0; any <= 1; any++)
 	for (rel = 0; rel <= 1; rel++) {
-		memset(&l, 0, sizeof(l));
-		l.state = s;
-		l.mode = m;
-		l.gen = 7;
-		memset(&o, 0, sizeof(o));
-		o.ev = ev;
-		o.gen = 7;
-		o.anyone = any;
-		o.release = rel;
-		act = lead_step(&l, &o);
+		act = step(&l, s, m, ev, any, rel);
 		r = rule_for(s, m, ev, any, rel);
 		next = r != NULL && r->next != ANY ? r->next : s;
 		next_mode = r != NULL && r->next_mode != ANY ? r->next_mode : m;
@@ -221,7 +231,6 @@ END_TEST
 START_TEST(test_invariants)
 {
 	struct lead		 l;
-	struct lead_obs		 o;
 	unsigned		 act;
 	int			 s, m, ev, any, rel, held, holds;
 
@@ -230,17 +239,8 @@ START_TEST(test_invariants)
 	for (ev = 0; ev < LEV_NEVENTS; ev++)
 	for (any = 0; any <= 1; any++)
 	for (rel = 0; rel <= 1; rel++) {
-		memset(&l, 0, sizeof(l));
-		l.state = s;
-		l.mode = m;
-		l.gen = 3;
-		memset(&o, 0, sizeof(o));
-		o.ev = ev;
-		o.gen = 3;
-		o.anyone = any;
-		o.release = rel;
-		held = lead_holds(&l);
-		act = lead_step(&l, &o);
+		held = s >= LEAD_STARTING && s <= LEAD_HANDOVER;
+		act = step(&l, s, m, ev, any, rel);
 		holds = lead_holds(&l);
 		if (act & LACT_LEASE_GRANT)
 			ck_assert(l.state == LEAD_STARTING ||
@@ -248,9 +248,9 @@ START_TEST(test_invariants)
 		if (held && !holds)
 			ck_assert((act & (LACT_LEASE_REVOKE |
 			    LACT_SERVER_FENCE)) == (LACT_LEASE_REVOKE |
-			    LACT_SERVER_FENCE) && l.gen != 3);
+			    LACT_SERVER_FENCE) && l.gen != GEN);
 		if (!held && holds)
-			ck_assert(l.gen != 3 && (act & LACT_TAKEN));
+			ck_assert(l.gen != GEN && (act & LACT_TAKEN));
 		if (act & LACT_SERVER_LEAD)
 			ck_assert_int_eq(l.state, LEAD_STARTING);
 		/* Writes held for a handover, and only then. */
