@@ -48,8 +48,8 @@ static void	switchover_step(struct elector *);
 static void	switchover_done(struct elector *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
-static int64_t
-wall_ms(void)
+int64_t
+election_wall_ms(void)
 {
 	struct timespec	ts;
 
@@ -110,7 +110,7 @@ peer_record(const struct elector *e, const char *id)
 static int
 peer_live(const struct freshness *p)
 {
-	return p->up && wall_ms() - p->time_ms < FRESHNESS_STALE_MS;
+	return p->up && election_wall_ms() - p->time_ms < FRESHNESS_STALE_MS;
 }
 
 /*
@@ -700,7 +700,7 @@ election_self_record(const struct elector *e, struct freshness *f)
 	f->keys = e->srv.keys;
 	f->lineage = (char *)e->srv.lineage;
 	f->epoch = e->epoch;
-	f->time_ms = wall_ms();
+	f->time_ms = election_wall_ms();
 	f->paused = e->paused;
 }
 

@@ -170,6 +170,8 @@ void	elector_call_failed(const char *what, const struct consul_resp *);
 /* election.c: "/v1/kv/<prefix>/<suffix>[?query]", malloc'd */
 char	*election_kv_path(const struct elector *, const char *suffix,
 	    const char *query);
+/* election.c: milliseconds since the epoch, as records carry time */
+int64_t	election_wall_ms(void);
 /* election.c: this node's freshness record as it would publish it now */
 void	election_self_record(const struct elector *, struct freshness *);
 /* election.c: control commands; 0, or -1 with why in err */

@@ -69,15 +69,6 @@ struct history {
 static void	history_lock_read(struct elector *);
 static void	history_read(struct elector *);
 
-static int64_t
-history_wall_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 history_idle(struct history *h)
 {
@@ -342,7 +333,7 @@ history_leader_taken(struct elector *e)
 	if (h->last_leader != NULL &&
 	    (h->previous = strdup(h->last_leader)) == NULL)
 		fatal("history");
-	h->time_ms = history_wall_ms();
+	h->time_ms = election_wall_ms();
 	h->epoch = 0;
 	h->attempts = 0;
 	h->w.backoff = 0;
