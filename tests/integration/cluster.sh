@@ -6,6 +6,8 @@
 # cl_init				Consul, and a lock prefix of this test
 # cl_server I				start (or restart) server I
 # cl_manager I [LINE...]		start manager I for server I
+# cl_start3				Consul, three servers, n1 leading, n2 and
+#					n3 caught up
 # cl_leader				id in the lock, "" when free
 # cl_role I				"master" or "slave" of server I
 # cl_link_up I				server I's replica is caught up
@@ -78,6 +80,20 @@ cl_manager() {
 	MGR_B[$i]=$TCM_PORT_B
 	tcm_start "n$i" "$T_DIR/n$i.conf"
 	MGR_PID[$i]=$TCM_PID
+}
+
+cl_start3() {
+	local i
+	cl_init
+	for i in 1 2 3; do
+		cl_server "$i"
+	done
+	cl_manager 1
+	t_wait "n1 leads" 15 cl_leader_is n1
+	cl_manager 2
+	cl_manager 3
+	t_wait "n2 caught up" 20 cl_link_up 2
+	t_wait "n3 caught up" 20 cl_link_up 3
 }
 
 cl_leader() {

@@ -19,16 +19,7 @@ ctl() {
 	"$TCMCTL" -s "$T_DIR/n$i.ctl" "$@"
 }
 
-cl_init
-for i in 1 2 3; do
-	cl_server $i
-done
-cl_manager 1
-t_wait "n1 to lead" 15 cl_leader_is n1
-cl_manager 2
-cl_manager 3
-t_wait "n2 to replicate" 20 cl_link_up 2
-t_wait "n3 to replicate" 20 cl_link_up 3
+cl_start3
 
 # Every member with a live record, and both followers caught up.
 settled() {

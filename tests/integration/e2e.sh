@@ -14,14 +14,7 @@ t_begin "e2e ($CL_KIND)"
 trap '' PIPE
 
 redis-cli --help 2>&1 | grep -q -- '--tls' || t_fail "redis-cli without TLS"
-cl_init
-for i in 1 2 3; do
-	cl_server $i
-done
-cl_manager 1
-t_wait "n1 to lead" 15 cl_leader_is n1
-cl_manager 2
-cl_manager 3
+cl_start3
 
 # A client identity from the Connect CA, and the roots to verify with.
 cl_client

@@ -8,14 +8,7 @@
 . "$TESTS_SRCDIR/tests/integration/cluster.sh" || exit 99
 t_begin elector
 
-cl_init
-for i in 1 2 3; do
-	cl_server $i
-done
-cl_manager 1
-t_wait "n1 to lead" 15 cl_leader_is n1
-cl_manager 2
-cl_manager 3
+cl_start3
 
 # One leader; its server is a master, the others follow their bridges.
 t_wait "n1 server master" 10 cl_role_is 1 master

@@ -17,16 +17,7 @@ set -uo pipefail
 t_begin "a hung elector: its writer's lease stops the old leader's writes ($CL_KIND)"
 command -v openssl >/dev/null || t_fail "openssl not found"
 
-cl_init
-for i in 1 2 3; do
-	cl_server "$i"
-done
-cl_manager 1
-t_wait "n1 leads" 15 cl_leader_is n1
-cl_manager 2
-cl_manager 3
-t_wait "n2 caught up" 20 cl_link_up 2
-t_wait "n3 caught up" 20 cl_link_up 3
+cl_start3
 cl_client
 
 # A dead elector: the supervisor revokes the lease at once, well before

@@ -23,16 +23,7 @@ set -uo pipefail
 t_begin "a frozen leader's manager and a leader's elector killed in a loop ($CL_KIND)"
 command -v openssl >/dev/null || t_fail "openssl not found"
 
-cl_init
-for i in 1 2 3; do
-	cl_server "$i"
-done
-cl_manager 1
-t_wait "n1 leads" 15 cl_leader_is n1
-cl_manager 2
-cl_manager 3
-t_wait "n2 caught up" 20 cl_link_up 2
-t_wait "n3 caught up" 20 cl_link_up 3
+cl_start3
 cl_client
 
 now_us() { printf '%s\n' "${EPOCHREALTIME/./}"; }
