@@ -237,6 +237,9 @@ print_status(struct json_object *o)
 	else if (strcmp(role, "follower") == 0)
 		printf("Node %s (follower of %s, epoch %s)\n", str(o, "id"),
 		    leader, epoch);
+	else if (strcmp(role, "handing-over") == 0)
+		printf("Node %s (leader handing over, epoch %s)\n",
+		    str(o, "id"), epoch);
 	else if (leader[0] != '\0')
 		printf("Node %s (no role, leader %s, epoch %s)\n", str(o, "id"),
 		    leader, epoch);
