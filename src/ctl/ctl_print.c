@@ -53,6 +53,18 @@ table_add(struct table *t, const char *prefix, const char *const *cells)
 	t->nrows++;
 }
 
+/* A table whose first row names its columns (NULL-terminated). */
+static void
+table_head(struct table *t, const char *prefix, const char *const *names)
+{
+	size_t	n;
+
+	for (n = 0; names[n] != NULL; n++)
+		;
+	table_init(t, n);
+	table_add(t, prefix, names);
+}
+
 /* Columns two spaces apart, no trailing blanks; frees the table. */
 static void
 table_print(struct table *t, const char *indent)
@@ -288,6 +300,7 @@ print_status(struct json_object *o)
 static void
 print_instances(const char *title, struct json_object *a)
 {
+	static const char *const head[] = { "ID", "ADDRESS", "PASSING", NULL };
 	struct json_object	*p;
 	struct table		 t;
 	const char		*row[3];
@@ -299,11 +312,7 @@ print_instances(const char *title, struct json_object *a)
 		printf("  none\n");
 		return;
 	}
-	table_init(&t, 3);
-	row[0] = "ID";
-	row[1] = "ADDRESS";
-	row[2] = "PASSING";
-	table_add(&t, NULL, row);
+	table_head(&t, NULL, head);
 	for (i = 0; i < n; i++) {
 		p = json_object_array_get_idx(a, i);
 		snprintf(addr, sizeof(addr), "%s:%s", val(p, "addr", b1,
@@ -363,6 +372,8 @@ member_note(struct json_object *m, char *buf, size_t len)
 static void
 print_list(struct json_object *o)
 {
+	static const char *const head[] = { "ID", "ADDRESS", "ROLE", "SERVER",
+	    "CAUGHT UP", "LAG", "EPOCH", "PAUSED", "NOTE", NULL };
 	struct json_object	*a = get(o, "members"), *m, *v;
 	struct table		 t;
 	const char		*row[9];
@@ -373,17 +384,7 @@ print_list(struct json_object *o)
 	printf("Cluster: %zu member%s, %s%s, epoch %s\n", n, n == 1 ? "" : "s",
 	    str(o, "leader")[0] != '\0' ? "leader " : "no leader",
 	    str(o, "leader"), epoch);
-	table_init(&t, 9);
-	row[0] = "ID";
-	row[1] = "ADDRESS";
-	row[2] = "ROLE";
-	row[3] = "SERVER";
-	row[4] = "CAUGHT UP";
-	row[5] = "LAG";
-	row[6] = "EPOCH";
-	row[7] = "PAUSED";
-	row[8] = "NOTE";
-	table_add(&t, "  ", row);
+	table_head(&t, "  ", head);
 	for (i = 0; i < n; i++) {
 		m = json_object_array_get_idx(a, i);
 		row[0] = val(m, "id", b[0], sizeof(b[0]));
@@ -419,6 +420,8 @@ print_list(struct json_object *o)
 static void
 print_history(struct json_object *o)
 {
+	static const char *const head[] = { "EPOCH", "TIME", "LEADER",
+	    "PREVIOUS", "REASON", NULL };
 	struct json_object	*a = get(o, "history"), *h;
 	struct table		 t;
 	const char		*row[5];
@@ -429,13 +432,7 @@ print_history(struct json_object *o)
 		printf("No leadership change recorded yet.\n");
 		return;
 	}
-	table_init(&t, 5);
-	row[0] = "EPOCH";
-	row[1] = "TIME";
-	row[2] = "LEADER";
-	row[3] = "PREVIOUS";
-	row[4] = "REASON";
-	table_add(&t, NULL, row);
+	table_head(&t, NULL, head);
 	for (i = 0; i < n; i++) {
 		h = json_object_array_get_idx(a, i);
 		row[0] = val(h, "epoch", b[0], sizeof(b[0]));
