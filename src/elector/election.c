@@ -310,6 +310,7 @@ lock_observe(struct elector *e, const struct consul_kv *kv)
 		    "another node holds the lock" :
 		    "the lock was released or its session invalidated");
 	election_evaluate(e);
+	election_stop_rest(e);
 }
 
 static void
@@ -426,6 +427,7 @@ release_cb(const struct consul_resp *r, void *arg)
 	else
 		log_info("lock released");
 	lead_apply(e, LEV_RELEASE_DONE, 0, NULL);
+	e->released_at = ev_now();
 	if (e->lead.mode == MODE_STOP)
 		election_stop_rest(e);
 	else
@@ -887,6 +889,15 @@ election_start(struct elector *e)
  * session's end are done, and never less than a switchover waits.
  */
 #define STOP_MARGIN_MS	2000
+/* After the release, how long a stop waits to see the new leader. */
+#define STOP_NEW_LEADER_MS	2000
+
+static int
+new_leader_known(const struct elector *e)
+{
+	return e->holder != NULL && e->leader_id != NULL &&
+	    strcmp(e->leader_id, e->cfg->id) != 0;
+}
 
 static uint64_t
 stop_wait(const struct elector *e)
@@ -1239,6 +1250,14 @@ election_stop_rest(struct elector *e)
 	}
 	if (lead_holds(&e->lead) || e->lead.state == LEAD_RELEASING ||
 	    e->acquire.req != NULL)
+		return;
+	/*
+	 * Released to a follower: stay until it leads (bounded), so that
+	 * the proxies learn where to send what they hold before they stop.
+	 */
+	if (e->lead.state == LEAD_RELEASED && !new_leader_known(e) &&
+	    handover_anyone(e) &&
+	    ev_now() - e->released_at < STOP_NEW_LEADER_MS)
 		return;
 	e->deregistering = 1;
 	ev_timer_stop(e->loop, &e->tick);

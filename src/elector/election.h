@@ -104,6 +104,7 @@ struct elector {
 	uint64_t		 published_at;
 	uint64_t		 stop_deadline;
 	uint64_t		 stop_offset;	/* ours once writes stopped */
+	uint64_t		 released_at;	/* ev_now() of our last release */
 	uint64_t		 leader_changes; /* leaders seen come and go */
 	/* switchover and pause (tile38-clusterctl) */
 	int			 paused;	/* neither contend nor fail over */

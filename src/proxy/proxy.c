@@ -171,14 +171,39 @@ proxy_reconfigure(struct child *c, const struct config *next, char *err,
 	return proxy_resolve_local(px, next, err, errlen);
 }
 
+/*
+ * A stop takes no new connection and closes the idle ones, but a request
+ * already sent gets its answer: a write passed on to the new leader by a
+ * node handing over is not cut on its way back.  Bounded, and checked
+ * every few ms.
+ */
+#define PROXY_DRAIN_MS		1000
+#define PROXY_DRAIN_TICK_MS	10
+
+static void
+proxy_drain(void *arg)
+{
+	struct proxy	*px = arg;
+
+	if (conn_drain(px) > 0 && ev_now() < px->drain_until) {
+		ev_timer_start(px->child->loop, &px->drain_timer,
+		    PROXY_DRAIN_TICK_MS);
+		return;
+	}
+	conn_close_all(px);
+	child_exit(px->child, 0);
+}
+
 static void
 proxy_shutdown(struct child *c)
 {
 	struct proxy	*px = c->arg;
 
+	if (px->drain_until != 0)
+		return;
 	proxy_listen_stop(px);
-	conn_close_all(px);
-	child_exit(c, 0);
+	px->drain_until = ev_now() + PROXY_DRAIN_MS;
+	proxy_drain(px);
 }
 
 int
@@ -330,6 +355,7 @@ proxy_cleanup(struct child *c)
 	struct proxy	*px = c->arg;
 
 	ev_timer_stop(c->loop, &px->lease_timer);
+	ev_timer_stop(c->loop, &px->drain_timer);
 	conn_close_all(px);
 	proxy_listen_stop(px);
 }
@@ -362,6 +388,7 @@ proxy_main(int kind, int foreground, int verbose)
 	px.listen_fd = -1;
 	TAILQ_INIT(&px.conns);
 	ev_timer_init(&px.lease_timer, proxy_lease_lapsed, &px);
+	ev_timer_init(&px.drain_timer, proxy_drain, &px);
 	rv = child_run(kind, foreground, verbose, &proxy_ops, &px);
 	if (px.listen_fd != -1)
 		close(px.listen_fd);

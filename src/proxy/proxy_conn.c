@@ -828,3 +828,24 @@ conn_close_all(struct proxy *px)
 	while ((c = TAILQ_FIRST(&px->conns)) != NULL)
 		conn_close(c, "shutdown");
 }
+
+/*
+ * A stop: close every connection but those on their way to a server
+ * (dialling it) or relaying a request still unanswered, which get to
+ * finish; returns how many are left.
+ */
+size_t
+conn_drain(struct proxy *px)
+{
+	struct conn	*c, *next;
+	int		 busy;
+
+	for (c = TAILQ_FIRST(&px->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		busy = c->state == CONN_DIAL || c->state == CONN_UPSTREAM_TLS ||
+		    (c->state == CONN_RELAY && relay_awaits(c->relay));
+		if (!busy)
+			conn_close(c, "shutdown");
+	}
+	return px->nconns;
+}

@@ -95,6 +95,8 @@ struct proxy {
 	struct msg_role		 role;
 	uint64_t		 lease_until;	/* writer: msg_lease, ev_now() */
 	struct ev_timer		 lease_timer;	/* fires when it lapses */
+	struct ev_timer		 drain_timer;	/* a stop: answers to come */
+	uint64_t		 drain_until;	/* ev_now(); 0: not stopping */
 	struct msg_peers	 peers[2];	/* [0] writers, [1] readers */
 	int			 caught_up;	/* local server, as observed */
 	struct sockaddr_storage	 local;		/* the local server */
@@ -136,6 +138,7 @@ void	conn_retry_held(struct proxy *);
 /* The role and leader this proxy routes by now (route_role()). */
 int	proxy_route_role(const struct proxy *, const char **leader_id);
 void	conn_close_all(struct proxy *);
+size_t	conn_drain(struct proxy *);
 
 /* proxy.c */
 int	proxy_svc_index(int kind);	/* PROC_WRITER -> 0, PROC_READER -> 1 */

@@ -75,6 +75,7 @@ struct relay {
 	void		*arg;
 	relay_gate_cb	 gate;		/* a -> b only */
 	void		*gate_arg;
+	int		 last;		/* direction written last; -1 none */
 	char		 why[128];
 };
 
@@ -316,6 +317,7 @@ relay_write(struct relay *r, struct relay_dir *d)
 	d->head = (d->head + (size_t)n) % r->size;
 	d->len -= (size_t)n;
 	d->bytes += (uint64_t)n;
+	r->last = (int)(d - r->dir);
 	return 1;
 }
 
@@ -488,6 +490,7 @@ relay_new(struct ev_loop *loop, int a_fd, SSL *a_ssl, int b_fd, SSL *b_ssl,
 	r->size = bufsize;
 	r->cb = cb;
 	r->arg = arg;
+	r->last = -1;
 	ev_timer_init(&r->kick, relay_kick, r);
 	r->end[0].fd = a_fd;
 	r->end[0].ssl = a_ssl;
@@ -552,6 +555,12 @@ relay_free(struct ev_loop *loop, struct relay *r)
 	free(r->dir[1].buf);
 	free(r);
 	errno = saved;
+}
+
+int
+relay_awaits(const struct relay *r)
+{
+	return r->dir[0].len > 0 || r->last == 0;
 }
 
 void

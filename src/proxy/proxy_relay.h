@@ -38,6 +38,12 @@ typedef const char *(*relay_gate_cb)(void *arg);
 void		 relay_gate(struct relay *, relay_gate_cb, void *arg);
 /* Close both ends (TLS without a close notify) and free. */
 void		 relay_free(struct ev_loop *, struct relay *);
+/*
+ * a spoke last and b has not answered yet: bytes from a are buffered or
+ * were written to b after the last bytes b sent.  A request in flight,
+ * for a client on a and a server on b.
+ */
+int		 relay_awaits(const struct relay *);
 /* Bytes moved a -> b and b -> a so far. */
 void		 relay_bytes(const struct relay *, uint64_t *a_to_b,
 		    uint64_t *b_to_a);

@@ -68,6 +68,12 @@ t_wait "n1's manager to exit" 20 gone
 tcm_log_has n1 'has caught up' ||
 	t_fail "n1 released the lock without a follower caught up: $(grep -E 'releasing|caught up|refused' "$T_DIR/n1.log")"
 all_on "${new#n}" "SIGTERM of the new cluster's leader"
+# Through the nodes that stay, the handover is a pause, not an error.
+for i in 2 3; do
+	[ "$(probe_failed "$i")" -eq 0 ] ||
+		t_fail "$(probe_failed "$i") writes through n$i failed across the handover: $(tr '\n' ' ' <"$PROBE_DIR/failed$i")"
+done
+t_ok "SIGTERM: no write through n2 or n3 failed"
 
 # 2. kill -9 of the leader's manager as soon as writes are acknowledged,
 # with election.min_followers 1: none is before a follower has caught up.

@@ -13,6 +13,8 @@
 # probe_first_after US		the first acknowledgement of either probe
 #				after US ("" when none yet)
 # probe_acked			the keys of every acknowledged write
+# probe_failed I		how many writes through node I's writer
+#				failed (refused, or not answered in 2 s)
 # probe_missing I		acknowledged writes that server I lacks
 # probe_acquired NODE US	when NODE first took the lock after US, from
 #				its log ("" when it did not)
@@ -61,6 +63,9 @@ _probe_new_conns() {
 		key="${dir##*/}-nc$i-$n"
 		if [ "$(cl_write "${MGR_W[i]}" "$key" v)" = OK ]; then
 			printf '%s %s\n' "${EPOCHREALTIME/./}" "$key"
+		else
+			printf '%s %s\n' "${EPOCHREALTIME/./}" "$key" \
+			    >>"$dir/failed$i"
 		fi
 		sleep 0.1
 	done
@@ -126,6 +131,10 @@ probe_acked() {
 	awk -v c="${PROBE_DIR##*/}" '$2 == "+OK" { print c "-ll" NR }' \
 	    "$PROBE_DIR/ll.log"
 	cat "$PROBE_DIR"/nc*.log | awk '{ print $2 }'
+}
+
+probe_failed() {
+	cat "$PROBE_DIR/failed$1" 2>/dev/null | wc -l
 }
 
 probe_missing() {
