@@ -568,7 +568,7 @@ gate_shut(void *arg)
 /*
  * A gate on a -> b: bytes pass while it is open; once it closes, the
  * next bytes never reach b and the relay ends with its reason.  b -> a
- * is not gated.
+ * is not gated.  On the way, relay_awaits() follows who spoke last.
  */
 START_TEST(test_gate)
 {
@@ -586,15 +586,19 @@ START_TEST(test_gate)
 	ck_assert_ptr_nonnull(h.done.r = relay_new(loop, av[1], NULL, bv[1],
 	    NULL, BUFSZ, done_cb, &h.done));
 	relay_gate(h.done.r, gate_shut, &open);
+	ck_assert(!relay_awaits(h.done.r));
 	ck_assert_int_eq(write(h.ta, "hello", 5), 5);
 	h.fd = h.tb;
 	run_until(loop, half_read, &h);
 	ck_assert_int_eq(h.ngot, 5);
+	/* a's request is out, its answer not back: a stop waits for it */
+	ck_assert(relay_awaits(h.done.r));
 	ck_assert_int_eq(write(h.tb, "back!", 5), 5);
 	h.fd = h.ta;
 	h.ngot = 0;
 	run_until(loop, half_read, &h);
 	ck_assert_int_eq(h.ngot, 5);
+	ck_assert(!relay_awaits(h.done.r));
 
 	open = 0;
 	ck_assert_int_eq(write(h.ta, "late", 4), 4);
