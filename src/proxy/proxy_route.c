@@ -15,14 +15,15 @@
  * costs no error; the second hop is never passed on.
  *
  * A writer with nowhere to send a connection only for now (no leader
- * yet, a handover, a lapsed lease, a leader not in the catalog or not
- * answering) holds it, when proxy.hold.timeout allows, until the next
- * change of its view routes it: an election costs its clients a wait,
- * not an error; so does a client's write that reached a leader handing
- * over, which goes on to the next one.  What waiting cannot change is
- * refused at once: a hop that may not go on to a node that follows
- * another leader, a bridge stream (its server retries on its own, and
- * the elector points it anew).
+ * yet, a handover, a lapsed lease, a leader not in the catalog, not
+ * answering or not known by its identity yet) holds it, when
+ * proxy.hold.timeout allows, until the next change of its view routes
+ * it: an election costs its clients a wait, not an error; so does a
+ * client's write that reached a leader handing over, which goes on to
+ * the next one.  What waiting cannot change is refused at once: a hop
+ * that may not go on to a node that follows another leader, a bridge
+ * stream (its server retries on its own, and the elector points it
+ * anew).
  */
 #include <string.h>
 
@@ -90,6 +91,14 @@ route_leader_w(const struct route_view *v, struct route *r, int wait)
 	}
 	if (v->ejected != NULL && v->ejected(p->id, v->load_arg)) {
 		route_wait(v, r, wait, "the leader's writer does not answer");
+		return;
+	}
+	/*
+	 * No identity to check it by: a new elector lists the peers before
+	 * it has learnt the trust domain, and again once it has.
+	 */
+	if (p->uri[0] == '\0') {
+		route_wait(v, r, wait, "no TLS material for peers yet");
 		return;
 	}
 	r->kind = ROUTE_PEER;

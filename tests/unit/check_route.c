@@ -384,6 +384,42 @@ START_TEST(test_hold_table)
 }
 END_TEST
 
+/*
+ * A leader's writer listed without its identity (a new elector's first
+ * catalog): a write waits for the next list, a bridge stream is refused.
+ */
+START_TEST(test_leader_no_uri)
+{
+	struct route_view	v;
+	struct route		r;
+	char			*uri = wv[0].uri;
+
+	wv[0].uri = "";
+	v = view(PROC_WRITER, "n2", ROLE_FOLLOWER, "n1");
+	v.hold = 1;
+	route_choose(&v, &r);
+	ck_assert_int_eq(r.kind, ROUTE_HOLD);
+	ck_assert_str_eq(r.why, "no TLS material for peers yet");
+	v.internal = 1;
+	v.hops = 1;
+	route_choose(&v, &r);
+	ck_assert_int_eq(r.kind, ROUTE_HOLD);
+	v.hold = 0;
+	route_choose(&v, &r);
+	ck_assert_int_eq(r.kind, ROUTE_REFUSE);
+	ck_assert_str_eq(r.why, "no TLS material for peers yet");
+	v = view(PROC_BRIDGE, "n2", ROLE_FOLLOWER, "n1");
+	v.hold = 1;
+	route_choose(&v, &r);
+	ck_assert_int_eq(r.kind, ROUTE_REFUSE);
+	wv[0].uri = uri;
+	v = view(PROC_WRITER, "n2", ROLE_FOLLOWER, "n1");
+	v.hold = 1;
+	route_choose(&v, &r);
+	ck_assert_int_eq(r.kind, ROUTE_PEER);
+}
+END_TEST
+
 Suite *
 route_suite(void)
 {
@@ -397,6 +433,7 @@ route_suite(void)
 	tcase_add_test(tc, test_role_lease);
 	tcase_add_test(tc, test_writer_lapsed);
 	tcase_add_test(tc, test_hold_table);
+	tcase_add_test(tc, test_leader_no_uri);
 	suite_add_tcase(s, tc);
 	return s;
 }
