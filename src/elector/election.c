@@ -26,6 +26,7 @@
 
 #include "child.h"
 #include "election.h"
+#include "fresh.h"
 #include "leadership.h"
 #include "lock_flags.h"
 #include "log.h"
@@ -34,8 +35,6 @@
 #define PUBLISH_EVERY_MS	1000
 #define PUBLISH_MIN_MS		100
 #define ACQUIRE_RETRY_MS	200
-/* A freshness record older than this is not a live peer. */
-#define FRESHNESS_STALE_MS	5000
 
 static void	election_evaluate(struct elector *);
 static void	lock_watch(struct elector *);
@@ -107,10 +106,19 @@ peer_record(const struct elector *e, const char *id)
 	return NULL;
 }
 
-static int
-peer_live(const struct freshness *p)
+/* The rules of fresh.h, from this node's point of view now. */
+static void
+fresh_view_of(const struct elector *e, struct fresh_view *v)
 {
-	return p->up && election_wall_ms() - p->time_ms < FRESHNESS_STALE_MS;
+	memset(v, 0, sizeof(*v));
+	v->self = e->cfg->id;
+	v->target = e->lead.mode == MODE_SWITCH ? e->switch_to : NULL;
+	v->offset = e->srv.offset;
+	v->lineage = e->srv.lineage;
+	v->lineage2 = e->srv.lineage2;
+	v->lineage2_end = e->srv.lineage2_end;
+	v->epoch = e->epoch;
+	v->now_ms = election_wall_ms();
 }
 
 /*
@@ -157,28 +165,6 @@ lease_revoke(struct elector *e)
 }
 
 /*
- * Followers with everything up to their last record: live, following
- * this leadership, caught up by their server's own account, and in our
- * history.
- */
-static int
-followers_caught_up(const struct elector *e)
-{
-	const struct freshness	*p;
-	size_t			 i;
-	int			 n = 0;
-
-	for (i = 0; i < e->npeers; i++) {
-		p = &e->peers[i];
-		if (strcmp(p->id, e->cfg->id) != 0 && peer_live(p) &&
-		    !p->leader && p->caught_up && p->epoch == e->epoch &&
-		    strcmp(p->lineage ? p->lineage : "", e->srv.lineage) == 0)
-			n++;
-	}
-	return n;
-}
-
-/*
  * election.min_followers: with fewer followers caught up the writer
  * gets no lease, so that nothing is acknowledged that only this node
  * has; its clients wait (proxy.hold.timeout) or are refused.
@@ -186,9 +172,11 @@ followers_caught_up(const struct elector *e)
 static int
 lease_allowed(struct elector *e)
 {
-	int	n, min = e->cfg->election_min_followers;
+	struct fresh_view	v;
+	int			n, min = e->cfg->election_min_followers;
 
-	if (min == 0 || (n = followers_caught_up(e)) >= min) {
+	fresh_view_of(e, &v);
+	if (min == 0 || (n = fresh_followers(&v, e->peers, e->npeers)) >= min) {
 		if (e->min_held_logged)
 			log_info("writes resume: election.min_followers %d "
 			    "caught up", min);
@@ -563,7 +551,7 @@ can_contend(struct elector *e)
 		return 0;
 	for (i = 0; i < e->npeers; i++) {
 		p = &e->peers[i];
-		if (strcmp(p->id, e->cfg->id) == 0 || !peer_live(p))
+		if (strcmp(p->id, e->cfg->id) == 0 || !fresh_live(p, election_wall_ms()))
 			continue;
 		if (e->srv.keys == 0 && p->keys > 0) {
 			if (!e->empty_logged)
@@ -962,7 +950,7 @@ election_switchover(struct elector *e, uint32_t req, const char *to,
 		snprintf(err, errlen, "%s is this node, the leader", to);
 		return -1;
 	}
-	if (to != NULL && (p == NULL || !peer_live(p))) {
+	if (to != NULL && (p == NULL || !fresh_live(p, election_wall_ms()))) {
 		snprintf(err, errlen, "%s is not a live node of this cluster",
 		    to);
 		return -1;
@@ -987,33 +975,14 @@ election_switchover(struct elector *e, uint32_t req, const char *to,
 	return 0;
 }
 
-/* A live follower, and the one a switchover chose if it chose one. */
-static int
-handover_target(const struct elector *e, const struct freshness *p)
-{
-	return strcmp(p->id, e->cfg->id) != 0 && peer_live(p) && !p->leader &&
-	    (e->lead.mode != MODE_SWITCH || e->switch_to == NULL ||
-	    strcmp(p->id, e->switch_to) == 0);
-}
-
-/*
- * The follower a handover waits for: the chosen one, else the live
- * follower furthest along.  NULL: none.
- */
+/* The follower a handover waits for; NULL: none. */
 static const struct freshness *
 handover_best(const struct elector *e)
 {
-	const struct freshness	*p, *best = NULL;
-	size_t			 i;
+	struct fresh_view	v;
 
-	for (i = 0; i < e->npeers; i++) {
-		p = &e->peers[i];
-		if (!handover_target(e, p))
-			continue;
-		if (best == NULL || p->offset > best->offset)
-			best = p;
-	}
-	return best;
+	fresh_view_of(e, &v);
+	return fresh_best(&v, e->peers, e->npeers);
 }
 
 static int
@@ -1022,13 +991,13 @@ handover_anyone(const struct elector *e)
 	return handover_best(e) != NULL;
 }
 
-/* What the best follower lacks of our stopped offset, in bytes. */
 static uint64_t
 handover_lacks(const struct elector *e, const struct freshness *p)
 {
-	if (strcmp(p->lineage ? p->lineage : "", e->srv.lineage) != 0)
-		return e->stop_offset;
-	return e->stop_offset > p->offset ? e->stop_offset - p->offset : 0;
+	struct fresh_view	v;
+
+	fresh_view_of(e, &v);
+	return fresh_lacks(&v, p);
 }
 
 /* The release was decided with no follower caught up: say so. */
@@ -1160,25 +1129,11 @@ election_pause(struct elector *e, int on)
 	election_evaluate(e);
 }
 
-/*
- * A Redis leader promoted a moment ago that took no write since has the
- * history it was promoted from (master_replid2, up to second_repl_offset)
- * and nothing more: a follower still on that history at our offset has
- * everything, even before it has re-attached to us.
- */
-static int
-same_before_promotion(const struct elector *e, const struct freshness *p)
-{
-	return e->srv.lineage2[0] != '\0' && p->lineage != NULL &&
-	    strcmp(p->lineage, e->srv.lineage2) == 0 &&
-	    e->stop_offset < e->srv.lineage2_end;
-}
-
 static int
 handover_ready(struct elector *e)
 {
 	const struct freshness	*p;
-	size_t			 i;
+	struct fresh_view	 v;
 
 	/* Our offset once writes have stopped at the server. */
 	if (e->stop_offset == 0) {
@@ -1188,19 +1143,12 @@ handover_ready(struct elector *e)
 		log_info("writes stopped at offset %llu; waiting for a"
 		    " follower", (unsigned long long)e->srv.offset);
 	}
-	for (i = 0; i < e->npeers; i++) {
-		p = &e->peers[i];
-		if (!handover_target(e, p))
-			continue;
-		if (p->offset >= e->srv.offset && (strcmp(p->lineage ?
-		    p->lineage : "", e->srv.lineage) == 0 ||
-		    same_before_promotion(e, p))) {
-			log_info("%s has caught up (offset %llu)", p->id,
-			    (unsigned long long)p->offset);
-			return 1;
-		}
-	}
-	return 0;
+	fresh_view_of(e, &v);
+	if ((p = fresh_caught_up(&v, e->peers, e->npeers)) == NULL)
+		return 0;
+	log_info("%s has caught up (offset %llu)", p->id,
+	    (unsigned long long)p->offset);
+	return 1;
 }
 
 static void

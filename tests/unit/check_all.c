@@ -19,6 +19,7 @@ main(void)
 	srunner_add_suite(sr, ctl_path_suite());
 	srunner_add_suite(sr, dogstatsd_suite());
 	srunner_add_suite(sr, event_suite());
+	srunner_add_suite(sr, fresh_suite());
 	srunner_add_suite(sr, http_req_suite());
 	srunner_add_suite(sr, imsg_suite());
 	srunner_add_suite(sr, leader_history_suite());

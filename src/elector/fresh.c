@@ -1,0 +1,99 @@
+/*
+ * Freshness rules (fresh.h).
+ */
+#include <string.h>
+
+#include "fresh.h"
+
+static const char *
+lineage_of(const struct freshness *p)
+{
+	return p->lineage != NULL ? p->lineage : "";
+}
+
+int
+fresh_live(const struct freshness *p, int64_t now_ms)
+{
+	return p->up && now_ms - p->time_ms < FRESHNESS_STALE_MS;
+}
+
+int
+fresh_eligible(const struct fresh_view *v, const struct freshness *p)
+{
+	return strcmp(p->id, v->self) != 0 && fresh_live(p, v->now_ms) &&
+	    !p->leader && (v->target == NULL || strcmp(p->id, v->target) == 0);
+}
+
+/*
+ * A Redis leader promoted a moment ago that took no write since has the
+ * history it was promoted from (master_replid2, up to second_repl_offset)
+ * and nothing more: a follower still on that history at our offset has
+ * everything, even before it has re-attached to us.
+ */
+static int
+same_before_promotion(const struct fresh_view *v, const struct freshness *p)
+{
+	return v->lineage2[0] != '\0' &&
+	    strcmp(lineage_of(p), v->lineage2) == 0 &&
+	    v->offset < v->lineage2_end;
+}
+
+int
+fresh_has_all(const struct fresh_view *v, const struct freshness *p)
+{
+	return p->offset >= v->offset &&
+	    (strcmp(lineage_of(p), v->lineage) == 0 ||
+	    same_before_promotion(v, p));
+}
+
+const struct freshness *
+fresh_best(const struct fresh_view *v, const struct freshness *peers,
+    size_t n)
+{
+	const struct freshness	*best = NULL;
+	size_t			 i;
+
+	for (i = 0; i < n; i++)
+		if (fresh_eligible(v, &peers[i]) &&
+		    (best == NULL || peers[i].offset > best->offset))
+			best = &peers[i];
+	return best;
+}
+
+const struct freshness *
+fresh_caught_up(const struct fresh_view *v, const struct freshness *peers,
+    size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (fresh_eligible(v, &peers[i]) && fresh_has_all(v, &peers[i]))
+			return &peers[i];
+	return NULL;
+}
+
+uint64_t
+fresh_lacks(const struct fresh_view *v, const struct freshness *p)
+{
+	if (strcmp(lineage_of(p), v->lineage) != 0)
+		return v->offset;
+	return v->offset > p->offset ? v->offset - p->offset : 0;
+}
+
+int
+fresh_followers(const struct fresh_view *v, const struct freshness *peers,
+    size_t n)
+{
+	const struct freshness	*p;
+	size_t			 i;
+	int			 k = 0;
+
+	for (i = 0; i < n; i++) {
+		p = &peers[i];
+		if (strcmp(p->id, v->self) != 0 && fresh_live(p, v->now_ms) &&
+		    !p->leader && p->caught_up && p->epoch == v->epoch &&
+		    strcmp(lineage_of(p), v->lineage) == 0)
+			k++;
+	}
+	return k;
+}
