@@ -6,8 +6,10 @@
  * or a reload replaces the listening socket or the contexts without
  * touching established connections; a role change cuts the connections
  * that now point to the wrong place.  Every change that may open a route
- * (role, lease, peers, the local server's state) retries the held
- * connections.
+ * (role, lease, peers, the local server's state, TLS material) retries
+ * the held connections.  Each of these but a revoked lease comes from the
+ * elector, so it also says that an elector is there again to authorize
+ * the clients held because there was none.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -306,6 +308,7 @@ proxy_dispatch(struct child *c, struct imsg *m)
 		msg_tls_leaf_clear(&px->leaf[i]);
 		px->leaf[i] = leaf;
 		proxy_tls_rebuild(px);
+		conn_retry_held(px);
 		return;
 	case MSG_TLS_ROOTS_UPDATE:
 		if (msg_tls_roots_decode(&roots, m->data, m->datalen) == -1)
@@ -313,6 +316,7 @@ proxy_dispatch(struct child *c, struct imsg *m)
 		msg_tls_roots_clear(&px->roots);
 		px->roots = roots;
 		proxy_tls_rebuild(px);
+		conn_retry_held(px);
 		return;
 	case MSG_SERVER_STATE_UPDATE:
 		if (msg_server_state_decode(&st, m->data, m->datalen) == -1)
@@ -331,6 +335,7 @@ proxy_dispatch(struct child *c, struct imsg *m)
 		if (m->datalen != 0)
 			break;
 		conn_cache_flush(px);
+		conn_retry_held(px);
 		return;
 	default:
 		fatalx("unexpected %s message", msg_name(m->hdr.type));

@@ -12,7 +12,12 @@
  * between authorization and dial, its bytes unread in the socket and the
  * SSL, until a change of the cluster view routes it or proxy.hold.timeout
  * refuses it.  The relay's first pump reads the SSL before the socket, so
- * nothing the client sent meanwhile is lost.
+ * nothing the client sent meanwhile is lost.  So does a writer's client
+ * whose dial failed (a leader's server that refuses, a leader's writer
+ * that does not answer), and one the supervisor could not have
+ * authorized because no elector was there (route_authz_hold()): that one
+ * is asked for again once the elector publishes anything, as a new one
+ * does first thing.
  *
  * Every step has a deadline; a failing step closes this connection only.
  */
@@ -34,6 +39,7 @@
 #include "proxy_tls.h"
 
 static void	conn_route(struct conn *);
+static void	conn_authorized(struct conn *, int allowed, const char *reason);
 
 /*
  * Requests and replies are small and come in turns: Nagle's algorithm
@@ -95,7 +101,10 @@ conn_stats(struct proxy *px, struct metric_set *set)
 	    (double)out);
 }
 
-/* A held connection leaves the hold: routed next, or closed. */
+/*
+ * A held connection leaves the hold: routed next, or closed.  How long it
+ * waited counts from its first hold.
+ */
 static void
 conn_hold_end(struct conn *c)
 {
@@ -117,7 +126,7 @@ conn_close(struct conn *c, const char *why)
 	struct proxy	*px = c->px;
 	struct ev_loop	*loop = px->child->loop;
 
-	if (c->state == CONN_HOLD)
+	if (c->state == CONN_HOLD || c->state == CONN_AUTHZ_HOLD)
 		conn_hold_end(c);
 	log_debug("connection closed: %s", why);
 	ev_timer_stop(loop, &c->timer);
@@ -153,36 +162,50 @@ conn_timeout(void *arg)
 	    "dial timeout");
 }
 
-/* Held for proxy.hold.timeout: refused for the reason it was held. */
+/*
+ * Held for proxy.hold.timeout: refused for the reason it was held, as it
+ * would have been at once.
+ */
 static void
 conn_hold_timeout(void *arg)
 {
 	struct conn	*c = arg;
 
 	c->px->hold_timeouts++;
-	conn_close(c, c->held_why);
+	if (c->state == CONN_AUTHZ_HOLD)
+		conn_authorized(c, 0, c->held_why);
+	else
+		conn_close(c, c->held_why);
 }
 
 /*
- * Nowhere to route for now.  The client's bytes stay unread; the tries
- * start afresh, since the next route comes from a new view.
+ * Nowhere to route for now (CONN_HOLD), or no elector to authorize the
+ * client (CONN_AUTHZ_HOLD).  The client's bytes stay unread; the tries
+ * start afresh, since the next route comes from a new view.  Holds add
+ * up to proxy.hold.timeout: a connection held again (its dial failed, the
+ * elector went again) waits what is left of it, or a view that changes
+ * every second (a lease renewal) would hold it for ever.
  */
 static void
-conn_hold(struct conn *c, const char *why)
+conn_hold(struct conn *c, enum conn_state state, const char *why)
 {
 	struct proxy	*px = c->px;
+	uint64_t	 now = ev_now();
 
 	c->tries = 0;
 	c->held_why = why;
-	if (c->state == CONN_HOLD)
+	if (c->state == state)
 		return;
-	c->state = CONN_HOLD;
-	c->held_at = ev_now();
+	if (c->hold_until == 0) {
+		c->held_at = now;
+		c->hold_until = now + px->cfg->proxy_hold_timeout;
+	}
+	c->state = state;
 	px->nheld++;
 	ev_timer_stop(px->child->loop, &c->timer);
 	ev_timer_init(&c->timer, conn_hold_timeout, c);
 	ev_timer_start(px->child->loop, &c->timer,
-	    px->cfg->proxy_hold_timeout);
+	    c->hold_until > now ? c->hold_until - now : 0);
 }
 
 static struct eject *
@@ -226,11 +249,16 @@ conn_load(const char *id, void *arg)
 	return n;
 }
 
+/*
+ * A dial's outcome, before the connection is routed again: the next route
+ * knows whether the local server failed it (route_choose()).
+ */
 static void
 conn_dial_result(struct conn *c, int ok)
 {
 	struct eject	*e;
 
+	c->local_failed = !ok && c->route == ROUTE_LOCAL;
 	if (c->route != ROUTE_PEER)
 		return;
 	e = conn_eject_slot(c->px, c->peer_id, !ok);
@@ -455,10 +483,6 @@ conn_route(struct conn *c)
 	struct sockaddr_storage	 ss;
 	socklen_t		 len;
 
-	if (++c->tries > PROXY_DIAL_TRIES) {
-		conn_close(c, "no upstream answered");
-		return;
-	}
 	memset(&v, 0, sizeof(v));
 	v.kind = px->kind;
 	v.self = px->cfg->id;
@@ -469,6 +493,14 @@ conn_route(struct conn *c)
 	v.internal = c->internal;
 	v.hops = c->hops;
 	v.hold = px->cfg->proxy_hold_timeout > 0;
+	/*
+	 * Every route since the last hold but the first follows a failed
+	 * dial.  The relay has not started (it does once the upstream is
+	 * there), so nothing was read from the client: it may still wait.
+	 */
+	v.failed = c->tries++;
+	v.local_failed = c->local_failed;
+	c->local_failed = 0;
 	v.load = conn_load;
 	v.ejected = conn_ejected;
 	v.load_arg = px;
@@ -482,7 +514,7 @@ conn_route(struct conn *c)
 		conn_close(c, r.why);
 		return;
 	case ROUTE_HOLD:
-		conn_hold(c, r.why);
+		conn_hold(c, CONN_HOLD, r.why);
 		return;
 	case ROUTE_LOCAL:
 		if (px->local_len == 0) {
@@ -587,12 +619,54 @@ conn_authz_result(struct proxy *px, uint32_t id, int allowed,
 		 * "elector unavailable" is not an answer worth keeping, nor
 		 * one asked before the intentions changed.
 		 */
-		if ((allowed || strcmp(reason, "elector unavailable") != 0) &&
+		if ((allowed || strcmp(reason, ROUTE_NO_ELECTOR) != 0) &&
 		    c->authz_gen == px->authz_gen)
 			conn_cache_put(px, c->uri, allowed);
-		conn_authorized(c, allowed, reason);
+		if (route_authz_hold(px->kind, allowed, reason,
+		    px->cfg->proxy_hold_timeout > 0))
+			conn_hold(c, CONN_AUTHZ_HOLD, ROUTE_NO_ELECTOR);
+		else
+			conn_authorized(c, allowed, reason);
 		return;
 	}
+}
+
+/*
+ * May the client connect?  A recent decision says at once; otherwise the
+ * elector is asked, through the supervisor.
+ */
+static void
+conn_authz_ask(struct conn *c)
+{
+	struct proxy		*px = c->px;
+	struct authz_entry	*hit;
+	struct msg_authz_req	 q;
+	uint8_t			 buf[2048];
+	int			 n, svc = proxy_svc_index(px->kind);
+
+	if ((hit = conn_cache_find(px, c->uri)) != NULL) {
+		conn_authorized(c, hit->allowed, "cached decision");
+		return;
+	}
+	memset(&q, 0, sizeof(q));
+	q.target = svc == 0 ? (char *)px->cfg->service_name_leader :
+	    (char *)px->cfg->service_name_follower;
+	q.uri = c->uri;
+	q.serial = tls_peer_serial(c->cssl);
+	c->state = CONN_AUTHZ;
+	c->authz_id = ++px->next_authz & 0xffffff;
+	c->authz_gen = px->authz_gen;
+	n = msg_authz_req_encode(&q, buf, sizeof(buf));
+	free(q.serial);
+	if (n == -1 || child_send(px->child, MSG_AUTHZ_REQ, c->authz_id, -1,
+	    buf, n) == -1) {
+		conn_close(c, "authorization request");
+		return;
+	}
+	ev_timer_stop(px->child->loop, &c->timer);
+	ev_timer_init(&c->timer, conn_timeout, c);
+	ev_timer_start(px->child->loop, &c->timer,
+	    px->cfg->proxy_handshake_timeout);
 }
 
 static void
@@ -601,10 +675,7 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 {
 	struct conn		*c = arg;
 	struct proxy		*px = c->px;
-	struct authz_entry	*hit;
-	struct msg_authz_req	 q;
-	uint8_t			 buf[2048];
-	int			 n, svc = proxy_svc_index(px->kind);
+	int			 svc = proxy_svc_index(px->kind);
 
 	c->hs = NULL;
 	if (!ok) {
@@ -627,29 +698,7 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	c->internal = px->leaf[svc].uri != NULL &&
 	    strcmp(c->uri, px->leaf[svc].uri) == 0;
 	c->hops = c->internal ? tls_hop(ssl) : 0;
-	if ((hit = conn_cache_find(px, c->uri)) != NULL) {
-		conn_authorized(c, hit->allowed, "cached decision");
-		return;
-	}
-	memset(&q, 0, sizeof(q));
-	q.target = svc == 0 ? (char *)px->cfg->service_name_leader :
-	    (char *)px->cfg->service_name_follower;
-	q.uri = c->uri;
-	q.serial = tls_peer_serial(ssl);
-	c->state = CONN_AUTHZ;
-	c->authz_id = ++px->next_authz & 0xffffff;
-	c->authz_gen = px->authz_gen;
-	n = msg_authz_req_encode(&q, buf, sizeof(buf));
-	free(q.serial);
-	if (n == -1 || child_send(px->child, MSG_AUTHZ_REQ, c->authz_id, -1,
-	    buf, n) == -1) {
-		conn_close(c, "authorization request");
-		return;
-	}
-	ev_timer_stop(px->child->loop, &c->timer);
-	ev_timer_init(&c->timer, conn_timeout, c);
-	ev_timer_start(px->child->loop, &c->timer,
-	    px->cfg->proxy_handshake_timeout);
+	conn_authz_ask(c);
 }
 
 static int
@@ -803,8 +852,9 @@ conn_cut(struct proxy *px)
 }
 
 /*
- * Oldest first, so held clients go in the order they came.  Routing one
- * closes at most that one.
+ * Oldest first, so held clients go in the order they came.  Routing one,
+ * or asking for it again, closes at most that one.  An elector still away
+ * answers through the supervisor at once, and the client waits on.
  */
 void
 conn_retry_held(struct proxy *px)
@@ -817,6 +867,10 @@ conn_retry_held(struct proxy *px)
 		next = TAILQ_NEXT(c, entry);
 		if (c->state == CONN_HOLD)
 			conn_route(c);
+		else if (c->state == CONN_AUTHZ_HOLD) {
+			conn_hold_end(c);
+			conn_authz_ask(c);
+		}
 	}
 }
 

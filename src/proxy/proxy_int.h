@@ -32,7 +32,6 @@ struct tls_hs;
 #define PROXY_EJECT_AFTER	2	/* failed dials in a row */
 #define PROXY_EJECT_MS		10000
 #define PROXY_EJECTS		32
-#define PROXY_DIAL_TRIES	3
 
 enum conn_state {
 	CONN_HANDSHAKE,		/* inbound TLS */
@@ -41,6 +40,7 @@ enum conn_state {
 	CONN_UPSTREAM_TLS,	/* outbound TLS */
 	CONN_RELAY,
 	CONN_HOLD,		/* nowhere to go yet; its bytes wait unread */
+	CONN_AUTHZ_HOLD,	/* no elector to ask yet; the same */
 };
 
 struct conn {
@@ -65,8 +65,11 @@ struct conn {
 	char			 peer_uri[512];
 	int			 svc;
 	int			 tries;		/* dials since the last hold */
-	uint64_t		 held_at;	/* CONN_HOLD: ev_now() */
+	int			 local_failed;	/* and the last was local */
+	uint64_t		 held_at;	/* ev_now() of the first hold */
 	const char		*held_why;	/* and why: route.why */
+	uint64_t		 hold_until;	/* ev_now() when the first hold
+						   ends: holds add up */
 	struct relay		*relay;
 };
 
@@ -117,7 +120,7 @@ struct proxy {
 	uint64_t		 refused;
 	uint64_t		 denied;
 	uint64_t		 hs_failed;	/* client TLS handshakes */
-	size_t			 nheld;		/* in CONN_HOLD now */
+	size_t			 nheld;		/* in CONN_*HOLD now */
 	uint64_t		 hold_timeouts;	/* held, then refused */
 	uint64_t		 hold_max;	/* longest ended hold, ms */
 	uint64_t		 bytes_in;	/* from clients, closed relays */
@@ -133,7 +136,10 @@ void	conn_authz_result(struct proxy *, uint32_t id, int allowed,
 void	conn_cache_flush(struct proxy *);
 /* Close the connections that now point to the wrong place. */
 void	conn_cut(struct proxy *);
-/* The view changed: route the held connections that can go now. */
+/*
+ * The view changed: route the held connections that can go now, and ask
+ * the elector again for those it could not answer.
+ */
 void	conn_retry_held(struct proxy *);
 /* The role and leader this proxy routes by now (route_role()). */
 int	proxy_route_role(const struct proxy *, const char **leader_id);

@@ -24,6 +24,12 @@
  * that may not go on to a node that follows another leader, a bridge
  * stream (its server retries on its own, and the elector points it
  * anew).
+ *
+ * A dial that failed routes the connection again, with what failed in
+ * the view: a client's write waits, where it would otherwise be closed,
+ * for a leader whose local server refuses it (its elector lets the lock
+ * go after server.down.timeout, and the write goes on to the next
+ * leader) or whose writer keeps failing.
  */
 #include <string.h>
 
@@ -152,10 +158,10 @@ route_handover(const struct route_view *v)
 	return v->role == ROLE_HANDOVER;
 }
 
-void
-route_choose(const struct route_view *v, struct route *r)
+/* The table, as if every dial succeeded. */
+static void
+route_table(const struct route_view *v, struct route *r)
 {
-	memset(r, 0, sizeof(*r));
 	switch (v->kind) {
 	case PROC_WRITER:
 		if (v->role == ROLE_LEADER) {
@@ -197,4 +203,44 @@ route_choose(const struct route_view *v, struct route *r)
 	}
 	r->kind = ROUTE_REFUSE;
 	r->why = "unknown listener";
+}
+
+/*
+ * The table's route may be the one whose dial just failed.  A local
+ * server that refused does not come back within a retry: a client's
+ * write waits for the next change of the view (a lease renewal dials it
+ * again).  A peer's listener gets ROUTE_DIAL_TRIES dials, unless it is
+ * ejected first and the table holds for itself; then a write waits too.
+ * Nothing was read from the client, so nothing is lost by waiting.
+ * Reads and streams are refused: their clients try again on their own.
+ */
+static void
+route_failed(const struct route_view *v, struct route *r)
+{
+	int	write = v->kind == PROC_WRITER &&
+		    !(v->internal && v->hops == 0);
+
+	if (r->kind == ROUTE_LOCAL && v->local_failed && write) {
+		memset(r, 0, sizeof(*r));
+		route_wait(v, r, 1, "the local server does not answer");
+	} else if ((r->kind == ROUTE_LOCAL || r->kind == ROUTE_PEER) &&
+	    v->failed >= ROUTE_DIAL_TRIES) {
+		memset(r, 0, sizeof(*r));
+		route_wait(v, r, write, "no upstream answered");
+	}
+}
+
+void
+route_choose(const struct route_view *v, struct route *r)
+{
+	memset(r, 0, sizeof(*r));
+	route_table(v, r);
+	route_failed(v, r);
+}
+
+int
+route_authz_hold(int kind, int allowed, const char *reason, int hold)
+{
+	return kind == PROC_WRITER && !allowed && hold && reason != NULL &&
+	    strcmp(reason, ROUTE_NO_ELECTOR) == 0;
 }

@@ -10,6 +10,9 @@
 
 #include "proto.h"
 
+#define ROUTE_DIAL_TRIES	3	/* a connection's dials between holds */
+#define ROUTE_NO_ELECTOR	"elector unavailable"	/* the supervisor's */
+
 enum route_kind {
 	ROUTE_REFUSE = 0,	/* close the client */
 	ROUTE_LOCAL,		/* the local server, plain TCP */
@@ -30,6 +33,13 @@ struct route_view {
 						   proxy: never hop again */
 	int			 hops;		/* internal: tls_hop(), 0-2 */
 	int			 hold;		/* proxy.hold.timeout is set */
+	/*
+	 * This connection's dials that failed since it came or was last
+	 * held, and whether the last one was the local server's.  Nothing
+	 * has been read from its client yet.
+	 */
+	int			 failed;
+	int			 local_failed;
 	/* Open connections per peer id, for least-connections choice. */
 	unsigned		(*load)(const char *peer_id, void *arg);
 	void			*load_arg;
@@ -58,5 +68,12 @@ int	route_role(int kind, int role, const char **leader_id,
 	    uint64_t lease_until, uint64_t now);
 int	route_handover(const struct route_view *);
 void	route_choose(const struct route_view *, struct route *);
+/*
+ * A writer's client whose authorization was refused only because the
+ * elector could not be asked (it is down, or restarting: the supervisor
+ * answers ROUTE_NO_ELECTOR) waits for it when hold is set, as one with
+ * nowhere to go does.  The elector's own refusal is final.
+ */
+int	route_authz_hold(int kind, int allowed, const char *reason, int hold);
 
 #endif

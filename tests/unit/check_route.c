@@ -384,6 +384,119 @@ START_TEST(test_hold_table)
 }
 END_TEST
 
+/* In the table: the last failed dial was the local server's. */
+#define LOCAL_FAILED	1
+
+/*
+ * A connection routed again after FAILED dials, the last one the local
+ * server's or a peer's, with proxy.hold.timeout set: a writer's client
+ * (or a write on its way from another node) waits for the next change
+ * rather than be closed, at once when the local server refused it,
+ * after ROUTE_DIAL_TRIES dials of a peer; streams and reads are retried,
+ * then refused.  Without the hold, the rows held are refused for the same
+ * reason, every other row unchanged.
+ */
+START_TEST(test_failed_table)
+{
+	static const struct {
+		int		 kind, role;
+		const char	*self, *leader;
+		int		 hop, failed, local, eject_n2;
+		enum route_kind	 want;	/* with the hold on */
+		const char	*what;	/* the peer, or why refused or held */
+	} rows[] = {
+		{ PROC_WRITER, ROLE_LEADER, "n1", "n1", CLIENT, 0, 0, 0,
+		    ROUTE_LOCAL, NULL },
+		/* The local server refused: the lock will move, then it. */
+		{ PROC_WRITER, ROLE_LEADER, "n1", "n1", CLIENT, 1,
+		    LOCAL_FAILED, 0,
+		    ROUTE_HOLD, "the local server does not answer" },
+		{ PROC_WRITER, ROLE_LEADER, "n1", "n1", 1, 1, LOCAL_FAILED, 0,
+		    ROUTE_HOLD, "the local server does not answer" },
+		{ PROC_WRITER, ROLE_LEADER, "n1", "n1", 2, 1, LOCAL_FAILED, 0,
+		    ROUTE_HOLD, "the local server does not answer" },
+		/* A peer failed it before this node led. */
+		{ PROC_WRITER, ROLE_LEADER, "n1", "n1", CLIENT, 2, 0, 0,
+		    ROUTE_LOCAL, NULL },
+		/* A follower's stream: tried again, then refused. */
+		{ PROC_WRITER, ROLE_LEADER, "n1", "n1", 0, 1, LOCAL_FAILED, 0,
+		    ROUTE_LOCAL, NULL },
+		{ PROC_WRITER, ROLE_LEADER, "n1", "n1", 0, 3, LOCAL_FAILED, 0,
+		    ROUTE_REFUSE, "no upstream answered" },
+		{ PROC_WRITER, ROLE_HANDOVER, "n1", "n1", 0, 3, LOCAL_FAILED, 0,
+		    ROUTE_REFUSE, "no upstream answered" },
+		/* The leader's writer: dialled again, then waited for. */
+		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n1", CLIENT, 1, 0, 0,
+		    ROUTE_PEER, "n1" },
+		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n1", CLIENT, 2, 0, 0,
+		    ROUTE_PEER, "n1" },
+		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n1", CLIENT, 3, 0, 0,
+		    ROUTE_HOLD, "no upstream answered" },
+		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n1", 1, 3, 0, 0,
+		    ROUTE_HOLD, "no upstream answered" },
+		/* ... unless it is ejected, or there is no leader at all. */
+		{ PROC_WRITER, ROLE_FOLLOWER, "n3", "n2", CLIENT, 2, 0, 1,
+		    ROUTE_HOLD, "the leader's writer does not answer" },
+		{ PROC_WRITER, ROLE_UNKNOWN, "n2", "", CLIENT, 3, 0, 0,
+		    ROUTE_HOLD, "no leader" },
+		/* Another leader now: the failure was someone else's. */
+		{ PROC_WRITER, ROLE_FOLLOWER, "n1", "n3", CLIENT, 1,
+		    LOCAL_FAILED, 0,
+		    ROUTE_PEER, "n3" },
+
+		/* A reader is never held. */
+		{ PROC_READER, ROLE_FOLLOWER, "n2", "n1", CLIENT, 1,
+		    LOCAL_FAILED, 0,
+		    ROUTE_PEER, "n3" },
+		{ PROC_READER, ROLE_LEADER, "n1", "n1", CLIENT, 3, 0, 0,
+		    ROUTE_REFUSE, "no upstream answered" },
+		{ PROC_READER, ROLE_LEADER, "n1", "n1", 0, 1, LOCAL_FAILED, 0,
+		    ROUTE_LOCAL, NULL },
+		{ PROC_READER, ROLE_LEADER, "n1", "n1", 0, 3, LOCAL_FAILED, 0,
+		    ROUTE_REFUSE, "no upstream answered" },
+
+		/* Nor is a bridge stream. */
+		{ PROC_BRIDGE, ROLE_FOLLOWER, "n2", "n1", CLIENT, 2, 0, 0,
+		    ROUTE_PEER, "n1" },
+		{ PROC_BRIDGE, ROLE_FOLLOWER, "n2", "n1", CLIENT, 3, 0, 0,
+		    ROUTE_REFUSE, "no upstream answered" },
+	};
+	struct route_view	 v;
+	struct route		 r;
+	enum route_kind		 want;
+	const char		*got;
+	size_t			 i;
+	int			 hold;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		for (hold = 0; hold <= 1; hold++) {
+			v = view(rows[i].kind, rows[i].self, rows[i].role,
+			    rows[i].leader);
+			v.internal = rows[i].hop != CLIENT;
+			v.hops = v.internal ? rows[i].hop : 0;
+			v.hold = hold;
+			v.failed = rows[i].failed;
+			v.local_failed = rows[i].local;
+			eject_n2 = rows[i].eject_n2;
+			route_choose(&v, &r);
+			want = rows[i].want;
+			if (want == ROUTE_HOLD && !hold)
+				want = ROUTE_REFUSE;
+			ck_assert_msg(r.kind == want,
+			    "row %zu, hold %d: route %d, not %d", i, hold,
+			    r.kind, want);
+			if (want == ROUTE_LOCAL)
+				continue;
+			got = want == ROUTE_PEER ? r.peer->id : r.why;
+			ck_assert_msg(strcmp(got, rows[i].what) == 0,
+			    "row %zu, hold %d: %s, not %s", i, hold, got,
+			    rows[i].what);
+			if (want != ROUTE_PEER)
+				ck_assert_ptr_null(r.peer);
+		}
+}
+END_TEST
+
 /*
  * A leader's writer listed without its identity (a new elector's first
  * catalog): a write waits for the next list, a bridge stream is refused.
@@ -420,6 +533,38 @@ START_TEST(test_leader_no_uri)
 }
 END_TEST
 
+/*
+ * A refused authorization: only the supervisor's "no elector" makes a
+ * writer's client wait, and only with proxy.hold.timeout set.
+ */
+START_TEST(test_authz_hold)
+{
+	static const struct {
+		int		 kind, allowed;
+		const char	*reason;
+		int		 hold, want;
+	} rows[] = {
+		{ PROC_WRITER, 0, ROUTE_NO_ELECTOR, 1, 1 },
+		{ PROC_WRITER, 0, ROUTE_NO_ELECTOR, 0, 0 },
+		/* The elector's own answers are final. */
+		{ PROC_WRITER, 0, "Matched L4 intention: web => w (deny)", 1,
+		    0 },
+		{ PROC_WRITER, 0, "authorization unavailable", 1, 0 },
+		{ PROC_WRITER, 1, "Matched L4 intention: web => w (allow)", 1,
+		    0 },
+		{ PROC_WRITER, 0, NULL, 1, 0 },
+		/* A reader is never held. */
+		{ PROC_READER, 0, ROUTE_NO_ELECTOR, 1, 0 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		ck_assert_msg(route_authz_hold(rows[i].kind, rows[i].allowed,
+		    rows[i].reason, rows[i].hold) == rows[i].want, "row %zu",
+		    i);
+}
+END_TEST
+
 Suite *
 route_suite(void)
 {
@@ -433,7 +578,9 @@ route_suite(void)
 	tcase_add_test(tc, test_role_lease);
 	tcase_add_test(tc, test_writer_lapsed);
 	tcase_add_test(tc, test_hold_table);
+	tcase_add_test(tc, test_failed_table);
 	tcase_add_test(tc, test_leader_no_uri);
+	tcase_add_test(tc, test_authz_hold);
 	suite_add_tcase(s, tc);
 	return s;
 }
