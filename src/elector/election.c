@@ -531,9 +531,10 @@ handover_elsewhere(const struct elector *e)
 static int
 can_contend(struct elector *e)
 {
-	const struct freshness	*p;
-	size_t			 i;
-	int			 fresher = 0;
+	struct fresh_view	 v;
+	struct freshness	 last;
+	enum fresh_contend	 why;
+	const char		*who;
 
 	/* Named by a switchover: its own hold after leading ends. */
 	if (e->paused || (ev_now() < e->hold_until &&
@@ -549,43 +550,38 @@ can_contend(struct elector *e)
 	if (e->session == NULL || !e->check_ok ||
 	    e->srv_down_since != 0 || !e->srv.up || e->srv.loading)
 		return 0;
-	for (i = 0; i < e->npeers; i++) {
-		p = &e->peers[i];
-		if (strcmp(p->id, e->cfg->id) == 0 || !fresh_live(p, election_wall_ms()))
-			continue;
-		if (e->srv.keys == 0 && p->keys > 0) {
-			if (!e->empty_logged)
-				log_info("not contending: this node is empty"
-				    " and %s has data", p->id);
-			e->empty_logged = 1;
-			return 0;
-		}
-		if (strcmp(p->lineage ? p->lineage : "", e->srv.lineage) == 0 &&
-		    p->offset > e->srv.offset)
-			fresher = 1;
+	fresh_view_of(e, &v);
+	memset(&last, 0, sizeof(last));
+	last.id = e->last_leader.id;
+	last.lineage = e->last_leader.lineage;
+	last.offset = e->last_leader.offset;
+	why = fresh_contend(&v, e->srv.keys, e->peers, e->npeers,
+	    last.id[0] != '\0' ? &last : NULL, &who);
+	if (why == FRESH_EMPTY) {
+		if (!e->empty_logged)
+			log_info("not contending: this node is empty and %s has "
+			    "data", who);
+		e->empty_logged = 1;
+		return 0;
 	}
 	e->empty_logged = e->handover_logged = 0;
-	if (fresher && ev_now() - e->free_since < e->cfg->election_fresher_wait)
-		return 0;
 	/*
-	 * DESIGN 5.2 invariant 2: behind what the last leader said it had,
-	 * on the same history, a candidate gives its stream (which goes on
-	 * until a new leader exists) election.fresher.wait to bring it.
+	 * A fresher live peer goes first; behind what the last leader said
+	 * it had (DESIGN 5.2 invariant 2), a candidate gives its stream,
+	 * which goes on until a new leader exists, time to bring it.  Both
+	 * for election.fresher.wait.
 	 */
-	if (e->last_leader.id[0] != '\0' &&
-	    strcmp(e->last_leader.lineage, e->srv.lineage) == 0 &&
-	    e->last_leader.offset > e->srv.offset &&
-	    ev_now() - e->free_since < e->cfg->election_fresher_wait) {
-		if (!e->behind_logged)
-			log_info("not contending yet: %llu bytes behind what %s "
-			    "last published", (unsigned long long)
-			    (e->last_leader.offset - e->srv.offset),
-			    e->last_leader.id);
-		e->behind_logged = 1;
-		return 0;
+	if (why == FRESH_GO ||
+	    ev_now() - e->free_since >= e->cfg->election_fresher_wait) {
+		e->behind_logged = 0;
+		return 1;
 	}
-	e->behind_logged = 0;
-	return 1;
+	if (why == FRESH_BEHIND && !e->behind_logged)
+		log_info("not contending yet: %llu bytes behind what %s last "
+		    "published", (unsigned long long)(e->last_leader.offset -
+		    e->srv.offset), who);
+	e->behind_logged = why == FRESH_BEHIND;
+	return 0;
 }
 
 /*

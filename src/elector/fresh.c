@@ -97,3 +97,36 @@ fresh_followers(const struct fresh_view *v, const struct freshness *peers,
 	}
 	return k;
 }
+
+enum fresh_contend
+fresh_contend(const struct fresh_view *v, uint64_t keys,
+    const struct freshness *peers, size_t n, const struct freshness *last,
+    const char **who)
+{
+	const struct freshness	*p, *fresher = NULL;
+	size_t			 i;
+
+	*who = NULL;
+	for (i = 0; i < n; i++) {
+		p = &peers[i];
+		if (strcmp(p->id, v->self) == 0 || !fresh_live(p, v->now_ms))
+			continue;
+		if (keys == 0 && p->keys > 0) {
+			*who = p->id;
+			return FRESH_EMPTY;
+		}
+		if (fresher == NULL && strcmp(lineage_of(p), v->lineage) == 0 &&
+		    p->offset > v->offset)
+			fresher = p;
+	}
+	if (fresher != NULL) {
+		*who = fresher->id;
+		return FRESH_FRESHER;
+	}
+	if (last != NULL && strcmp(lineage_of(last), v->lineage) == 0 &&
+	    last->offset > v->offset) {
+		*who = last->id;
+		return FRESH_BEHIND;
+	}
+	return FRESH_GO;
+}

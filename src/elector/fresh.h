@@ -50,4 +50,22 @@ uint64_t	 fresh_lacks(const struct fresh_view *,
 int		 fresh_followers(const struct fresh_view *,
 		    const struct freshness *, size_t);
 
+/*
+ * May this node, with keys and the view's offset and lineage, take a
+ * free lock now?  FRESH_EMPTY: it is empty and a live node has data
+ * (never); FRESH_FRESHER: a live node of its history is further along;
+ * FRESH_BEHIND: behind what the last leader published (last, its
+ * record when it led; NULL none).  The last two hold a candidate back
+ * only for election.fresher.wait.  *who names the node.
+ */
+enum fresh_contend {
+	FRESH_GO = 0,
+	FRESH_EMPTY,
+	FRESH_FRESHER,
+	FRESH_BEHIND,
+};
+enum fresh_contend fresh_contend(const struct fresh_view *, uint64_t keys,
+		    const struct freshness *peers, size_t n,
+		    const struct freshness *last, const char **who);
+
 #endif

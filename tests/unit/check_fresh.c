@@ -147,6 +147,64 @@ START_TEST(test_lists)
 }
 END_TEST
 
+/* A candidate n1 at offset 500 of "A", with keys or empty. */
+START_TEST(test_contend)
+{
+	static const struct {
+		uint64_t	 keys;		/* ours */
+		uint64_t	 p_keys, p_offset;
+		const char	*p_lineage;
+		int		 p_up;
+		int64_t		 p_age;
+		uint64_t	 last_offset;	/* 0: no last leader */
+		const char	*last_lineage;
+		enum fresh_contend want;
+		const char	*who;
+	} t[] = {
+		{ 10, 10, 400, "A", 1, 0, 0, NULL, FRESH_GO, NULL },
+		{ 10, 10, 500, "A", 1, 0, 0, NULL, FRESH_GO, NULL },
+		{ 10, 10, 501, "A", 1, 0, 0, NULL, FRESH_FRESHER, "n2" },
+		/* another history is no measure */
+		{ 10, 10, 900, "B", 1, 0, 0, NULL, FRESH_GO, NULL },
+		/* a dead or stale peer is no measure either */
+		{ 10, 10, 900, "A", 0, 0, 0, NULL, FRESH_GO, NULL },
+		{ 10, 10, 900, "A", 1, FRESHNESS_STALE_MS, 0, NULL, FRESH_GO,
+		    NULL },
+		/* empty, and a live node has data: never */
+		{ 0, 10, 100, "B", 1, 0, 0, NULL, FRESH_EMPTY, "n2" },
+		{ 0, 0, 100, "B", 1, 0, 0, NULL, FRESH_GO, NULL },
+		{ 0, 10, 100, "B", 0, 0, 0, NULL, FRESH_GO, NULL },
+		/* behind what the last leader published, on our history */
+		{ 10, 10, 400, "A", 1, 0, 600, "A", FRESH_BEHIND, "n9" },
+		{ 10, 10, 400, "A", 1, 0, 500, "A", FRESH_GO, NULL },
+		{ 10, 10, 400, "A", 1, 0, 600, "B", FRESH_GO, NULL },
+		/* a fresher live peer first */
+		{ 10, 10, 550, "A", 1, 0, 600, "A", FRESH_FRESHER, "n2" },
+	};
+	struct fresh_view	 v;
+	struct freshness	 p, last;
+	const char		*who;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		v = view(NULL);
+		p = rec("n2", t[i].p_up, 0, 1, t[i].p_offset, t[i].p_lineage,
+		    7, t[i].p_age);
+		p.keys = t[i].p_keys;
+		last = rec("n9", 1, 1, 0, t[i].last_offset, t[i].last_lineage,
+		    6, 0);
+		ck_assert_msg(fresh_contend(&v, t[i].keys, &p, 1,
+		    t[i].last_offset != 0 ? &last : NULL, &who) == t[i].want,
+		    "row %zu", i);
+		if (t[i].who == NULL)
+			ck_assert_msg(who == NULL, "row %zu: %s", i, who);
+		else
+			ck_assert_msg(who != NULL && strcmp(who, t[i].who) == 0,
+			    "row %zu", i);
+	}
+}
+END_TEST
+
 Suite *
 fresh_suite(void)
 {
@@ -156,6 +214,7 @@ fresh_suite(void)
 	tcase_add_test(tc, test_one_record);
 	tcase_add_test(tc, test_promotion);
 	tcase_add_test(tc, test_lists);
+	tcase_add_test(tc, test_contend);
 	suite_add_tcase(s, tc);
 	return s;
 }
