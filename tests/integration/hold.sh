@@ -6,6 +6,16 @@
 # started and ended.
 #
 #	switchover	no write fails; the longest write is printed
+#	server kill -9	of the leader's server only: no write through any
+#			writer fails, the old leader's included (its dials of
+#			the server are refused until another node leads: the
+#			writes wait, then go on to the new leader); the
+#			longest write is printed
+#	elector loop	the leader's elector killed each time it comes back,
+#			for 5 s: its writer refuses no client for want of an
+#			elector to authorize it (it holds them until one is
+#			back), and every acknowledged write is on the final
+#			leader; the failed writes and the longest are printed
 #	kill -9		of the leader's whole manager: the failed writes and
 #			the longest write are printed, and every acknowledged
 #			write is on the new leader
@@ -66,6 +76,25 @@ probe() {
 	done
 }
 
+# burst I TAG: a write through node I's writer started every 300 ms,
+# each without waiting for the one before, until $T_DIR/TAG.stop exists;
+# lines as probe's.  A held write holds up a probe, not a burst: new
+# connections keep coming, and some find no authorization cached.
+burst() {
+	local i=$1 tag=$2 n=0
+	while [ ! -e "$T_DIR/$tag.stop" ]; do
+		n=$((n + 1))
+		(
+			t0=${EPOCHREALTIME/./}
+			out=$(write_key "${MGR_W[i]}" "$tag$i-$n")
+			printf '%s %s %s %s\n' "$t0" "${EPOCHREALTIME/./}" \
+				"$tag$i-$n" "${out:-(no reply)}"
+		) &
+		sleep 0.3
+	done
+	wait
+}
+
 declare -a PROBE
 probes_start() {
 	local tag=$1 i
@@ -112,6 +141,7 @@ longest_ms() {
 all_stored() {
 	local tag=$1 n=$2 i key missing=0 total=0
 	for i in 1 2 3; do
+		[ -f "$T_DIR/$tag$i.log" ] || continue
 		while read -r _ _ key reply; do
 			[ "$reply" = OK ] || continue
 			total=$((total + 1))
@@ -139,6 +169,28 @@ longest_hold() {
 # Until the clock passes US (µs since the epoch).
 past() { [ "${EPOCHREALTIME/./}" -gt "$1" ]; }
 
+# hold_set I DURATION: node I's proxy.hold.timeout, live.
+declare -a GEN=(0 1 1 1)
+hold_set() {
+	local i=$1 conf=$T_DIR/n$1.conf
+	sed -i '/^proxy.hold.timeout /d' "$conf"
+	echo "proxy.hold.timeout $2" >>"$conf"
+	GEN[i]=$((GEN[i] + 1))
+	ctl "$i" reload >"$T_DIR/reload.out" ||
+		t_fail "reload: $(cat "$T_DIR/reload.out")"
+	tcm_wait_log "n$i" "supervisor: writer applied configuration generation ${GEN[i]}"
+}
+
+# Every node's server is the leader's replica and caught up.
+all_caught_up() {
+	local l i
+	l=$(cl_leader)
+	[ -n "$l" ] || return 1
+	for i in 1 2 3; do
+		[ "n$i" = "$l" ] || cl_link_up "$i" || return 1
+	done
+}
+
 # --- switchover ------------------------------------------------------------
 
 probes_start s
@@ -161,42 +213,148 @@ stored=$(all_stored s 2)
 echo "# switchover: $(paste -sd ';' "$T_DIR/switchover.out" | sed 's/;/; /g'); n1's writer held a write at most $(longest_hold 1) ms"
 t_ok "switchover: none of $total writes failed ($stored acknowledged, all on n2); longest write $(longest_ms s 1 2 3) ms"
 
+# --- kill -9 of the leader's server only -----------------------------------
+
+# Its manager lives on: the old leader's writer has its dials of the
+# server refused until its elector lets the lock go (server.down.timeout)
+# and another node leads.  Its own clients' writes and those the other
+# writers pass on to it wait, then go on to the new leader.
+old=$(cl_leader)
+o=${old#n}
+probes_start v
+for i in 1 2 3; do
+	t_wait "writes through n$i" 10 acked "v$i" 5
+done
+killed_us=${EPOCHREALTIME/./}
+kill -9 "${SRV_PID[$o]}"
+wait "${SRV_PID[$o]}" 2>/dev/null
+t_wait "another node leads" 30 cl_leader_not "$old"
+led_ms=$(( (${EPOCHREALTIME/./} - killed_us) / 1000 ))
+new=$(cl_leader)
+t_wait "3 s of writes past the new leadership" 10 past $((${EPOCHREALTIME/./} + 3000000))
+probes_stop v
+for i in 1 2 3; do
+	echo "# server kill -9: through n$i: $(wc -l <"$T_DIR/v$i.log") writes, $(failed v "$i" | wc -l) failed; longest $(longest_ms v "$i") ms"
+done
+bad=$(failed v 1 2 3 | wc -l)
+total=$(cat "$T_DIR"/v[123].log | wc -l)
+if [ "$bad" -ne 0 ]; then
+	failed v 1 2 3 | head -n 20 | sed 's/^/# failed: /'
+	t_fail "$bad of $total writes failed after the kill -9 of $old's server"
+fi
+echo "# server kill -9: $new took the lock within $led_ms ms; $old's writer held a write at most $(longest_hold "$o") ms"
+t_ok "server kill -9: none of $total writes through the three writers failed, $old's included; longest write $(longest_ms v 1 2 3) ms"
+
+# The server back, as the new leader's replica.
+cl_server "$o"
+t_wait "n$o caught up" 30 cl_link_up "$o"
+
+# --- the leader's elector killed each time it comes back ------------------
+
+# Killed for 5 s, the elector is away for the sum of its restart delays
+# (0.1 + 0.2 + 0.4 + 0.8 + 1.6 + 3.2 s): longer than the default hold.
+# The old leader's writer holds for longer, so that a client it refuses
+# for want of an elector is one it did not hold.  Meanwhile a burst of
+# writes through it: the probes' writes are held, and so would send no
+# new connection to be authorized after the cached decision (5 s) runs
+# out.  A restarted elector
+# resumes its session within a few milliseconds of its start, so it is
+# looked for every 5 ms, without starting a process: its name is set
+# first thing.
+old=$(cl_leader)
+o=${old#n}
+hold_set "$o" 15s
+# Clients refused for want of an elector, in OLD's log.
+no_elector() { grep -c 'writer: client .* denied: elector unavailable' "$T_DIR/$1.log"; }
+refused_before=$(no_elector "$old")
+probes_start e
+for i in 1 2 3; do
+	t_wait "writes through n$i" 10 acked "e$i" 5
+done
+sup=${MGR_PID[$o]}
+t_bg "b$o" burst "$o" b
+BURST=$T_LAST_PID
+exec {idle}<> <(:)
+start_us=${EPOCHREALTIME/./}
+end_us=$((start_us + 5000000))
+kills=0 last=
+while [ "${EPOCHREALTIME/./}" -lt "$end_us" ]; do
+	kids=()
+	read -r -a kids <"/proc/$sup/task/$sup/children" 2>/dev/null
+	for pid in "${kids[@]}"; do
+		comm=
+		read -r comm <"/proc/$pid/comm" 2>/dev/null
+		[ "$comm" = t38cm-elector ] && [ "$pid" != "$last" ] || continue
+		kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+		last=$pid
+	done
+	read -r -t 0.005 -u "$idle"
+done
+exec {idle}>&-
+[ "$kills" -ge 4 ] || t_fail "only $kills electors of $old killed in 5 s"
+# The old leader's elector runs, and its supervisor took it as ready.
+elector_ready() {
+	local pid
+	pid=$(cl_elector "$o")
+	[ -n "$pid" ] && tcm_log_has "$old" "supervisor: elector ready \(pid $pid\)"
+}
+t_wait "$old's elector back" 15 elector_ready
+touch "$T_DIR/b.stop"
+t_wait "the burst's writes to end" 40 ended "$BURST"
+t_stop "$BURST" 1 >/dev/null
+t_wait "one leader" 20 cl_one_leader
+t_wait "every node caught up" 30 all_caught_up
+t_wait "3 s of writes past the elector's return" 10 past $((${EPOCHREALTIME/./} + 3000000))
+probes_stop e
+final=$(cl_leader)
+for i in 1 2 3; do
+	echo "# elector loop: through n$i: $(wc -l <"$T_DIR/e$i.log") writes, $(failed e "$i" | wc -l) failed; longest $(longest_ms e "$i") ms"
+done
+echo "# elector loop: a burst through n$o: $(wc -l <"$T_DIR/b$o.log") writes, $(failed b "$o" | wc -l) failed; longest $(longest_ms b "$o") ms"
+failed e 1 2 3 | head -n 10 | sed 's/^/# failed: /'
+failed b "$o" | head -n 10 | sed 's/^/# failed: /'
+refused=$(( $(no_elector "$old") - refused_before ))
+if [ "$refused" -ne 0 ]; then
+	grep 'denied: elector unavailable' "$T_DIR/$old.log" | tail -n 5 | sed 's/^/# /'
+	t_fail "$old's writer refused $refused clients for want of an elector"
+fi
+stored=$(( $(all_stored e "${final#n}") + $(all_stored b "${final#n}") ))
+echo "# elector loop: $kills electors of $old killed; $final leads; $old's writer held a write at most $(longest_hold "$o") ms"
+t_ok "elector loop: $old's writer refused no client for want of an elector; $(failed e 1 2 3 | wc -l) writes failed, longest write $(longest_ms e 1 2 3) ms; all $stored acknowledged writes on $final"
+hold_set "$o" 5s
+
 # --- kill -9 of the leader's manager ---------------------------------------
 
 probes_start k
 for i in 1 2 3; do
 	t_wait "writes through n$i" 10 acked "k$i" 5
 done
+old=$(cl_leader)
+o=${old#n}
+surv=()
+for i in 1 2 3; do
+	[ "$i" = "$o" ] || surv+=("$i")
+done
 killed_us=${EPOCHREALTIME/./}
-cl_kill_manager 2
-t_wait "another node leads" 40 cl_leader_not n2
+cl_kill_manager "$o"
+t_wait "another node leads" 40 cl_leader_not "$old"
 led_ms=$(( (${EPOCHREALTIME/./} - killed_us) / 1000 ))
 new=$(cl_leader)
 n=${new#n}
-other=$((6 - 2 - n))
+other=$((6 - o - n))
 t_wait "3 s of writes past the new leadership" 10 past $((${EPOCHREALTIME/./} + 3000000))
 probes_stop k
-for i in 1 3; do
+for i in "${surv[@]}"; do
 	echo "# kill -9: through n$i: $(wc -l <"$T_DIR/k$i.log") writes, $(failed k "$i" | wc -l) failed; longest $(longest_ms k "$i") ms"
 done
 stored=$(all_stored k "$n")
 echo "# kill -9: $new took the lock within $led_ms ms; the writers' longest hold: n$n $(longest_hold "$n") ms, n$other $(longest_hold "$other") ms"
-t_ok "kill -9: $(failed k 1 3 | wc -l) writes through the survivors failed, longest write $(longest_ms k 1 3) ms; all $stored acknowledged writes on $new"
+t_ok "kill -9: $(failed k "${surv[@]}" | wc -l) writes through the survivors failed, longest write $(longest_ms k "${surv[@]}") ms; all $stored acknowledged writes on $new"
 
 # --- no leader at all: the last node paused, its leader killed --------------
 
 F=$other
-conf=$T_DIR/n$F.conf
-# set_hold DURATION: node F's proxy.hold.timeout, live.
-gen=1
-set_hold() {
-	sed -i '/^proxy.hold.timeout /d' "$conf"
-	echo "proxy.hold.timeout $1" >>"$conf"
-	gen=$((gen + 1))
-	ctl "$F" reload >"$T_DIR/reload.out" ||
-		t_fail "reload: $(cat "$T_DIR/reload.out")"
-	tcm_wait_log "n$F" "supervisor: writer applied configuration generation $gen"
-}
+set_hold() { hold_set "$F" "$1"; }
 set_hold 0
 ctl "$F" pause | grep -q paused || t_fail "pause n$F"
 says_paused() { [ "$(ctl "$F" --json status | jq -r .paused)" = true ]; }
