@@ -818,26 +818,28 @@ conn_cut(struct proxy *px)
 {
 	struct conn	*c, *next;
 	const char	*leader;
-	int		 cut, handover, role;
+	int		 cut, role;
 
 	if (px->kind == PROC_READER)
 		return;
 	role = proxy_route_role(px, &leader);
-	handover = role == ROLE_HANDOVER;	/* see route_handover() */
 	for (c = TAILQ_FIRST(&px->conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
 		if (c->state != CONN_DIAL && c->state != CONN_UPSTREAM_TLS &&
 		    c->state != CONN_RELAY)
 			continue;
 		/*
-		 * Handing over, or a lapsed lease: only the followers'
-		 * streams stay.  A follower's own stream stays until another
-		 * node leads (DESIGN 5.2): everything the old leader
-		 * acknowledged reaches it.
+		 * Not leading: only the followers' streams stay, whatever
+		 * the role says (an elector that restarts says "no leader"
+		 * until it knows): they take from the server, never give,
+		 * and their own ends leave when they follow another node.
+		 * A follower's own stream stays until another node leads
+		 * (DESIGN 5.2): everything the old leader acknowledged
+		 * reaches it.
 		 */
 		if (c->route == ROUTE_LOCAL)
 			cut = role != ROLE_LEADER &&
-			    !(handover && c->internal && c->hops == 0);
+			    !(c->internal && c->hops == 0);
 		else if (px->kind == PROC_BRIDGE && role == ROLE_UNKNOWN)
 			cut = 0;
 		else
