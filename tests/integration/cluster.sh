@@ -15,6 +15,9 @@
 # cl_manager_pids I			manager I's supervisor and every process
 #					under it
 # cl_elector I				pid of manager I's elector ("" none)
+# cl_elector_loop I S			kill -9 manager I's elector each time it
+#					comes back, for S seconds; CL_KILLS: how
+#					many
 # cl_one_leader				the lock holder's server is the only master
 # cl_consul_restart			restart the agent on the same ports
 # cl_client				a Connect client identity in $T_DIR
@@ -160,6 +163,32 @@ cl_manager_pids() {
 
 cl_elector() {
 	pgrep -P "${MGR_PID[$1]}" -x t38cm-elector 2>/dev/null | head -n 1
+}
+
+# A restarted elector resumes its session and may lead again within a
+# few milliseconds of its start, so it is looked for every 5 ms, without
+# starting a process: its name is set first thing.
+cl_elector_loop() {
+	local sup=${MGR_PID[$1]} end_us idle pid comm last=
+	local -a kids
+	end_us=$(( ${EPOCHREALTIME/./} + $2 * 1000000 ))
+	CL_KILLS=0
+	exec {idle}<> <(:)
+	while [ "${EPOCHREALTIME/./}" -lt "$end_us" ]; do
+		kids=()
+		read -r -a kids <"/proc/$sup/task/$sup/children" 2>/dev/null
+		for pid in "${kids[@]}"; do
+			comm=
+			read -r comm <"/proc/$pid/comm" 2>/dev/null
+			[ "$comm" = t38cm-elector ] && [ "$pid" != "$last" ] ||
+				continue
+			kill -9 "$pid" 2>/dev/null && CL_KILLS=$((CL_KILLS + 1))
+			last=$pid
+		done
+		# Pacing of the look, not a wait for a condition.
+		read -r -t 0.005 -u "$idle"
+	done
+	exec {idle}>&-
 }
 
 cl_one_leader() {

@@ -271,26 +271,11 @@ probes_start e
 for i in 1 2 3; do
 	t_wait "writes through n$i" 10 acked "e$i" 5
 done
-sup=${MGR_PID[$o]}
 t_bg "b$o" burst "$o" b
 BURST=$T_LAST_PID
-exec {idle}<> <(:)
 start_us=${EPOCHREALTIME/./}
-end_us=$((start_us + 5000000))
-kills=0 last=
-while [ "${EPOCHREALTIME/./}" -lt "$end_us" ]; do
-	kids=()
-	read -r -a kids <"/proc/$sup/task/$sup/children" 2>/dev/null
-	for pid in "${kids[@]}"; do
-		comm=
-		read -r comm <"/proc/$pid/comm" 2>/dev/null
-		[ "$comm" = t38cm-elector ] && [ "$pid" != "$last" ] || continue
-		kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
-		last=$pid
-	done
-	read -r -t 0.005 -u "$idle"
-done
-exec {idle}>&-
+cl_elector_loop "$o" 5
+kills=$CL_KILLS
 [ "$kills" -ge 4 ] || t_fail "only $kills electors of $old killed in 5 s"
 # The old leader's elector runs, and its supervisor took it as ready.
 elector_ready() {
