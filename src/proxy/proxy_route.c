@@ -147,17 +147,6 @@ route_role(int kind, int role, const char **leader_id, uint64_t lease_until,
 	return ROLE_HANDOVER;
 }
 
-/*
- * A leader handing over (graceful stop, switchover): its server is
- * fenced and takes no writes, but followers must still reach it to catch
- * up.
- */
-int
-route_handover(const struct route_view *v)
-{
-	return v->role == ROLE_HANDOVER;
-}
-
 /* The table, as if every dial succeeded. */
 static void
 route_table(const struct route_view *v, struct route *r)
@@ -184,7 +173,7 @@ route_table(const struct route_view *v, struct route *r)
 		r->peer = route_reader(v, v->role == ROLE_LEADER ? NULL :
 		    v->leader_id);
 		if (r->peer == NULL && v->role != ROLE_LEADER &&
-		    !route_handover(v))
+		    v->role != ROLE_HANDOVER)
 			r->peer = route_find(v->readers, v->leader_id);
 		if (r->peer != NULL) {
 			r->kind = ROUTE_PEER;

@@ -66,7 +66,6 @@ struct route {
  */
 int	route_role(int kind, int role, const char **leader_id,
 	    uint64_t lease_until, uint64_t now);
-int	route_handover(const struct route_view *);
 void	route_choose(const struct route_view *, struct route *);
 /*
  * A writer's client whose authorization was refused only because the
