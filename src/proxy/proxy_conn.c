@@ -493,6 +493,7 @@ conn_route(struct conn *c)
 	v.internal = c->internal;
 	v.hops = c->hops;
 	v.hold = px->cfg->proxy_hold_timeout > 0;
+	v.no_peer_tls = px->client_ctx[proxy_svc_index(PROC_WRITER)] == NULL;
 	/*
 	 * Every route since the last hold but the first follows a failed
 	 * dial.  The relay has not started (it does once the upstream is

@@ -101,9 +101,11 @@ route_leader_w(const struct route_view *v, struct route *r, int wait)
 	}
 	/*
 	 * No identity to check it by: a new elector lists the peers before
-	 * it has learnt the trust domain, and again once it has.
+	 * it has learnt the trust domain, and again once it has.  Nor a
+	 * certificate of ours yet: it comes through the supervisor, maybe
+	 * after the server was told to follow.
 	 */
-	if (p->uri[0] == '\0') {
+	if (p->uri[0] == '\0' || v->no_peer_tls) {
 		route_wait(v, r, wait, "no TLS material for peers yet");
 		return;
 	}
@@ -187,7 +189,12 @@ route_table(const struct route_view *v, struct route *r)
 			r->why = "this node is the leader";
 			return;
 		}
-		route_leader_w(v, r, 0);
+		/*
+		 * A stream waits for somewhere to go rather than be closed:
+		 * Tile38 crashes when its leader authentication inside
+		 * FOLLOW meets a closed connection.
+		 */
+		route_leader_w(v, r, 1);
 		return;
 	}
 	r->kind = ROUTE_REFUSE;

@@ -33,6 +33,8 @@ struct route_view {
 						   proxy: never hop again */
 	int			 hops;		/* internal: tls_hop(), 0-2 */
 	int			 hold;		/* proxy.hold.timeout is set */
+	int			 no_peer_tls;	/* no certificate yet to dial
+						   the leader's W with */
 	/*
 	 * This connection's dials that failed since it came or was last
 	 * held, and whether the last one was the local server's.  Nothing
