@@ -38,11 +38,17 @@ same_before_promotion(const struct fresh_view *v, const struct freshness *p)
 	    v->offset < v->lineage2_end;
 }
 
+/*
+ * In our history, its server says it is caught up with its stream and
+ * its offset has reached ours.  The offset alone is not enough: a Tile38
+ * follower resyncing from an empty dataset has a growing AOF long before
+ * it holds the data.
+ */
 int
 fresh_has_all(const struct fresh_view *v, const struct freshness *p)
 {
 	return p->offset >= v->offset &&
-	    (strcmp(lineage_of(p), v->lineage) == 0 ||
+	    ((strcmp(lineage_of(p), v->lineage) == 0 && p->caught_up) ||
 	    same_before_promotion(v, p));
 }
 

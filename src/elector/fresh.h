@@ -31,7 +31,7 @@ int		 fresh_live(const struct freshness *, int64_t now_ms);
 /* A live follower, and the one a switchover chose if it chose one. */
 int		 fresh_eligible(const struct fresh_view *,
 		    const struct freshness *);
-/* It has every write up to our offset, in our history. */
+/* It has every write up to our offset, in our history, caught up. */
 int		 fresh_has_all(const struct fresh_view *,
 		    const struct freshness *);
 /* The eligible follower furthest along; NULL: none. */

@@ -81,7 +81,7 @@ START_TEST(test_one_record)
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		v = view(t[i].target);
-		f = rec(t[i].id, t[i].up, t[i].leader, 0, t[i].offset,
+		f = rec(t[i].id, t[i].up, t[i].leader, 1, t[i].offset,
 		    t[i].lineage, 7, t[i].age);
 		ck_assert_msg(fresh_eligible(&v, &f) == t[i].eligible,
 		    "row %zu: eligible", i);
@@ -90,6 +90,9 @@ START_TEST(test_one_record)
 		ck_assert_msg(fresh_lacks(&v, &f) == t[i].lacks,
 		    "row %zu: lacks %llu", i,
 		    (unsigned long long)fresh_lacks(&v, &f));
+		/* Not caught up by its server's account: never has all. */
+		f.caught_up = 0;
+		ck_assert_msg(!fresh_has_all(&v, &f), "row %zu: resyncing", i);
 	}
 }
 END_TEST
