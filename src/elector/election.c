@@ -114,6 +114,8 @@ fresh_view_of(const struct elector *e, struct fresh_view *v)
 	v->self = e->cfg->id;
 	v->target = e->lead.mode == MODE_SWITCH ? e->switch_to : NULL;
 	v->offset = e->srv.offset;
+	v->keys = e->srv.keys;
+	v->same_keys = e->cfg->server_kind == SERVER_TILE38;
 	v->lineage = e->srv.lineage;
 	v->lineage2 = e->srv.lineage2;
 	v->lineage2_end = e->srv.lineage2_end;

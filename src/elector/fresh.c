@@ -40,13 +40,18 @@ same_before_promotion(const struct fresh_view *v, const struct freshness *p)
 
 /*
  * In our history, its server says it is caught up with its stream and
- * its offset has reached ours.  The offset alone is not enough: a Tile38
- * follower resyncing from an empty dataset has a growing AOF long before
- * it holds the data.
+ * its offset has reached ours; and it is not empty when we are not.  The
+ * offset and Tile38's own flag are not enough: a Tile38 follower
+ * resyncing from an empty dataset keeps its AOF (FLUSHDB is appended to
+ * it), so both say caught up long before it holds the data.  There, with
+ * our writes held, it must also hold as many objects as we do.
  */
 int
 fresh_has_all(const struct fresh_view *v, const struct freshness *p)
 {
+	if ((p->keys == 0 && v->keys > 0) ||
+	    (v->same_keys && p->keys != v->keys))
+		return 0;
 	return p->offset >= v->offset &&
 	    ((strcmp(lineage_of(p), v->lineage) == 0 && p->caught_up) ||
 	    same_before_promotion(v, p));

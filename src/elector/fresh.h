@@ -20,6 +20,10 @@ struct fresh_view {
 	const char	*self;		/* our id */
 	const char	*target;	/* a switchover's chosen node; NULL */
 	uint64_t	 offset;	/* ours: writes stopped there */
+	uint64_t	 keys;		/* our dataset's size */
+	int		 same_keys;	/* a follower with all has as many
+					   (Tile38: its offsets and flag are
+					   not to be trusted alone) */
 	const char	*lineage;	/* our history (Redis master_replid) */
 	const char	*lineage2;	/* the one we were promoted from; "" */
 	uint64_t	 lineage2_end;	/* where it ends (second_repl_offset) */

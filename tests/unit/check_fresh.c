@@ -93,6 +93,20 @@ START_TEST(test_one_record)
 		/* Not caught up by its server's account: never has all. */
 		f.caught_up = 0;
 		ck_assert_msg(!fresh_has_all(&v, &f), "row %zu: resyncing", i);
+		/* Empty while we have data: neither (Tile38 resyncing). */
+		f.caught_up = 1;
+		f.keys = 0;
+		v.keys = 10;
+		ck_assert_msg(!fresh_has_all(&v, &f), "row %zu: empty", i);
+		/* Tile38: as many objects as we hold, or not all. */
+		f.keys = 9;
+		ck_assert_msg(fresh_has_all(&v, &f) == t[i].has_all,
+		    "row %zu: fewer, offsets only", i);
+		v.same_keys = 1;
+		ck_assert_msg(!fresh_has_all(&v, &f), "row %zu: fewer", i);
+		f.keys = 10;
+		ck_assert_msg(fresh_has_all(&v, &f) == t[i].has_all,
+		    "row %zu: as many", i);
 	}
 }
 END_TEST
