@@ -284,9 +284,12 @@ conn_relay_done(struct relay *r, const char *why, void *arg)
 }
 
 /*
- * A client's bytes reach the local server only while the writer's lease
- * runs, checked as they go: a process resumed after a stop (SIGSTOP, a
- * stalled host) may read a client before its lapse timer has run.
+ * A client's bytes reach the local server, and its answers the client,
+ * only while the writer's lease runs, checked as they go: a process
+ * resumed after a stop (SIGSTOP, a stalled host) may move bytes it read
+ * before its lapse timer has run.  An answer held that long may be to a
+ * write the followers never got: the client must not take it for an
+ * acknowledgement.
  */
 static const char *
 conn_lease_gate(void *arg)
@@ -830,17 +833,19 @@ conn_cut(struct proxy *px)
 		    c->state != CONN_RELAY)
 			continue;
 		/*
-		 * Not leading: only the followers' streams stay, whatever
-		 * the role says (an elector that restarts says "no leader"
-		 * until it knows): they take from the server, never give,
-		 * and their own ends leave when they follow another node.
-		 * A follower's own stream stays until another node leads
-		 * (DESIGN 5.2): everything the old leader acknowledged
-		 * reaches it.
+		 * Not leading: only the followers' streams stay, also when
+		 * the role is unknown (an elector that restarts says "no
+		 * leader" until it knows): they take from the server, never
+		 * give.  They go once this node follows another: its server
+		 * is about to follow, maybe from an empty dataset, and a
+		 * FLUSHDB must not reach them.  A follower's own stream
+		 * stays until another node leads (DESIGN 5.2): everything
+		 * the old leader acknowledged reaches it.
 		 */
 		if (c->route == ROUTE_LOCAL)
 			cut = role != ROLE_LEADER &&
-			    !(c->internal && c->hops == 0);
+			    !(c->internal && c->hops == 0 &&
+			    role != ROLE_FOLLOWER);
 		else if (px->kind == PROC_BRIDGE && role == ROLE_UNKNOWN)
 			cut = 0;
 		else
