@@ -73,7 +73,7 @@ struct relay {
 	struct ev_timer	 kick;
 	relay_done_cb	 cb;
 	void		*arg;
-	relay_gate_cb	 gate;		/* a -> b only */
+	relay_gate_cb	 gate;		/* both ways */
 	void		*gate_arg;
 	int		 last;		/* direction written last; -1 none */
 	char		 why[128];
@@ -280,8 +280,7 @@ relay_write(struct relay *r, struct relay_dir *d)
 	ssize_t			 n;
 	int			 ret, sslerr, saved;
 
-	if (d == &r->dir[0] && r->gate != NULL &&
-	    (why = r->gate(r->gate_arg)) != NULL)
+	if (r->gate != NULL && (why = r->gate(r->gate_arg)) != NULL)
 		return relay_fail(r, "%s", why);
 	chunk = r->size - d->head;
 	if (chunk > d->len)

@@ -30,9 +30,10 @@ typedef void	(*relay_done_cb)(struct relay *, const char *why, void *arg);
 struct relay	*relay_new(struct ev_loop *, int a_fd, SSL *a_ssl, int b_fd,
 		    SSL *b_ssl, size_t bufsize, relay_done_cb, void *arg);
 /*
- * Asked before any byte goes from a to b: NULL lets it pass, a reason
- * ends the relay (relay_done_cb gets it).  A writer's lease is checked
- * there, where a client's write would reach the server.
+ * Asked before any byte is written either way: NULL lets it pass, a
+ * reason ends the relay (relay_done_cb gets it).  A writer's lease is
+ * checked there: no write reaches the server, and no answer reaches the
+ * client, once it has lapsed.
  */
 typedef const char *(*relay_gate_cb)(void *arg);
 void		 relay_gate(struct relay *, relay_gate_cb, void *arg);

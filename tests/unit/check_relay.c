@@ -566,9 +566,9 @@ gate_shut(void *arg)
 }
 
 /*
- * A gate on a -> b: bytes pass while it is open; once it closes, the
- * next bytes never reach b and the relay ends with its reason.  b -> a
- * is not gated.  On the way, relay_awaits() follows who spoke last.
+ * A gate: bytes pass both ways while it is open; once it closes, the
+ * next bytes never reach the other end and the relay ends with its
+ * reason.  On the way, relay_awaits() follows who spoke last.
  */
 START_TEST(test_gate)
 {
@@ -601,12 +601,12 @@ START_TEST(test_gate)
 	ck_assert(!relay_awaits(h.done.r));
 
 	open = 0;
-	ck_assert_int_eq(write(h.ta, "late", 4), 4);
+	ck_assert_int_eq(write(h.tb, "late", 4), 4);
 	run_until(loop, half_done, &h);
 	ck_assert_str_eq(h.done.why, "gate closed");
-	ck_assert_uint_eq(h.done.a_to_b, 5);
-	/* nothing of "late" reached b: it sees only the end */
-	h.fd = h.tb;
+	ck_assert_uint_eq(h.done.b_to_a, 5);
+	/* nothing of b's "late" answer reached a: it sees only the end */
+	h.fd = h.ta;
 	h.ngot = 0;
 	run_until(loop, half_read, &h);
 	ck_assert(h.eof);
