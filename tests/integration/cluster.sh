@@ -30,7 +30,8 @@
 declare -a SRV_PORT SRV_PID MGR_PID MGR_W MGR_R MGR_B
 CL_KIND=${CL_KIND:-redis}
 
-cl_init() {
+# The servers of CL_KIND are there (CL_TILE38: Tile38's binary).
+cl_check_kind() {
 	case $CL_KIND in
 	redis)
 		command -v redis-server >/dev/null ||
@@ -44,6 +45,10 @@ cl_init() {
 		t_fail "CL_KIND $CL_KIND: not redis or tile38"
 		;;
 	esac
+}
+
+cl_init() {
+	cl_check_kind
 	t_consul_start
 	CL_PREFIX="tcm-test/$$"
 }

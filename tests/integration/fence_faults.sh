@@ -60,6 +60,19 @@ check_writes() {
 	t_ok "$old's long-lived connection: $(probe_ll_acked) acknowledged, none after $new took the lock; all $total acknowledged writes are on $new"
 }
 
+# Another node than OLD leads: new, when it took the lock after US
+# (acq_us) and how soon writes flowed again (flow_ms, at most 5 s).
+new_leader() {
+	t_wait "another node leads" 20 cl_leader_not "$1"
+	new=$(cl_leader)
+	acq_us=$(probe_acquired "$new" "$2")
+	[ -n "$acq_us" ] || t_fail "no acquisition in $new.log after $3"
+	t_wait "writes after $new took the lock" 10 flowing "$acq_us"
+	flow_ms=$(( ($(probe_first_after "$acq_us") - acq_us) / 1000 ))
+	[ "$flow_ms" -le 5000 ] ||
+		t_fail "the first write after $new took the lock was acknowledged $flow_ms ms later"
+}
+
 # 1. The whole manager of the leader stopped, then resumed.
 probe_start 1
 mapfile -t frozen < <(cl_manager_pids 1)
@@ -67,14 +80,7 @@ mapfile -t frozen < <(cl_manager_pids 1)
 	t_fail "n1's manager has ${#frozen[@]} processes, not 6: ${frozen[*]}"
 stopped_us=$(now_us)
 kill -STOP "${frozen[@]}"
-t_wait "another node leads" 20 cl_leader_not n1
-new=$(cl_leader)
-acq_us=$(probe_acquired "$new" "$stopped_us")
-[ -n "$acq_us" ] || t_fail "no acquisition in $new.log after the SIGSTOP"
-t_wait "writes after $new took the lock" 10 flowing "$acq_us"
-flow_ms=$(( ($(probe_first_after "$acq_us") - acq_us) / 1000 ))
-[ "$flow_ms" -le 5000 ] ||
-	t_fail "the first write after $new took the lock was acknowledged $flow_ms ms later"
+new_leader n1 "$stopped_us" "the SIGSTOP"
 t_ok "$new leads $(( (acq_us - stopped_us) / 1000 )) ms after the SIGSTOP of n1's manager; writes flowed $flow_ms ms after"
 
 # Stopped on: the long-lived connection's writes queue up in n1's socket.
@@ -105,14 +111,7 @@ cl_elector_loop "$o" 10
 end_us=$(now_us)
 kills=$CL_KILLS
 [ "$kills" -ge 4 ] || t_fail "only $kills electors of $old killed in 10 s"
-t_wait "another node leads" 20 cl_leader_not "$old"
-new=$(cl_leader)
-acq_us=$(probe_acquired "$new" "$start_us")
-[ -n "$acq_us" ] || t_fail "no acquisition in $new.log after the first kill"
-t_wait "writes after $new took the lock" 10 flowing "$acq_us"
-flow_ms=$(( ($(probe_first_after "$acq_us") - acq_us) / 1000 ))
-[ "$flow_ms" -le 5000 ] ||
-	t_fail "the first write after $new took the lock was acknowledged $flow_ms ms later"
+new_leader "$old" "$start_us" "the first kill"
 t_ok "$kills electors of $old killed; $new leads $(( (acq_us - start_us) / 1000 )) ms after the first kill; writes flowed $flow_ms ms after"
 t_wait "$old follows $new" 40 follows "$o" "$new" "$end_us"
 t_wait "one leader" 10 cl_one_leader

@@ -36,19 +36,7 @@ command -v openssl >/dev/null || t_fail "openssl not found"
 redis-cli --help 2>&1 | grep -q -- '--tls' || t_fail "redis-cli without TLS"
 command -v consul >/dev/null 2>&1 ||
 	t_fail "consul not found: run contrib/ci/install-deps"
-case $CL_KIND in
-redis)
-	command -v redis-server >/dev/null ||
-		t_fail "redis-server not found: run contrib/ci/install-deps"
-	;;
-tile38)
-	CL_TILE38=${TILE38_SERVER:-$(command -v tile38-server)} ||
-		t_fail "tile38-server not found (PATH or TILE38_SERVER)"
-	;;
-*)
-	t_fail "CL_KIND $CL_KIND: not redis or tile38"
-	;;
-esac
+cl_check_kind
 
 # Namespaces and addresses: all private to this test, so fixed ports.
 NS_HUB=tcm$$-hub
