@@ -37,6 +37,7 @@
 #define ACQUIRE_RETRY_MS	200
 
 static void	election_evaluate(struct elector *);
+static void	publish(struct elector *);
 static void	lock_watch(struct elector *);
 static void	confirm(struct elector *);
 static void	nodes_watch(struct elector *);
@@ -658,8 +659,18 @@ election_evaluate(struct elector *e)
 				log_info("following %s from an empty dataset:"
 				    " the histories may differ", e->leader_id);
 			server_want(e, SRV_WANT_FOLLOW, fresh);
-			if (fresh)
+			if (fresh) {
 				e->led_epoch = 0;
+				/*
+				 * Said at once: a record from before the
+				 * flush must not tell a leader handing over
+				 * that this node has its data.
+				 */
+				e->srv.keys = 0;
+				e->srv.caught_up = 0;
+				e->published_at = 0;
+				publish(e);
+			}
 			e->followed_epoch = e->epoch;
 		}
 	}
