@@ -205,6 +205,12 @@ proxy_shutdown(struct child *c)
 		return;
 	proxy_listen_stop(px);
 	px->drain_until = ev_now() + PROXY_DRAIN_MS;
+	/*
+	 * A client's write held for a leader goes on to the last one this
+	 * node heard of, rather than be closed with the rest: no more news
+	 * comes once the elector has gone.
+	 */
+	conn_retry_held(px);
 	proxy_drain(px);
 }
 

@@ -12,7 +12,8 @@
  * over, only the followers' streams.  A client's write on its first hop
  * (it says so: tls_hop()) that reaches a node which no longer leads is
  * passed on once to the leader it knows, so a follower's stale view
- * costs no error; the second hop is never passed on.
+ * costs no error; the second hop is never passed on, and waits at a
+ * node that does not know yet that it leads.
  *
  * A writer with nowhere to send a connection only for now (no leader
  * yet, a handover, a lapsed lease, a leader not in the catalog, not
@@ -130,6 +131,15 @@ route_hop_w(const struct route_view *v, struct route *r)
 	case ROLE_FOLLOWER:
 		if (v->hops == 1) {
 			route_leader_w(v, r, 1);
+			return;
+		}
+		/*
+		 * The sender saw this node take the lock, and this writer
+		 * may not have heard yet that it leads: the second hop
+		 * waits, unread, for its own view to catch up.
+		 */
+		if (v->hops == 2) {
+			route_wait(v, r, 1, "not the leader yet");
 			return;
 		}
 		r->kind = ROUTE_REFUSE;

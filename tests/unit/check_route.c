@@ -276,8 +276,9 @@ START_TEST(test_hold_table)
 		/* A client's write goes on once, never twice. */
 		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n1", 1, 0,
 		    ROUTE_PEER, "n1" },
+		/* The sender saw n2 take the lock before n2 heard of it. */
 		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n1", 2, 0,
-		    ROUTE_REFUSE, "not the leader" },
+		    ROUTE_HOLD, "not the leader yet" },
 		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n9", CLIENT, 0,
 		    ROUTE_HOLD, "the leader's writer is not in the catalog" },
 		{ PROC_WRITER, ROLE_FOLLOWER, "n2", "n9", 1, 0,
