@@ -14,6 +14,7 @@ main(void)
 
 	sr = srunner_create(backoff_suite());
 	srunner_add_suite(sr, cluster_view_suite());
+	srunner_add_suite(sr, cmd_scan_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, consul_api_suite());
 	srunner_add_suite(sr, ctl_path_suite());
@@ -31,6 +32,7 @@ main(void)
 	srunner_add_suite(sr, proto_suite());
 	srunner_add_suite(sr, proto_state_suite());
 	srunner_add_suite(sr, relay_suite());
+	srunner_add_suite(sr, reply_scan_suite());
 	srunner_add_suite(sr, reload_suite());
 	srunner_add_suite(sr, resp_suite());
 	srunner_add_suite(sr, route_suite());

@@ -6,6 +6,7 @@
 
 Suite	*backoff_suite(void);
 Suite	*cluster_view_suite(void);
+Suite	*cmd_scan_suite(void);
 Suite	*config_suite(void);
 Suite	*consul_api_suite(void);
 Suite	*ctl_path_suite(void);
@@ -23,6 +24,7 @@ Suite	*prom_suite(void);
 Suite	*proto_suite(void);
 Suite	*proto_state_suite(void);
 Suite	*relay_suite(void);
+Suite	*reply_scan_suite(void);
 Suite	*reload_suite(void);
 Suite	*resp_suite(void);
 Suite	*route_suite(void);
