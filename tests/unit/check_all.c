@@ -14,6 +14,7 @@ main(void)
 
 	sr = srunner_create(backoff_suite());
 	srunner_add_suite(sr, cluster_view_suite());
+	srunner_add_suite(sr, cmd_class_suite());
 	srunner_add_suite(sr, cmd_scan_suite());
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, consul_api_suite());

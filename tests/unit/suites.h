@@ -6,6 +6,7 @@
 
 Suite	*backoff_suite(void);
 Suite	*cluster_view_suite(void);
+Suite	*cmd_class_suite(void);
 Suite	*cmd_scan_suite(void);
 Suite	*config_suite(void);
 Suite	*consul_api_suite(void);
