@@ -14,6 +14,14 @@
  * (a read that must send, a write that must receive), so each end
  * remembers which event its blocked read and its blocked write are
  * waiting for, and asks epoll for exactly those.
+ *
+ * A filter (relay_filter()) sees each direction's bytes as they arrive
+ * and decides, for each run, whether it may be written, waits for a
+ * decision or is dropped; of the bytes after head, fwd may be written
+ * and scanned have been seen.  Dropped bytes leave from head, once what
+ * passed before them is out.  Its own replies (a refused command's
+ * error) go to a between two of the server's, where the filter stops
+ * the server's bytes; both ways wait until they are out.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -63,6 +71,12 @@ struct relay_dir {
 	uint64_t	 bytes;		/* written to dst */
 	int		 eof;		/* src has ended */
 	int		 shut;		/* and dst was told so */
+	/* with a filter, counted from head: */
+	size_t		 fwd;		/* may be written */
+	size_t		 scanned;	/* seen by the filter */
+	int		 drop;		/* scanned after fwd goes */
+	int		 paused;	/* until the filter's reply is out */
+	int		 poke;		/* ask reply() though nothing is new */
 };
 
 struct relay {
@@ -76,6 +90,9 @@ struct relay {
 	relay_gate_cb	 gate;		/* both ways */
 	void		*gate_arg;
 	int		 last;		/* direction written last; -1 none */
+	struct relay_filter filt;
+	int		 filtered;
+	size_t		 injoff;	/* of the filter's reply, written */
 	char		 why[128];
 };
 
@@ -267,56 +284,189 @@ relay_read(struct relay *r, struct relay_dir *d)
 }
 
 /*
- * Write the oldest contiguous bytes of d to its sink.  A blocked TLS
- * write must be retried with the same bytes; it is, because head stays
- * put until it succeeds and the contiguous run after it only grows.
+ * Send p[0 .. len) to e: bytes sent, 0 blocked (or EINTR), -1 failed.
+ * A blocked TLS write must be retried with the same bytes; callers do,
+ * because what they send from only grows until it succeeds.
  */
+static ssize_t
+relay_send(struct relay *r, struct relay_end *e, const char *p, size_t len)
+{
+	ssize_t	n;
+	int	ret, sslerr, saved;
+
+	if (e->ssl == NULL) {
+		/* MSG_NOSIGNAL: a vanished peer is an error, not a SIGPIPE */
+		n = send(e->fd, p, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			return 0;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			e->wr_ready = 0;
+			return 0;
+		}
+		return relay_fail(r, "write %s: %s", e->name, strerror(errno));
+	}
+	ERR_clear_error();
+	errno = 0;
+	ret = SSL_write(e->ssl, p, len > INT_MAX ? INT_MAX : (int)len);
+	saved = errno;
+	if (ret > 0)
+		return ret;
+	sslerr = SSL_get_error(e->ssl, ret);
+	if (relay_ssl_wait(sslerr, &e->wr_ev, &e->wr_ready))
+		return 0;
+	return relay_ssl_fail(r, "write", e, sslerr, saved);
+}
+
+/* What of d may be written now. */
+static size_t
+relay_ready(const struct relay *r, const struct relay_dir *d)
+{
+	return r->filtered ? d->fwd : d->len;
+}
+
+/* The oldest contiguous bytes of d that may go, to its sink. */
 static int
 relay_write(struct relay *r, struct relay_dir *d)
 {
-	struct relay_end	*e = d->dst;
-	const char		*why;
-	size_t			 chunk;
-	ssize_t			 n;
-	int			 ret, sslerr, saved;
+	const char	*why;
+	size_t		 chunk;
+	ssize_t		 n;
 
 	if (r->gate != NULL && (why = r->gate(r->gate_arg)) != NULL)
 		return relay_fail(r, "%s", why);
 	chunk = r->size - d->head;
-	if (chunk > d->len)
-		chunk = d->len;
-
-	if (e->ssl == NULL) {
-		/* MSG_NOSIGNAL: a vanished peer is an error, not a SIGPIPE */
-		n = send(e->fd, d->buf + d->head, chunk, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EINTR)
-				return 1;
-			if (errno == EAGAIN || errno == EWOULDBLOCK) {
-				e->wr_ready = 0;
-				return 0;
-			}
-			return relay_fail(r, "write %s: %s", e->name,
-			    strerror(errno));
-		}
-	} else {
-		ERR_clear_error();
-		errno = 0;
-		ret = SSL_write(e->ssl, d->buf + d->head, chunk > INT_MAX ?
-		    INT_MAX : (int)chunk);
-		saved = errno;
-		if (ret <= 0) {
-			sslerr = SSL_get_error(e->ssl, ret);
-			if (relay_ssl_wait(sslerr, &e->wr_ev, &e->wr_ready))
-				return 0;
-			return relay_ssl_fail(r, "write", e, sslerr, saved);
-		}
-		n = ret;
-	}
+	if (chunk > relay_ready(r, d))
+		chunk = relay_ready(r, d);
+	if ((n = relay_send(r, d->dst, d->buf + d->head, chunk)) <= 0)
+		return (int)n;
 	d->head = (d->head + (size_t)n) % r->size;
 	d->len -= (size_t)n;
 	d->bytes += (uint64_t)n;
+	if (r->filtered) {
+		d->fwd -= (size_t)n;
+		d->scanned -= (size_t)n;
+	}
 	r->last = (int)(d - r->dir);
+	return 1;
+}
+
+/* Dropped bytes leave once everything before them is out. */
+static void
+relay_drop(struct relay *r, struct relay_dir *d)
+{
+	if (!d->drop || d->fwd != 0)
+		return;
+	d->head = (d->head + d->scanned) % r->size;
+	d->len -= d->scanned;
+	d->scanned = 0;
+	d->drop = 0;
+}
+
+/* A filter's RF_CLOSE: one try at its last words, then the end. */
+static int
+relay_close(struct relay *r)
+{
+	const char	*p, *why;
+	size_t		 n;
+
+	if ((p = r->filt.inject(r->filt.arg, &n)) != NULL && n > 0 &&
+	    r->end[0].wr_ready)
+		(void)relay_send(r, &r->end[0], p, n);
+	why = r->filt.why(r->filt.arg);
+	return relay_fail(r, "%s", why != NULL ? why : "refused");
+}
+
+/*
+ * Let the filter see d's new bytes, from where it stopped.  1 if
+ * anything changed, -1 when the relay ends.
+ */
+static int
+relay_scan(struct relay *r, struct relay_dir *d)
+{
+	const struct relay_filter	*f = &r->filt;
+	size_t				 pos, seg, used;
+	int				 v, moved = 0, reply;
+
+	reply = d == &r->dir[1];
+	relay_drop(r, d);
+	while (!d->paused && !d->drop && (d->scanned < d->len || d->poke)) {
+		pos = (d->head + d->scanned) % r->size;
+		seg = d->len - d->scanned;
+		if (seg > r->size - pos)
+			seg = r->size - pos;
+		used = 0;
+		v = reply ? f->reply(f->arg, d->buf + pos, seg, &used) :
+		    f->request(f->arg, d->buf + pos, seg, &used);
+		d->poke = 0;
+		d->scanned += used;
+		moved = 1;
+		switch (v) {
+		case RF_PASS:
+			d->fwd = d->scanned;
+			break;
+		case RF_MORE:
+			break;
+		case RF_DROP_PAUSE:
+			d->paused = 1;
+			r->dir[1].poke = 1;
+			/* FALLTHROUGH */
+		case RF_DROP:
+			d->drop = 1;
+			relay_drop(r, d);
+			break;
+		case RF_HOLD:
+			d->fwd = d->scanned;
+			d->paused = 1;
+			break;
+		default:
+			return relay_close(r);
+		}
+		if (used == 0 && v != RF_HOLD && v != RF_DROP_PAUSE)
+			break;
+	}
+	/* A command cut short by the end of its stream never runs. */
+	if (d->eof && !d->paused && !d->drop && d->scanned == d->len &&
+	    d->fwd < d->len) {
+		d->len = d->scanned = d->fwd;
+		moved = 1;
+	}
+	/* Nothing may go and nothing more fits: it cannot be decided. */
+	if (d->len == r->size && d->fwd == 0 && !d->drop && !d->paused)
+		return relay_fail(r, "%s: too long to classify",
+		    reply ? "reply" : "request");
+	return moved;
+}
+
+/*
+ * The filter's reply, once the server's bytes before it are out; then
+ * both ways go on.  1 progress, 0 blocked, -1 failed.
+ */
+static int
+relay_inject(struct relay *r)
+{
+	const struct relay_filter	*f = &r->filt;
+	const char			*p;
+	size_t				 n;
+	ssize_t				 w;
+
+	if (!r->dir[1].paused || r->dir[1].fwd != 0)
+		return 0;
+	if ((p = f->inject(f->arg, &n)) != NULL && r->injoff < n) {
+		if (!r->end[0].wr_ready)
+			return 0;
+		if ((w = relay_send(r, &r->end[0], p + r->injoff,
+		    n - r->injoff)) <= 0)
+			return (int)w;
+		r->injoff += (size_t)w;
+		if (r->injoff < n)
+			return 1;
+		r->last = 1;
+	}
+	r->injoff = 0;
+	f->injected(f->arg);
+	r->dir[0].paused = r->dir[1].paused = 0;
 	return 1;
 }
 
@@ -364,7 +514,11 @@ relay_watch(struct relay *r, struct relay_end *e, struct relay_dir *out,
 
 	if (!out->eof && out->len < r->size)
 		want |= e->rd_ev;
-	if (in->len > 0 || (in->eof && !in->shut))
+	if (relay_ready(r, in) > 0 || (in->eof && !in->shut && in->len == 0))
+		want |= e->wr_ev;
+	/* the filter's reply waits for a to take it */
+	if (r->filtered && e == &r->end[0] && r->dir[1].paused &&
+	    r->dir[1].fwd == 0)
 		want |= e->wr_ev;
 
 	if (want == 0) {
@@ -402,7 +556,13 @@ relay_pump(struct relay *r)
 					return -1;
 				progress |= rv;
 			}
-			if (d->len > 0 && d->dst->wr_ready) {
+			if (r->filtered) {
+				if ((rv = relay_scan(r, d)) == -1 ||
+				    (i == 1 && (rv |= relay_inject(r)) < 0))
+					return -1;
+				progress |= rv;
+			}
+			if (relay_ready(r, d) > 0 && d->dst->wr_ready) {
 				if ((rv = relay_write(r, d)) == -1)
 					return -1;
 				progress |= rv;
@@ -560,6 +720,13 @@ int
 relay_awaits(const struct relay *r)
 {
 	return r->dir[0].len > 0 || r->last == 0;
+}
+
+void
+relay_filter(struct relay *r, const struct relay_filter *f)
+{
+	r->filt = *f;
+	r->filtered = 1;
 }
 
 void

@@ -37,6 +37,46 @@ struct relay	*relay_new(struct ev_loop *, int a_fd, SSL *a_ssl, int b_fd,
  */
 typedef const char *(*relay_gate_cb)(void *arg);
 void		 relay_gate(struct relay *, relay_gate_cb, void *arg);
+/*
+ * A filter sees every byte both ways before it may be written, in the
+ * order it arrived, and says what becomes of it (the relay stays a
+ * byte mover; what the bytes mean is the filter's):
+ *
+ * request(a -> b) and reply(b -> a) scan p[0 .. len), set *used and
+ * return:
+ *	RF_PASS		the used bytes, and any held back before them, may
+ *			be written
+ *	RF_MORE		the used bytes wait for a decision
+ *	RF_DROP		the used bytes and those held back are dropped
+ *			(once everything passed before them is written)
+ *	RF_DROP_PAUSE	the same, and no more is scanned that way until
+ *			the filter's reply has been injected
+ *	RF_HOLD		(reply) the used bytes may be written; then the
+ *			filter's reply goes to a before anything more
+ *	RF_CLOSE	the relay ends, after one try at writing the
+ *			filter's reply to a
+ * Once a request pauses, reply() is also asked with len 0, so that an
+ * answer due at once goes out although the server says nothing more.
+ * inject() gives the bytes to write to a (stable until injected()).
+ */
+enum {
+	RF_PASS,
+	RF_MORE,
+	RF_DROP,
+	RF_DROP_PAUSE,
+	RF_HOLD,
+	RF_CLOSE,
+};
+
+struct relay_filter {
+	int		 (*request)(void *, const char *, size_t, size_t *);
+	int		 (*reply)(void *, const char *, size_t, size_t *);
+	const char	*(*inject)(void *, size_t *);
+	void		 (*injected)(void *);
+	const char	*(*why)(void *);	/* RF_CLOSE's reason */
+	void		*arg;
+};
+void		 relay_filter(struct relay *, const struct relay_filter *);
 /* Close both ends (TLS without a close notify) and free. */
 void		 relay_free(struct ev_loop *, struct relay *);
 /*

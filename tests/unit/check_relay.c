@@ -617,6 +617,279 @@ START_TEST(test_gate)
 }
 END_TEST
 
+/*
+ * A filter of lines: one line, one command and one reply; a command
+ * whose line starts with 'x' is refused, and "ERR" answers it in its
+ * place among the replies; one starting with '?' is decided (passed)
+ * only at its end.
+ */
+struct toy {
+	int		 cur;		/* 0 between lines, 1 pass, 2 refuse,
+					   3 undecided until its end */
+	int		 pending;
+	int		 bol;		/* replies: at a line's start */
+	uint64_t	 passed, replies, turn;
+	int		 injected;
+};
+
+static int
+toy_request(void *arg, const char *p, size_t len, size_t *used)
+{
+	struct toy	*t = arg;
+	const char	*nl;
+
+	if (len == 0) {
+		*used = 0;
+		return RF_MORE;
+	}
+	if (t->cur == 0)
+		t->cur = p[0] == 'x' ? 2 : p[0] == '?' ? 3 : 1;
+	if ((nl = memchr(p, '\n', len)) == NULL) {
+		*used = len;
+		return t->cur == 1 ? RF_PASS : t->cur == 2 ? RF_DROP :
+		    RF_MORE;
+	}
+	*used = (size_t)(nl - p) + 1;
+	if (t->cur == 2) {
+		t->cur = 0;
+		t->pending = 1;
+		t->turn = t->passed;
+		return RF_DROP_PAUSE;
+	}
+	t->cur = 0;
+	t->passed++;
+	return RF_PASS;
+}
+
+static int
+toy_reply(void *arg, const char *p, size_t len, size_t *used)
+{
+	struct toy	*t = arg;
+	const char	*nl;
+	size_t		 i = 0;
+
+	for (;;) {
+		if (t->pending && t->bol && t->replies >= t->turn) {
+			*used = i;
+			return RF_HOLD;
+		}
+		if (i == len) {
+			*used = i;
+			return RF_PASS;
+		}
+		if ((nl = memchr(p + i, '\n', len - i)) == NULL) {
+			t->bol = 0;
+			*used = len;
+			return RF_PASS;
+		}
+		i = (size_t)(nl - p) + 1;
+		t->replies++;
+		t->bol = 1;
+	}
+}
+
+static const char *
+toy_inject(void *arg, size_t *len)
+{
+	struct toy	*t = arg;
+
+	*len = 4;
+	return t->pending ? "ERR\n" : NULL;
+}
+
+static void
+toy_injected(void *arg)
+{
+	struct toy	*t = arg;
+
+	t->pending = 0;
+	t->injected++;
+}
+
+static const char *
+toy_why(void *arg)
+{
+	(void)arg;
+	return "toy";
+}
+
+static void
+toy_attach(struct relay *r, struct toy *t)
+{
+	struct relay_filter	f = {
+		toy_request, toy_reply, toy_inject, toy_injected, toy_why, t
+	};
+
+	memset(t, 0, sizeof(*t));
+	t->bol = 1;
+	relay_filter(r, &f);
+}
+
+/* The bytes fd holds now, without blocking. */
+static size_t
+drain_fd(int fd, char *buf, size_t size)
+{
+	ssize_t	n;
+	size_t	got = 0;
+
+	while (got < size && (n = read(fd, buf + got, size - got)) > 0)
+		got += (size_t)n;
+	buf[got < size ? got : size - 1] = '\0';
+	return got;
+}
+
+struct toy_wait {
+	int		 fd;
+	size_t		 want;
+};
+
+static int
+toy_arrived(void *arg)
+{
+	struct toy_wait	*w = arg;
+
+	return inq(w->fd) >= (int)w->want;
+}
+
+/*
+ * A refused command never reaches b, its error reaches a after the
+ * replies to what went before it and before the replies to what comes
+ * after, and the rest of the pipeline goes on.
+ */
+START_TEST(test_filter_order)
+{
+	struct ev_loop	*loop;
+	struct done	 d;
+	struct toy	 t;
+	struct toy_wait	 w;
+	int		 av[2], bv[2];
+	char		 buf[64];
+
+	ck_assert_ptr_nonnull(loop = ev_loop_new());
+	memset(&d, 0, sizeof(d));
+	nb_socketpair(av);
+	nb_socketpair(bv);
+	d.loop = loop;
+	ck_assert_ptr_nonnull(d.r = relay_new(loop, av[1], NULL, bv[1], NULL,
+	    BUFSZ, done_cb, &d));
+	toy_attach(d.r, &t);
+
+	/* the refused line waits for the reply to the first */
+	ck_assert_int_eq(write(av[0], "a\nxbad\nc\n", 9), 9);
+	w.fd = bv[0];
+	w.want = 2;
+	run_until(loop, toy_arrived, &w);
+	ck_assert_uint_eq(drain_fd(bv[0], buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "a\n");
+	ck_assert_int_eq(inq(av[0]), 0);
+
+	/* a reply in two pieces: the error goes after all of it */
+	ck_assert_int_eq(write(bv[0], "A", 1), 1);
+	w.fd = av[0];
+	w.want = 1;
+	run_until(loop, toy_arrived, &w);
+	ck_assert_int_eq(write(bv[0], "\n", 1), 1);
+	w.want = 6;
+	run_until(loop, toy_arrived, &w);
+	ck_assert_uint_eq(drain_fd(av[0], buf, sizeof(buf)), 6);
+	ck_assert_str_eq(buf, "A\nERR\n");
+	ck_assert_int_eq(t.injected, 1);
+
+	/* then the rest of the pipeline */
+	w.fd = bv[0];
+	w.want = 2;
+	run_until(loop, toy_arrived, &w);
+	ck_assert_uint_eq(drain_fd(bv[0], buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "c\n");
+	ck_assert_int_eq(write(bv[0], "C\n", 2), 2);
+	w.fd = av[0];
+	run_until(loop, toy_arrived, &w);
+	ck_assert_uint_eq(drain_fd(av[0], buf, sizeof(buf)), 2);
+	ck_assert_str_eq(buf, "C\n");
+	ck_assert_int_eq(d.calls, 0);
+	relay_free(loop, d.r);
+	close(av[0]);
+	close(bv[0]);
+	ev_loop_free(loop);
+}
+END_TEST
+
+/*
+ * A refused first command is answered at once, though the server never
+ * speaks; a refused command larger than the buffer is dropped as it
+ * comes; a command cut short by the client's end never reaches b.
+ */
+START_TEST(test_filter_first_and_large)
+{
+	struct ev_loop	*loop;
+	struct done	 d;
+	struct toy	 t;
+	struct toy_wait	 w;
+	int		 av[2], bv[2];
+	char		 buf[64], *big;
+	size_t		 i, n, off;
+	ssize_t		 k;
+
+	ck_assert_ptr_nonnull(loop = ev_loop_new());
+	memset(&d, 0, sizeof(d));
+	nb_socketpair(av);
+	nb_socketpair(bv);
+	d.loop = loop;
+	ck_assert_ptr_nonnull(d.r = relay_new(loop, av[1], NULL, bv[1], NULL,
+	    BUFSZ, done_cb, &d));
+	toy_attach(d.r, &t);
+
+	ck_assert_int_eq(write(av[0], "xno\n", 4), 4);
+	w.fd = av[0];
+	w.want = 4;
+	run_until(loop, toy_arrived, &w);
+	ck_assert_uint_eq(drain_fd(av[0], buf, sizeof(buf)), 4);
+	ck_assert_str_eq(buf, "ERR\n");
+
+	/* four buffers of a refused line, then one that passes */
+	n = 4 * BUFSZ + 2;
+	ck_assert_ptr_nonnull(big = malloc(n + 3));
+	big[0] = 'x';
+	for (i = 1; i < n - 1; i++)
+		big[i] = 'y';
+	big[n - 1] = '\n';
+	memcpy(big + n, "ok\n", 3);
+	for (off = 0; off < n + 3; ) {
+		k = write(av[0], big + off, n + 3 - off);
+		if (k > 0)
+			off += (size_t)k;
+		w.fd = av[0];
+		w.want = 0;
+		run_until(loop, toy_arrived, &w);
+	}
+	w.fd = av[0];
+	w.want = 4;
+	run_until(loop, toy_arrived, &w);
+	ck_assert_uint_eq(drain_fd(av[0], buf, sizeof(buf)), 4);
+	ck_assert_str_eq(buf, "ERR\n");
+	w.fd = bv[0];
+	w.want = 3;
+	run_until(loop, toy_arrived, &w);
+	ck_assert_uint_eq(drain_fd(bv[0], buf, sizeof(buf)), 3);
+	ck_assert_str_eq(buf, "ok\n");
+	free(big);
+
+	/* half a command, then the end: b sees the end, not the half */
+	ck_assert_int_eq(write(av[0], "?half", 5), 5);
+	ck_assert_int_eq(shutdown(av[0], SHUT_WR), 0);
+	w.fd = bv[0];
+	w.want = 0;
+	for (i = 0; i < 20; i++)
+		run_until(loop, toy_arrived, &w);
+	ck_assert_int_eq(read(bv[0], buf, sizeof(buf)), 0);
+	ck_assert_int_eq(d.calls, 0);
+	relay_free(loop, d.r);
+	close(av[0]);
+	close(bv[0]);
+	ev_loop_free(loop);
+}
+END_TEST
+
 static int
 both_arrived(void *arg)
 {
@@ -1010,6 +1283,8 @@ relay_suite(void)
 	tcase_add_test(tc, test_reset);
 	tcase_add_test(tc, test_gate);
 	tcase_add_test(tc, test_free_other_in_done);
+	tcase_add_test(tc, test_filter_order);
+	tcase_add_test(tc, test_filter_first_and_large);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tls");
