@@ -251,7 +251,9 @@ admin_status_json(const struct admin *ad, size_t *lenp)
 	json_object_object_add(o, "server", admin_json_server(ad));
 	l = json_object_new_object();
 	for (k = PROC_WRITER; k < PROC_MAX; k++) {
-		if (ad->laddr[k][0] == '\0' || ad->lport[k] == 0)
+		/* not the bridge: it is for the local server only */
+		if (k == PROC_BRIDGE || ad->laddr[k][0] == '\0' ||
+		    ad->lport[k] == 0)
 			continue;
 		snprintf(addr, sizeof(addr), "%s:%u", ad->laddr[k],
 		    ad->lport[k]);

@@ -53,6 +53,11 @@ static const struct {
 	    "Held connections refused when proxy.hold.timeout ran out." },
 	{ "hold_longest_seconds",
 	    "Longest wait of a held connection that ended, in seconds." },
+	{ "commands_refused",
+	    "Client commands refused by the listener's rules." },
+	{ "filter_closed", "Connections closed for a malformed request, "
+	    "an HTTP request or, on the bridge, anything but a replication "
+	    "handshake." },
 	/* supervisor */
 	{ "child_restarts", "Restarts of a child process." },
 	{ "child_up", "1 when the child process is running and ready." },

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cmd_class.h"
 #include "config.h"
 #include "log.h"
 
@@ -33,6 +34,7 @@
 static const char *const kind_choices[] = { "tile38", "redis", NULL };
 static const char *const level_choices[] = { "info", "debug", NULL };
 static const char *const lagging_choices[] = { "keep", "release", NULL };
+static const char *const http_choices[] = { "refuse", "opaque", NULL };
 
 const struct opt_def opt_table[] = {
 	{ "id", "SERVICE_ID", NULL, OPT_NAME, RELOAD_NEVER,
@@ -195,6 +197,32 @@ const struct opt_def opt_table[] = {
 	    "handover, a lapsed lease), new connections and their first "
 	    "bytes wait this long for one instead of being closed; 0 closes "
 	    "them at once" },
+	{ "proxy.writer.commands", NULL, "read write connection", OPT_STRING,
+	    RELOAD_LIVE, 0, OFF(proxy_writer_commands), NULL,
+	    "what clients may ask through the writer: classes (read, write, "
+	    "admin, connection), -class, +COMMAND, -COMMAND; replication "
+	    "never; applies to new connections" },
+	{ "proxy.reader.commands", NULL, "read connection", OPT_STRING,
+	    RELOAD_LIVE, 0, OFF(proxy_reader_commands), NULL,
+	    "what clients may ask through the reader, as "
+	    "proxy.writer.commands" },
+	{ "proxy.writer.grant", NULL, "", OPT_STRING,
+	    RELOAD_LIVE, 0, OFF(proxy_writer_grant), NULL,
+	    "more (or less) for some clients through the writer: "
+	    "\"SERVICE: rules; ...\", SERVICE the client certificate's "
+	    "Consul service" },
+	{ "proxy.reader.grant", NULL, "", OPT_STRING,
+	    RELOAD_LIVE, 0, OFF(proxy_reader_grant), NULL,
+	    "the same through the reader" },
+	{ "proxy.http", NULL, "refuse", OPT_ENUM,
+	    RELOAD_LIVE, 0, OFF(proxy_http), http_choices,
+	    "HTTP and WebSocket requests to Tile38 through the writer and "
+	    "reader: refuse (403), or opaque: pass that connection unread, "
+	    "bypassing the command rules" },
+	{ "proxy.command_filter", NULL, "true", OPT_BOOL,
+	    RELOAD_LIVE, 0, OFF(proxy_command_filter), NULL,
+	    "false passes every command unread on every listener, the "
+	    "bridge included (for benchmarks only: no rule applies)" },
 	{ "user", NULL, "tile38cm", OPT_NAME, RELOAD_NEVER,
 	    0, OFF(user), NULL,
 	    "unprivileged user the children run as when started as root; "
@@ -930,6 +958,45 @@ validate_timings(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/* What clients may ask through W and R (cmd_class.h). */
+static int
+validate_commands(const struct config *cfg, char *err, size_t errlen)
+{
+	static const struct {
+		const char	*name;
+		size_t		 commands, grants;
+	} l[] = {
+		{ "writer", offsetof(struct config, proxy_writer_commands),
+		    offsetof(struct config, proxy_writer_grant) },
+		{ "reader", offsetof(struct config, proxy_reader_commands),
+		    offsetof(struct config, proxy_reader_grant) },
+	};
+	struct cmd_policy	 p;
+	char			 why[256];
+	const char		*commands, *grants;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(l) / sizeof(l[0]); i++) {
+		commands = *(char *const *)((const char *)cfg + l[i].commands);
+		grants = *(char *const *)((const char *)cfg + l[i].grants);
+		if (cmd_policy_parse(&p, cfg->server_kind, nonnull(commands),
+		    NULL, why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "proxy.%s.commands: %s",
+			    l[i].name, why);
+			return -1;
+		}
+		cmd_policy_free(&p);
+		if (cmd_policy_parse(&p, cfg->server_kind, nonnull(commands),
+		    nonnull(grants), why, sizeof(why)) == -1) {
+			snprintf(err, errlen, "proxy.%s.grant: %s",
+			    l[i].name, why);
+			return -1;
+		}
+		cmd_policy_free(&p);
+	}
+	return 0;
+}
+
 int
 config_validate(const struct config *cfg, char *err, size_t errlen)
 {
@@ -969,6 +1036,8 @@ config_validate(const struct config *cfg, char *err, size_t errlen)
 		    "consul.client.key must be set together");
 		return -1;
 	}
+	if (validate_commands(cfg, err, errlen) == -1)
+		return -1;
 	return validate_timings(cfg, err, errlen);
 }
 

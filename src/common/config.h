@@ -36,6 +36,11 @@ enum handover_lagging {
 	LAGGING_RELEASE,
 };
 
+enum proxy_http {
+	PROXY_HTTP_REFUSE = 0,
+	PROXY_HTTP_OPAQUE,
+};
+
 enum server_kind {
 	SERVER_TILE38 = 0,
 	SERVER_REDIS,
@@ -94,6 +99,12 @@ struct config {
 	uint64_t	 proxy_handshake_timeout; /* ms */
 	uint64_t	 proxy_dial_timeout;	/* ms */
 	uint64_t	 proxy_hold_timeout;	/* ms; 0: no hold */
+	char		*proxy_writer_commands;	/* cmd_class.h rules */
+	char		*proxy_reader_commands;
+	char		*proxy_writer_grant;	/* per client service */
+	char		*proxy_reader_grant;
+	int		 proxy_http;		/* enum proxy_http */
+	int		 proxy_command_filter;	/* bool */
 
 	char		*user;
 	char		*chroot;

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "proto.h"
 #include "proxy.h"
+#include "proxy_filter.h"
 #include "proxy_int.h"
 #include "proxy_tls.h"
 
@@ -161,12 +162,43 @@ proxy_start(struct child *c)
 	proxy_listen_start(px);
 }
 
+/*
+ * The listener's rules for new connections; those open keep theirs.  The
+ * supervisor checked them, so a failure here is one of memory.
+ */
+static int
+proxy_rules(struct proxy *px, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct filter_rules	*r;
+	const char		*commands, *grants;
+	char			 why[256];
+
+	if (px->kind == PROC_BRIDGE)
+		return 0;
+	commands = px->kind == PROC_WRITER ? cfg->proxy_writer_commands :
+	    cfg->proxy_reader_commands;
+	grants = px->kind == PROC_WRITER ? cfg->proxy_writer_grant :
+	    cfg->proxy_reader_grant;
+	if ((r = filter_rules_new(cfg->server_kind, commands, grants, why,
+	    sizeof(why))) == NULL) {
+		snprintf(err, errlen, "proxy.%s.commands: %s",
+		    proc_name(px->kind), why);
+		return -1;
+	}
+	filter_rules_drop(px->rules);
+	px->rules = r;
+	return 0;
+}
+
 static int
 proxy_reconfigure(struct child *c, const struct config *next, char *err,
     size_t errlen)
 {
 	struct proxy	*px = c->arg;
 
+	if (proxy_rules(px, next, err, errlen) == -1)
+		return -1;
 	if (strcmp(next->server_addr, c->cfg.server_addr) == 0 &&
 	    next->server_port == c->cfg.server_port)
 		return 0;
@@ -357,6 +389,8 @@ proxy_configure(struct child *c, const struct config *cfg, char *err,
 
 	px->child = c;
 	px->cfg = &c->cfg;
+	if (proxy_rules(px, cfg, err, errlen) == -1)
+		return -1;
 	return proxy_resolve_local(px, cfg, err, errlen);
 }
 
@@ -369,6 +403,8 @@ proxy_cleanup(struct child *c)
 	ev_timer_stop(c->loop, &px->drain_timer);
 	conn_close_all(px);
 	proxy_listen_stop(px);
+	filter_rules_drop(px->rules);
+	px->rules = NULL;
 }
 
 static void

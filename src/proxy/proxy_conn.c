@@ -34,6 +34,7 @@
 
 #include "child.h"
 #include "log.h"
+#include "proxy_filter.h"
 #include "proxy_int.h"
 #include "proxy_relay.h"
 #include "proxy_tls.h"
@@ -71,8 +72,11 @@ conn_stats(struct proxy *px, struct metric_set *set)
 	const char	*l = proc_name(px->kind);
 	struct conn	*c;
 	uint64_t	 in = px->bytes_in, out = px->bytes_out, a, b;
+	uint64_t	 refused = px->cmd_refused;
 
 	TAILQ_FOREACH(c, &px->conns, entry) {
+		if (c->filter != NULL)
+			refused += filter_refused(c->filter);
 		if (c->relay == NULL)
 			continue;
 		relay_bytes(c->relay, &a, &b);
@@ -95,6 +99,10 @@ conn_stats(struct proxy *px, struct metric_set *set)
 	    (double)px->hold_timeouts);
 	metric_put(set, "hold_longest_seconds", "listener", l, METRIC_GAUGE,
 	    (double)px->hold_max / 1000.0);
+	metric_put(set, "commands_refused", "listener", l, METRIC_COUNTER,
+	    (double)refused);
+	metric_put(set, "filter_closed", "listener", l, METRIC_COUNTER,
+	    (double)px->filter_closed);
 	metric_put(set, "bytes_received", "listener", l, METRIC_COUNTER,
 	    (double)in);
 	metric_put(set, "bytes_sent", "listener", l, METRIC_COUNTER,
@@ -132,6 +140,9 @@ conn_close(struct conn *c, const char *why)
 	ev_timer_stop(loop, &c->timer);
 	if (c->hs != NULL)
 		tls_hs_cancel(loop, c->hs);
+	if (c->filter != NULL)
+		px->cmd_refused += filter_refused(c->filter);
+	filter_free(c->filter);
 	if (c->relay != NULL) {
 		proxy_relay_bytes(px, c->relay);
 		relay_free(loop, c->relay);
@@ -275,12 +286,85 @@ conn_dial_result(struct conn *c, int ok)
 	}
 }
 
+/*
+ * The filter ended a connection (a malformed request, HTTP, a stream
+ * that is no replication handshake): said at once, then at most once a
+ * second with how many more there were.
+ */
+static void
+conn_filter_closed(struct conn *c, const char *why)
+{
+	struct proxy	*px = c->px;
+	uint64_t	 now = ev_now();
+
+	px->filter_closed++;
+	if (px->filter_log_at != 0 && now - px->filter_log_at < 1000) {
+		px->filter_log_quiet++;
+		return;
+	}
+	if (px->filter_log_quiet > 0)
+		log_warnx("connection closed: %s (and %llu more since the "
+		    "last such line)", why,
+		    (unsigned long long)px->filter_log_quiet);
+	else
+		log_warnx("connection closed: %s", why);
+	px->filter_log_at = now;
+	px->filter_log_quiet = 0;
+}
+
 static void
 conn_relay_done(struct relay *r, const char *why, void *arg)
 {
 	struct conn	*c = arg;
 
+	if (c->filter != NULL && filter_ended(c->filter))
+		conn_filter_closed(c, why);
 	conn_close(c, why);
+}
+
+/* The service of a Connect identity: what follows "/svc/". */
+static const char *
+conn_service(const char *uri)
+{
+	const char	*p;
+
+	if (uri == NULL || (p = strstr(uri, "/svc/")) == NULL)
+		return NULL;
+	return p + 5;
+}
+
+/*
+ * Clients get the listener's rules; a bridge, and a bridge's stream on
+ * the leader's writer, the replication handshake only.  What another
+ * node's proxy passes on was checked where its client came in.  0, or
+ * -1 when there is no memory for it.
+ */
+static int
+conn_filter(struct conn *c)
+{
+	struct proxy		*px = c->px;
+	struct filter_conf	 fc;
+	struct relay_filter	 h;
+
+	if (!px->cfg->proxy_command_filter)
+		return 0;
+	memset(&fc, 0, sizeof(fc));
+	fc.kind = px->cfg->server_kind;
+	fc.listener = proc_name(px->kind);
+	if (px->kind == PROC_BRIDGE || (c->internal && c->repl))
+		fc.mode = FILTER_STREAM;
+	else if (!c->internal && px->rules != NULL) {
+		fc.mode = FILTER_CLIENT;
+		fc.rules = px->rules;
+		fc.service = conn_service(c->uri);
+		fc.http_opaque = px->cfg->proxy_http == PROXY_HTTP_OPAQUE;
+	} else
+		return 0;
+	if ((c->filter = filter_new(&fc)) == NULL)
+		return -1;
+	filter_hooks(c->filter, &h);
+	relay_filter(c->relay, &h);
+	return 0;
 }
 
 /*
@@ -313,7 +397,7 @@ conn_start_relay(struct conn *c)
 	/* The relay owns the sockets now, even when it failed. */
 	c->cfd = c->ufd = -1;
 	c->cssl = c->ussl = NULL;
-	if (c->relay == NULL) {
+	if (c->relay == NULL || conn_filter(c) == -1) {
 		conn_close(c, "relay");
 		return;
 	}
@@ -377,8 +461,13 @@ conn_connected(struct conn *c)
 		conn_close(c, "upstream TLS");
 		return;
 	}
-	/* A client's write says which hop this is (a client: hops 0). */
+	/*
+	 * A client's write says which hop this is (a client: hops 0), a
+	 * bridge that it carries a replication stream.
+	 */
 	if (px->kind == PROC_WRITER && tls_hs_hop(c->hs, c->hops + 1) == -1)
+		conn_close(c, "upstream TLS");
+	else if (px->kind == PROC_BRIDGE && tls_hs_hop(c->hs, TLS_REPL) == -1)
 		conn_close(c, "upstream TLS");
 }
 
@@ -702,6 +791,19 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	c->internal = px->leaf[svc].uri != NULL &&
 	    strcmp(c->uri, px->leaf[svc].uri) == 0;
 	c->hops = c->internal ? tls_hop(ssl) : 0;
+	c->repl = c->internal && tls_repl(ssl);
+	/*
+	 * Another node's writer says what it brings: a client's write on
+	 * its way (a hop) or a bridge's replication stream.
+	 */
+	if (px->kind == PROC_WRITER && c->internal && c->hops == 0 &&
+	    !c->repl) {
+		px->refused++;
+		log_info("connection from another node's writer that is "
+		    "neither a hop nor a replication stream refused");
+		conn_close(c, "unmarked internal connection");
+		return;
+	}
 	conn_authz_ask(c);
 }
 

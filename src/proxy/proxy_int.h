@@ -21,6 +21,8 @@
 #include "proxy_route.h"
 
 struct child;
+struct filter;
+struct filter_rules;
 struct relay;
 struct tls_hs;
 
@@ -60,6 +62,9 @@ struct conn {
 	int			 internal;	/* another node's proxy */
 	int			 hops;		/* internal: tls_hop() */
 	int			 hop_taken;	/* the peer said it (tls_hop()) */
+	int			 repl;		/* internal: a replication
+						   stream (tls_repl()) */
+	struct filter		*filter;	/* the client's commands */
 	enum route_kind		 route;
 	char			 peer_id[128];	/* ROUTE_PEER */
 	char			 peer_uri[512];
@@ -123,6 +128,11 @@ struct proxy {
 	size_t			 nheld;		/* in CONN_*HOLD now */
 	uint64_t		 hold_timeouts;	/* held, then refused */
 	uint64_t		 hold_max;	/* longest ended hold, ms */
+	struct filter_rules	*rules;		/* W, R: what clients may ask */
+	uint64_t		 cmd_refused;	/* closed relays' refusals */
+	uint64_t		 filter_closed;	/* connections the filter ended */
+	uint64_t		 filter_log_at;	/* ev_now() of the last line */
+	uint64_t		 filter_log_quiet; /* lines left out since */
 	uint64_t		 bytes_in;	/* from clients, closed relays */
 	uint64_t		 bytes_out;	/* to clients, closed relays */
 };

@@ -236,11 +236,15 @@ tls_load_roots(SSL_CTX *ctx, const char *pem, char *err, size_t errlen)
 	return -1;
 }
 
-/* The ALPN names of the hops, by number: length-prefixed, as on the wire. */
-static const unsigned char *const tls_hops[TLS_HOPS_MAX + 1] = {
+/*
+ * The ALPN names of the hops, by number, and of a replication stream:
+ * length-prefixed, as on the wire.
+ */
+static const unsigned char *const tls_hops[TLS_REPL + 1] = {
 	NULL,
 	(const unsigned char *)"\x0at38cm-hop1",
 	(const unsigned char *)"\x0at38cm-hop2",
+	(const unsigned char *)"\x0at38cm-repl",
 };
 
 static int
@@ -248,7 +252,7 @@ tls_hop_find(const unsigned char *name, unsigned int len)
 {
 	int	i;
 
-	for (i = 1; i <= TLS_HOPS_MAX; i++)
+	for (i = 1; i <= TLS_REPL; i++)
 		if (len == tls_hops[i][0] &&
 		    memcmp(name, tls_hops[i] + 1, len) == 0)
 			return i;
@@ -275,14 +279,28 @@ tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
-int
-tls_hop(SSL *ssl)
+static int
+tls_alpn(SSL *ssl)
 {
 	const unsigned char	*name;
 	unsigned int		 len;
 
 	SSL_get0_alpn_selected(ssl, &name, &len);
 	return name != NULL ? tls_hop_find(name, len) : 0;
+}
+
+int
+tls_hop(SSL *ssl)
+{
+	int	n = tls_alpn(ssl);
+
+	return n <= TLS_HOPS_MAX ? n : 0;
+}
+
+int
+tls_repl(SSL *ssl)
+{
+	return tls_alpn(ssl) == TLS_REPL;
 }
 
 static SSL_CTX *
@@ -511,7 +529,7 @@ tls_hs_start(struct ev_loop *loop, SSL_CTX *ctx, int fd, int server,
 int
 tls_hs_hop(struct tls_hs *hs, int hop)
 {
-	if (hop < 1 || hop > TLS_HOPS_MAX)
+	if (hop < 1 || hop > TLS_REPL)
 		return -1;
 	/* 0 on success, unlike the rest of OpenSSL */
 	if (SSL_set_alpn_protos(hs->ssl, tls_hops[hop],

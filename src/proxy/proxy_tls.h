@@ -31,12 +31,16 @@ SSL_CTX	*tls_client_ctx(const char *cert_pem, const char *key_pem,
  * An internal hop to a writer names in its ClientHello (ALPN) how many
  * hops a client's connection has made with it: 1 from the writer the
  * client reached, 2 once passed on by the node it went to (which then
- * never passes it on again).  0: nothing said, as from a bridge stream
- * or a node older than this.  A server context selects what it was
- * offered, so tls_hop() finds it on either end.
+ * never passes it on again).  0: nothing said.  A bridge's replication
+ * stream says so instead (TLS_REPL, tls_repl()): the leader's writer
+ * lets the replication handshake through for those streams only, and
+ * only from its own service's identity.  A server context selects what
+ * it was offered, so both find it on either end.
  */
 #define TLS_HOPS_MAX	2
+#define TLS_REPL	(TLS_HOPS_MAX + 1)
 int	tls_hop(SSL *);
+int	tls_repl(SSL *);
 
 /* The single URI SAN of the peer's certificate (malloc'd), or NULL. */
 char	*tls_peer_uri(SSL *);
@@ -59,7 +63,10 @@ typedef void	(*tls_hs_cb)(struct tls_hs *, int ok, int fd, SSL *ssl,
  */
 struct tls_hs	*tls_hs_start(struct ev_loop *, SSL_CTX *, int fd,
 		    int server, uint64_t timeout_ms, tls_hs_cb, void *arg);
-/* Offer hop (1..TLS_HOPS_MAX) before a client handshake runs: 0 or -1. */
+/*
+ * Offer hop (1..TLS_HOPS_MAX, or TLS_REPL) before a client handshake
+ * runs: 0 or -1.
+ */
 int		 tls_hs_hop(struct tls_hs *, int hop);
 /* Abandon: closes the fd, frees the SSL, no callback. */
 void		 tls_hs_cancel(struct ev_loop *, struct tls_hs *);

@@ -414,9 +414,9 @@ START_TEST(test_handshake_ok)
 END_TEST
 
 /*
- * An internal hop names its number in ALPN; the server selects it, so
- * both ends know it.  Saying nothing is hop 0, and only 1..TLS_HOPS_MAX
- * may be offered.
+ * An internal hop names its number in ALPN, a replication stream says
+ * so (TLS_REPL); the server selects it, so both ends know it.  Saying
+ * nothing is hop 0, and only 1..TLS_HOPS_MAX or TLS_REPL may be offered.
  */
 START_TEST(test_handshake_hop)
 {
@@ -428,22 +428,26 @@ START_TEST(test_handshake_hop)
 	ck_assert_ptr_nonnull(loop = ev_loop_new());
 	s = srv_ctx(&pki.srv, pki.ca.cert);
 	c = cli_ctx(&pki.cli, pki.ca.cert);
-	for (hop = 0; hop <= TLS_HOPS_MAX; hop++) {
+	for (hop = 0; hop <= TLS_REPL; hop++) {
 		memset(&run, 0, sizeof(run));
 		run.loop = loop;
 		nb_socketpair(sv);
 		side_start(&run, 0, s, sv[0], 1, HS_MS);
 		side_start(&run, 1, c, sv[1], 0, HS_MS);
 		ck_assert_int_eq(tls_hs_hop(run.side[1].hs, 0), -1);
-		ck_assert_int_eq(tls_hs_hop(run.side[1].hs, TLS_HOPS_MAX + 1),
+		ck_assert_int_eq(tls_hs_hop(run.side[1].hs, TLS_REPL + 1),
 		    -1);
 		if (hop != 0)
 			ck_assert_int_eq(tls_hs_hop(run.side[1].hs, hop), 0);
 		run_guarded(loop, GUARD_MS);
 		ck_assert_msg(run.side[0].ok, "server: %s", run.side[0].err);
 		ck_assert_msg(run.side[1].ok, "client: %s", run.side[1].err);
-		ck_assert_int_eq(tls_hop(run.side[0].ssl), hop);
-		ck_assert_int_eq(tls_hop(run.side[1].ssl), hop);
+		ck_assert_int_eq(tls_hop(run.side[0].ssl),
+		    hop == TLS_REPL ? 0 : hop);
+		ck_assert_int_eq(tls_hop(run.side[1].ssl),
+		    hop == TLS_REPL ? 0 : hop);
+		ck_assert_int_eq(tls_repl(run.side[0].ssl), hop == TLS_REPL);
+		ck_assert_int_eq(tls_repl(run.side[1].ssl), hop == TLS_REPL);
 		side_close(&run.side[0]);
 		side_close(&run.side[1]);
 	}

@@ -13,6 +13,7 @@ Suite	*consul_api_suite(void);
 Suite	*ctl_path_suite(void);
 Suite	*dogstatsd_suite(void);
 Suite	*event_suite(void);
+Suite	*filter_suite(void);
 Suite	*fresh_suite(void);
 Suite	*http_req_suite(void);
 Suite	*imsg_suite(void);
