@@ -418,6 +418,88 @@ cs_start(struct cmd_scan *s, unsigned char c)
 	return cs_line(s, c);
 }
 
+/*
+ * A length as cs_digit() takes it, ending in CRLF, all in p[*i .. n):
+ * its value with *i past the CRLF, or -1 when it is not all there or
+ * not plain (the byte-wise path then says what is wrong).
+ */
+static long long
+cs_fast_num(const unsigned char *p, size_t n, size_t *i, int maxdig)
+{
+	size_t		j = *i;
+	long long	v = 0;
+	int		d = 0;
+
+	while (j < n && p[j] >= '0' && p[j] <= '9') {
+		if ((d > 0 && v == 0) || ++d > maxdig)
+			return -1;
+		v = v * 10 + (p[j++] - '0');
+	}
+	if (d == 0 || j + 1 >= n || p[j] != '\r' || p[j + 1] != '\n')
+		return -1;
+	*i = j + 2;
+	return v;
+}
+
+/*
+ * The common case in one go: a RESP command whose header, name and
+ * first argument are all in p[0 .. n), read to its HEAD as the byte-wise
+ * steps would, leaving the same state.  0 when it is anything else: the
+ * steps take it from the start, nothing having changed.
+ */
+static size_t
+cs_fast_head(struct cmd_scan *s, const unsigned char *p, size_t n)
+{
+	long long	nargs, len0, len1 = 0;
+	size_t		i = 1, k, want = 0, name;
+
+	if ((nargs = cs_fast_num(p, n, &i, RESP_NARGS_DIGITS)) < 1 ||
+	    nargs > CMD_NARGS_MAX || i >= n || p[i++] != '$' ||
+	    (len0 = cs_fast_num(p, n, &i, BULK_DIGITS)) < 1 ||
+	    len0 > CMD_NAME_MAX || i + (size_t)len0 > n)
+		return 0;
+	name = i;
+	for (k = 0; k < (size_t)len0; k++)
+		if (!cs_plain(p[i + k]))
+			return 0;
+	i += (size_t)len0;
+	if (nargs > 1) {
+		if (i + 2 >= n || p[i] != '\r' || p[i + 1] != '\n' ||
+		    p[i + 2] != '$')
+			return 0;
+		i += 3;
+		if ((len1 = cs_fast_num(p, n, &i, BULK_DIGITS)) < 0 ||
+		    len1 > CMD_BULK_MAX)
+			return 0;
+		want = (size_t)(len1 < CMD_SUB_MAX ? len1 : CMD_SUB_MAX);
+		if (i + want > n)
+			return 0;
+	}
+	cs_begin(s, CMD_RESP);
+	s->wnargs = nargs;
+	for (k = 0; k < (size_t)len0; k++)
+		s->wname[k] = cs_upper(p[name + k]);
+	s->wname_len = (size_t)len0;
+	s->wname_done = 1;
+	if (nargs == 1) {
+		s->arglen = len0;
+		s->st = CS_BCR;
+		cs_head(s);
+		return i;
+	}
+	for (k = 0; k < want; k++)
+		s->wsub[k] = cs_upper(p[i + k]);
+	s->wsub_len = want;
+	s->wsub_done = 1;
+	s->wsub_long = len1 > CMD_SUB_MAX;
+	s->argi = 1;
+	s->arglen = len1;
+	s->left = len1 - (long long)want;
+	s->st = s->left > 0 ? CS_BDATA : CS_BCR;
+	cs_head(s);
+	return i + want;
+}
+
 /* One step on p[0 .. n), n > 0: *took bytes taken, and the event. */
 static enum cmd_ev
 cs_step(struct cmd_scan *s, const unsigned char *p, size_t n, size_t *took)
@@ -544,6 +626,11 @@ cmd_scan(struct cmd_scan *s, const char *buf, size_t len, size_t *used)
 		return cs_end(s);
 	}
 	while (i < len) {
+		if (s->st == CS_START && p[i] == '*' && !s->tl_open &&
+		    (took = cs_fast_head(s, p + i, len - i)) > 0) {
+			*used = i + took;
+			return CMD_HEAD;
+		}
 		ev = cs_step(s, p + i, len - i, &took);
 		i += took;
 		if (ev == CMD_NEED && !s->head) {

@@ -60,6 +60,9 @@ struct filter {
 	long long		 answers;	/* the current command's replies */
 	uint64_t		 seen;		/* replies and pushes so far */
 	int			 lost;		/* replies not understood */
+	/* the last command's entry and verdict: pipelines repeat */
+	const struct cmd_def	*last;
+	int			 last_ok;
 
 	int			 pending;	/* an error waits for its turn */
 	uint64_t		 turn;		/* after this many replies */
@@ -171,10 +174,19 @@ filter_head(struct filter *f)
 		f->cur = CUR_PASS;
 		return RF_PASS;
 	}
-	d = cmd_lookup(f->kind, s->name, s->name_long,
-	    s->has_sub ? s->sub : NULL, s->sub_long);
-	if (!cmd_policy_allows_def(&f->rules->policy, f->service[0] != '\0' ?
-	    f->service : NULL, d)) {
+	if (f->last != NULL && !s->name_long &&
+	    strcmp(f->last->name, s->name) == 0)
+		d = f->last;
+	else {
+		d = cmd_lookup(f->kind, s->name, s->name_long,
+		    s->has_sub ? s->sub : NULL, s->sub_long);
+		f->last_ok = cmd_policy_allows_def(&f->rules->policy,
+		    f->service[0] != '\0' ? f->service : NULL, d);
+		/* only a command whose verdict its name alone decides */
+		f->last = d != NULL && !(d->flags & CMD_F_SUBS) &&
+		    strchr(d->name, '|') == NULL ? d : NULL;
+	}
+	if (d == NULL || !f->last_ok) {
 		f->cur = CUR_REFUSE;
 		f->refused++;
 		filter_refusal(f);
