@@ -60,6 +60,9 @@ struct filter {
 	long long		 answers;	/* the current command's replies */
 	uint64_t		 seen;		/* replies and pushes so far */
 	int			 lost;		/* replies not understood */
+	int			 json;		/* Tile38: OUTPUT json */
+	int			 multi;		/* Redis: inside MULTI */
+	int			 discard;	/* a refusal inside it */
 	/* the last command's entry and verdict: pipelines repeat */
 	const struct cmd_def	*last;
 	int			 last_ok;
@@ -100,12 +103,13 @@ filter_refusal(struct filter *f)
 	filter_name(name, sizeof(name), &f->req);
 	snprintf(text, sizeof(text), "command '%s' not allowed through the "
 	    "%s listener", name, f->listener);
-	if (f->req.proto == CMD_NATIVE) {
+	if (f->req.proto == CMD_NATIVE || f->json) {
 		char	json[200];
 
 		n = snprintf(json, sizeof(json), "{\"ok\":false,\"err\":"
 		    "\"%s\"}", text);
-		n = snprintf(f->msg, sizeof(f->msg), "$%d %s\r\n", n, json);
+		n = snprintf(f->msg, sizeof(f->msg), f->req.proto ==
+		    CMD_NATIVE ? "$%d %s\r\n" : "$%d\r\n%s\r\n", n, json);
 	} else
 		n = snprintf(f->msg, sizeof(f->msg), "-ERR %s\r\n", text);
 	f->msglen = n > 0 && (size_t)n < sizeof(f->msg) ? (size_t)n : 0;
@@ -144,6 +148,42 @@ filter_http(struct filter *f)
 	snprintf(f->whybuf, sizeof(f->whybuf), "HTTP request refused "
 	    "(proxy.http refuse)");
 	return filter_close(f, last);
+}
+
+/*
+ * What a passed command changes in how this filter must answer: Tile38's
+ * OUTPUT (its errors in JSON), Redis' MULTI (a refusal inside it must
+ * not let the rest run).
+ */
+static void
+filter_session(struct filter *f, const struct cmd_def *d)
+{
+	const struct cmd_scan	*s = &f->req;
+
+	if (strcmp(d->name, "OUTPUT") == 0 && s->has_sub)
+		f->json = strcmp(s->sub, "JSON") == 0 ? 1 :
+		    strcmp(s->sub, "RESP") == 0 ? 0 : f->json;
+	else if (strcmp(d->name, "MULTI") == 0)
+		f->multi = 1;
+	else if (strcmp(d->name, "EXEC") == 0 ||
+	    strcmp(d->name, "DISCARD") == 0 || strcmp(d->name, "RESET") == 0)
+		f->multi = 0;
+}
+
+/*
+ * A command refused inside MULTI: the server must not run the rest of
+ * the transaction, which it would, never having seen the refused one.
+ * The next command ends the connection, answered as Redis answers an
+ * EXEC after a command that failed to queue; the server discards the
+ * transaction of a client that went away.
+ */
+static int
+filter_discard(struct filter *f)
+{
+	snprintf(f->whybuf, sizeof(f->whybuf), "a command refused inside "
+	    "MULTI: transaction discarded");
+	return filter_close(f, "-EXECABORT Transaction discarded because of "
+	    "previous errors.\r\n");
 }
 
 /* A command's name is known: pass it, refuse it, or end the stream. */
@@ -190,8 +230,10 @@ filter_head(struct filter *f)
 		f->cur = CUR_REFUSE;
 		f->refused++;
 		filter_refusal(f);
+		f->discard = f->multi;
 		return RF_DROP;
 	}
+	filter_session(f, d);
 	/* one confirmation per channel */
 	f->answers = 1;
 	if ((d->flags & CMD_F_UNORDERED) && strstr(d->name, "SUBSCRIBE") !=
@@ -216,6 +258,10 @@ filter_request(void *arg, const char *p, size_t len, size_t *used)
 	if (f->opaque) {
 		*used = len;
 		return RF_PASS;
+	}
+	if (f->discard && len > 0) {
+		*used = 0;
+		return filter_discard(f);
 	}
 	for (;;) {
 		u = 0;

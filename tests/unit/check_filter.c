@@ -254,6 +254,65 @@ START_TEST(test_close)
 }
 END_TEST
 
+/*
+ * A command refused inside MULTI discards the transaction: its EXEC
+ * gets Redis' EXECABORT and the connection ends, so the server runs
+ * none of it.
+ */
+START_TEST(test_multi)
+{
+	struct fx	 x;
+	const char	*p;
+	size_t		 n;
+	int		 held;
+
+	fx_open(&x, FILTER_CLIENT, SERVER_REDIS, NULL, NULL, 0);
+	fx_req(&x, "*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nx\r\n"
+	    "$1\r\n1\r\n" CONFIG_SET, "PPZ");
+	ck_assert_uint_eq(fx_rep(&x, "+OK\r\n+QUEUED\r\n", &held), 14);
+	ck_assert(held);
+	fx_inject(&x, ERR_CONFIG);
+	fx_req(&x, "*1\r\n$4\r\nEXEC\r\n", "C");
+	ck_assert(filter_ended(x.f));
+	ck_assert_ptr_nonnull(p = x.h.inject(x.h.arg, &n));
+	ck_assert(strncmp(p, "-EXECABORT ", 11) == 0);
+	fx_close(&x);
+
+	/* after EXEC, a refusal is just a refusal */
+	fx_open(&x, FILTER_CLIENT, SERVER_REDIS, NULL, NULL, 0);
+	fx_req(&x, "*1\r\n$5\r\nMULTI\r\n*1\r\n$4\r\nEXEC\r\n" CONFIG_SET,
+	    "PPZ");
+	ck_assert_uint_eq(fx_rep(&x, "+OK\r\n*0\r\n", &held), 9);
+	ck_assert(held);
+	fx_inject(&x, ERR_CONFIG);
+	fx_req(&x, "*1\r\n$4\r\nPING\r\n", "P");
+	ck_assert(!filter_ended(x.f));
+	fx_close(&x);
+}
+END_TEST
+
+/* After Tile38's OUTPUT json, a refusal is JSON too. */
+START_TEST(test_output_json)
+{
+	struct fx	x;
+	int		held;
+
+	fx_open(&x, FILTER_CLIENT, SERVER_TILE38, NULL, NULL, 0);
+	fx_req(&x, "*2\r\n$6\r\nOUTPUT\r\n$4\r\njson\r\nREADONLY yes\r\n",
+	    "PZ");
+	(void)fx_rep(&x, "$11\r\n{\"ok\":true}\r\n", &held);
+	ck_assert(held);
+	fx_inject(&x, "$79\r\n{\"ok\":false,\"err\":\"command 'READONLY' not "
+	    "allowed through the writer listener\"}\r\n");
+	fx_req(&x, "OUTPUT resp\r\nREADONLY yes\r\n", "PZ");
+	(void)fx_rep(&x, "+OK\r\n", &held);
+	ck_assert(held);
+	fx_inject(&x, "-ERR command 'READONLY' not allowed through the "
+	    "writer listener\r\n");
+	fx_close(&x);
+}
+END_TEST
+
 Suite *
 filter_suite(void)
 {
@@ -265,6 +324,8 @@ filter_suite(void)
 	tcase_add_test(tc, test_grant);
 	tcase_add_test(tc, test_subscribe);
 	tcase_add_test(tc, test_close);
+	tcase_add_test(tc, test_multi);
+	tcase_add_test(tc, test_output_json);
 	suite_add_tcase(s, tc);
 	return s;
 }
