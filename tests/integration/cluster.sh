@@ -287,3 +287,40 @@ cl_false_acquisitions() {
 		END { print bad + 0 }
 	' "$1"
 }
+
+# cl_client_as SERVICE: a Connect client identity of SERVICE in $T_DIR
+# (SERVICE.pem, SERVICE.key; the roots as cl_client's), and intentions
+# that allow it to the writer and the reader services.
+cl_client_as() {
+	local svc=$1 leaf dst
+	leaf=$(curl -sf "http://$CONSUL_HTTP_ADDR/v1/agent/connect/ca/leaf/$svc") ||
+		t_fail "leaf of $svc"
+	jq -r .CertPEM <<<"$leaf" >"$T_DIR/$svc.pem"
+	jq -r .PrivateKeyPEM <<<"$leaf" >"$T_DIR/$svc.key"
+	curl -sf "http://$CONSUL_HTTP_ADDR/v1/agent/connect/ca/roots" |
+		jq -r '.Roots[].RootCert' >"$T_DIR/roots.pem"
+	for dst in tile38-writer tile38-reader; do
+		curl -sf -X POST "http://$CONSUL_HTTP_ADDR/v1/connect/intentions" \
+		    -d "{\"SourceName\":\"$svc\",\"DestinationName\":\"$dst\",\"Action\":\"allow\"}" \
+		    >/dev/null || t_fail "intention $svc -> $dst"
+	done
+}
+
+# cl_tls_as SERVICE PORT ARGS...: cl_tls with SERVICE's identity.
+cl_tls_as() {
+	local svc=$1 port=$2
+	shift 2
+	timeout "${CL_TLS_TIMEOUT:-5}" redis-cli --tls \
+		--cert "$T_DIR/$svc.pem" --key "$T_DIR/$svc.key" \
+		--cacert "$T_DIR/roots.pem" \
+		-h 127.0.0.1 -p "$port" "$@" 2>/dev/null
+}
+
+# cl_metric PORT NAME [LISTENER]: a figure from the admin /metrics on
+# PORT (http.port), tile38_cluster_NAME, of that listener; "" when none.
+cl_metric() {
+	local m="tile38_cluster_$2"
+	[ -n "${3:-}" ] && m="$m{listener=\"$3\"}"
+	curl -sf --max-time 5 "http://127.0.0.1:$1/metrics" |
+		awk -v m="$m" '$1 == m { print $2 }'
+}
