@@ -351,7 +351,7 @@ conn_filter(struct conn *c)
 	memset(&fc, 0, sizeof(fc));
 	fc.kind = px->cfg->server_kind;
 	fc.listener = proc_name(px->kind);
-	if (px->kind == PROC_BRIDGE || (c->internal && c->repl))
+	if (px->kind == PROC_BRIDGE || c->repl)
 		fc.mode = FILTER_STREAM;
 	else if (!c->internal && px->rules != NULL) {
 		fc.mode = FILTER_CLIENT;
@@ -791,19 +791,16 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	c->internal = px->leaf[svc].uri != NULL &&
 	    strcmp(c->uri, px->leaf[svc].uri) == 0;
 	c->hops = c->internal ? tls_hop(ssl) : 0;
-	c->repl = c->internal && tls_repl(ssl);
 	/*
 	 * Another node's writer says what it brings: a client's write on
-	 * its way (a hop) or a bridge's replication stream.
+	 * its way (a hop) or a bridge's replication stream.  A node of an
+	 * earlier version says nothing of its streams: they are held to
+	 * the replication handshake all the same (conn_filter()).
 	 */
-	if (px->kind == PROC_WRITER && c->internal && c->hops == 0 &&
-	    !c->repl) {
-		px->refused++;
-		log_info("connection from another node's writer that is "
-		    "neither a hop nor a replication stream refused");
-		conn_close(c, "unmarked internal connection");
-		return;
-	}
+	c->repl = px->kind == PROC_WRITER && c->internal && c->hops == 0;
+	if (c->repl && !tls_repl(ssl))
+		log_debug("replication stream without its ALPN mark (a node "
+		    "of an earlier version)");
 	conn_authz_ask(c);
 }
 

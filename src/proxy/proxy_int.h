@@ -62,8 +62,9 @@ struct conn {
 	int			 internal;	/* another node's proxy */
 	int			 hops;		/* internal: tls_hop() */
 	int			 hop_taken;	/* the peer said it (tls_hop()) */
-	int			 repl;		/* internal: a replication
-						   stream (tls_repl()) */
+	int			 repl;		/* a bridge's replication stream
+						   (internal, no hop; marked
+						   by tls_repl() from now) */
 	struct filter		*filter;	/* the client's commands */
 	enum route_kind		 route;
 	char			 peer_id[128];	/* ROUTE_PEER */
