@@ -19,6 +19,7 @@
 #			commands, channels and hooks
 #	HTTP		(Tile38) a request through W or R gets a 403 and the
 #			connection is closed
+#	malformed	a malformed request closes its connection only
 #	bridge		a plaintext write to a follower's bridge closes that
 #			connection and never reaches the leader; the
 #			follower's replication goes on; filter_closed counts
@@ -600,6 +601,31 @@ else
 	t_ok "pub/sub through W and R; a refusal while subscribed comes in its place"
 fi
 servers_unchanged "after the traffic"
+
+# --- a malformed request -------------------------------------------------------
+
+# It closes its own connection, said in the log and counted; another
+# client on the same listener carries on.
+closed0=$(cl_metric "${HTTP[1]}" filter_closed_total writer)
+s_open ok "${MGR_W[1]}"
+s_cmd ok PING
+s_expect ok "PING before the malformed request" +PONG
+s_open bad "${MGR_W[1]}"
+s_raw bad '*1\r\n$x\r\n'
+s_expect bad "a bulk length that is no number" \
+    "-ERR Protocol error: malformed request"
+t_wait "n1's W to close the malformed request's connection" 5 s_ended bad
+s_close bad
+s_cmd ok PING
+s_expect ok "PING on the other connection after it" +PONG
+s_close ok
+tcm_wait_log n1 'connection closed: malformed request: bad RESP bulk length' 5
+w_closed_is() {
+	[ "$(cl_metric "${HTTP[1]}" filter_closed_total writer)" = "$1" ]
+}
+t_wait "filter_closed{listener=\"writer\"} on n1 to count it" 5 \
+    w_closed_is $((${closed0:-0} + 1))
+t_ok "a malformed request: Protocol error, that connection closed and counted, another goes on"
 
 # --- HTTP (Tile38 takes it on its RESP port) ------------------------------
 
