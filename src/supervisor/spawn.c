@@ -195,8 +195,16 @@ sv_child_spawn(struct sv_child *ch)
 	}
 
 	close(sp[1]);
-	if ((ch->chan = ichan_new(sp[0])) == NULL) {
-		/* ichan_new() closed sp[0]; the child sees EOF and exits. */
+	return sv_child_attach(ch, sp[0], pid);
+}
+
+int
+sv_child_attach(struct sv_child *ch, int fd, pid_t pid)
+{
+	struct supervisor	*sv = ch->sv;
+
+	if ((ch->chan = ichan_new(fd)) == NULL) {
+		/* ichan_new() closed fd; the child sees EOF and exits. */
 		log_warn("%s: channel", proc_name(ch->kind));
 		kill(pid, SIGKILL);
 		ch->pid = pid;	/* reaped by SIGCHLD as usual */
@@ -205,7 +213,7 @@ sv_child_spawn(struct sv_child *ch)
 	ch->pid = pid;
 	ch->state = CHILD_STARTING;
 	ch->configured = 0;
-	if (ev_io_start(sv->loop, &ch->io, sp[0], EPOLLIN, sv_child_chan_cb,
+	if (ev_io_start(sv->loop, &ch->io, fd, EPOLLIN, sv_child_chan_cb,
 	    ch) == -1)
 		fatal("channel watch");
 	ev_timer_init(&ch->timer, sv_child_ready_timeout, ch);
@@ -299,17 +307,36 @@ sv_child_config_ack(struct sv_child *ch, struct imsg *m)
 
 /*
  * Children are less trusted than the supervisor: anything unexpected from
- * one (wrong sender, wrong state, wrong size) restarts that child only.
+ * one (wrong sender, wrong state, wrong size, a descriptor) restarts that
+ * child only.
  */
 static void
 sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 {
+	char	why[128];
+
 	if (m->hdr.pid != (uint32_t)ch->pid) {
 		sv_child_kill(ch, "message with a foreign pid");
 		return;
 	}
-	if (m->fd != -1) {
-		sv_child_kill(ch, "unexpected file descriptor");
+	switch (sv_msg_check(ch->kind, m->hdr.type, m->fd != -1)) {
+	case SV_MSG_OK:
+		break;
+	case SV_MSG_UNKNOWN:
+		snprintf(why, sizeof(why), "unexpected message type %u",
+		    m->hdr.type);
+		sv_child_kill(ch, why);
+		return;
+	case SV_MSG_WRONG_SENDER:
+		snprintf(why, sizeof(why), "%s message, which the %s does not"
+		    " send", msg_name(m->hdr.type), proc_name(ch->kind));
+		sv_child_kill(ch, why);
+		return;
+	case SV_MSG_UNEXPECTED_FD:
+		/* imsg_free() closes it once the child is gone. */
+		snprintf(why, sizeof(why), "file descriptor with a %s message",
+		    msg_name(m->hdr.type));
+		sv_child_kill(ch, why);
 		return;
 	}
 	if (ch->state == CHILD_STARTING && !ch->configured &&
@@ -350,19 +377,15 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 	case MSG_TLS_ROOTS:
 	case MSG_SERVER_STATE:
 	case MSG_LEASE:
-		if (ch->kind != PROC_ELECTOR)
-			sv_child_kill(ch, "cluster state from a proxy");
-		else if (sv_state_update(ch->sv, m) == -1)
+		if (sv_state_update(ch->sv, m) == -1)
 			sv_child_kill(ch, "malformed cluster state");
 		break;
 	case MSG_AUTHZ_REQ:
-		if (!PROC_IS_PROXY(ch->kind) ||
-		    sv_authz_request(ch, m) == -1)
+		if (sv_authz_request(ch, m) == -1)
 			sv_child_kill(ch, "malformed authorization request");
 		break;
 	case MSG_AUTHZ_RESP:
-		if (ch->kind != PROC_ELECTOR ||
-		    sv_authz_response(ch->sv, m) == -1)
+		if (sv_authz_response(ch->sv, m) == -1)
 			sv_child_kill(ch, "malformed authorization response");
 		break;
 	case MSG_STATS:
@@ -370,32 +393,32 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 			sv_child_kill(ch, "malformed statistics");
 		break;
 	case MSG_CTL_REQ:
-		if (ch->kind != PROC_ADMIN || sv_ctl_request(ch, m) == -1)
+		if (sv_ctl_request(ch, m) == -1)
 			sv_child_kill(ch, "malformed control request");
 		break;
 	case MSG_CTL_RESP:
 	case MSG_CTL_PROGRESS:
-		if (ch->kind != PROC_ELECTOR ||
-		    sv_ctl_response(ch->sv, m) == -1)
+		if (sv_ctl_response(ch->sv, m) == -1)
 			sv_child_kill(ch, "malformed control response");
 		break;
 	case MSG_PONG:
-		if (ch->kind != PROC_ELECTOR || sv_heartbeat_pong(ch, m) == -1)
+		if (sv_heartbeat_pong(ch, m) == -1)
 			sv_child_kill(ch, "malformed heartbeat answer");
 		break;
 	case MSG_STOP_REFUSED:
-		if (ch->kind != PROC_ELECTOR || m->datalen != 0)
+		if (m->datalen != 0)
 			sv_child_kill(ch, "malformed stop refusal");
 		else
 			sv_stop_refused(ch->sv);
 		break;
 	case MSG_INTENTIONS:
-		if (ch->kind != PROC_ELECTOR || m->datalen != 0)
+		if (m->datalen != 0)
 			sv_child_kill(ch, "malformed intentions message");
 		else
 			sv_intentions_changed(ch->sv);
 		break;
 	default:
+		/* Let through by sv_msg_check() but not handled here. */
 		sv_child_kill(ch, "unexpected message");
 		break;
 	}
@@ -406,6 +429,7 @@ sv_child_chan_cb(int fd, uint32_t events, void *arg)
 {
 	struct sv_child	*ch = arg;
 	struct imsg	 m;
+	char		 why[128];
 	ssize_t		 n;
 	int		 rv;
 
@@ -416,9 +440,15 @@ sv_child_chan_cb(int fd, uint32_t events, void *arg)
 	n = ichan_read(ch->chan);
 	if (n == -1 && errno == EAGAIN)
 		return;
-	if (n <= 0) {
+	if (n == 0 || (n == -1 && errno == ECONNRESET)) {
 		/* Dying or dead: SIGCHLD decides what comes next. */
 		sv_child_close(ch);
+		return;
+	}
+	if (n == -1) {
+		/* Corrupt (a descriptor too many): it may live on, unheard. */
+		snprintf(why, sizeof(why), "channel read: %s", strerror(errno));
+		sv_child_kill(ch, why);
 		return;
 	}
 	while (ch->chan != NULL && (rv = ichan_get(ch->chan, &m)) != 0) {

@@ -98,6 +98,11 @@ int	supervisor_main(const struct cli *, struct config *cfg,
 
 /* spawn.c */
 int	sv_child_spawn(struct sv_child *);
+/*
+ * Take up a forked child: fd is the supervisor's end of its channel (ours
+ * from now on).  The handshake starts when it says hello.
+ */
+int	sv_child_attach(struct sv_child *, int fd, pid_t pid);
 void	sv_child_reaped(struct sv_child *, int status);
 void	sv_child_kill(struct sv_child *, const char *why);
 int	sv_child_send(struct sv_child *, uint32_t type, uint32_t peerid,
@@ -106,6 +111,16 @@ void	sv_child_send_config(struct sv_child *);
 void	sv_child_send_listeners(struct sv_child *, const int *which);
 void	sv_child_flush(struct sv_child *);
 int	sv_child_running(const struct sv_child *);
+
+/* trust.c: what a child may send */
+enum sv_msg_verdict {
+	SV_MSG_OK = 0,
+	SV_MSG_UNKNOWN,		/* no child -> supervisor message type */
+	SV_MSG_WRONG_SENDER,	/* not one that this kind of child sends */
+	SV_MSG_UNEXPECTED_FD,	/* a descriptor came with it */
+};
+
+enum sv_msg_verdict sv_msg_check(int kind, uint32_t type, int has_fd);
 
 /* heartbeat.c */
 void	sv_heartbeat_start(struct sv_child *);
