@@ -32,6 +32,7 @@ sv_child_running(const struct sv_child *ch)
 void
 sv_child_flush(struct sv_child *ch)
 {
+	char	why[80];
 	int	rv;
 
 	if (ch->chan == NULL)
@@ -41,6 +42,17 @@ sv_child_flush(struct sv_child *ch)
 		log_debug("%s: channel write: %s", proc_name(ch->kind),
 		    strerror(errno));
 		sv_child_close(ch);
+		return;
+	}
+	/*
+	 * Whatever queues for a child is flushed here, so its queue never
+	 * grows far past the cap.  A restarted child is handed the latest
+	 * state, so dropping what was queued loses nothing.
+	 */
+	if (rv == 1 && ichan_queued(ch->chan) > SV_CHILD_QUEUE_MAX) {
+		snprintf(why, sizeof(why), "not reading its channel (%zu bytes"
+		    " queued)", ichan_queued(ch->chan));
+		sv_child_kill(ch, why);
 		return;
 	}
 	ev_io_set(ch->sv->loop, &ch->io, rv == 1 ? EPOLLIN | EPOLLOUT :

@@ -23,6 +23,17 @@
 #define CHILD_READY_TIMEOUT_MS	10000
 
 /*
+ * Bytes the supervisor keeps queued for one child beyond what its socket
+ * holds; a child whose queue passes this is not reading and is killed and
+ * restarted.  A child that reads has nothing queued here: its socket
+ * takes its largest bursts whole (state replayed at start, TLS material,
+ * a reload's configuration: tens of KB).  The largest burst the protocol
+ * can make, a handshake with every payload at its maximum, is about
+ * 600 KB, so this never cuts a child that is only slow.
+ */
+#define SV_CHILD_QUEUE_MAX	(1024 * 1024)
+
+/*
  * The elector is pinged this often once ready; one that has not answered
  * for election.check.ttl, and at least HEARTBEAT_MIN_HUNG_MS, is killed
  * and restarted (heartbeat.c).

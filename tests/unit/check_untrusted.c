@@ -239,6 +239,35 @@ rogue_fd_flood(struct ichan *c, int kind, int mode)
 	rogue_wait();
 }
 
+/* Ready without reading a byte of what the supervisor sends. */
+static void
+rogue_deaf(struct ichan *c, int kind, int arg)
+{
+	rogue_hello(c, kind, 0);
+	rogue_ready(c);
+	rogue_wait();
+}
+
+/* Ready, then read and drop everything. */
+static void
+rogue_reader(struct ichan *c, int kind, int arg)
+{
+	struct imsg	m;
+	struct pollfd	pfd;
+
+	rogue_hello(c, kind, 1);
+	rogue_ready(c);
+	for (;;) {
+		pfd.fd = ichan_fd(c);
+		pfd.events = POLLIN;
+		poll(&pfd, 1, 1000);
+		if (ichan_read(c) <= 0 && errno != EAGAIN)
+			_exit(0);
+		while (ichan_get(c, &m) == 1)
+			imsg_free(&m);
+	}
+}
+
 static struct sv_child *
 rogue_start(int kind, void (*play)(struct ichan *, int, int), int arg)
 {
@@ -301,6 +330,32 @@ reader_closed(void)
 	return sv.children[PROC_READER].chan == NULL;
 }
 
+static int
+reader_ready(void)
+{
+	return sv.children[PROC_READER].state == CHILD_READY;
+}
+
+static int
+reader_drained(void)
+{
+	struct sv_child	*ch = &sv.children[PROC_READER];
+
+	return ch->chan == NULL || ichan_queued(ch->chan) == 0;
+}
+
+/* A configuration close to the largest a message carries. */
+static void
+big_config(void)
+{
+	size_t	len = IMSG_MAX_PAYLOAD - 1024;
+
+	free(sv.cfgtext);
+	ck_assert_ptr_nonnull(sv.cfgtext = malloc(len + 1));
+	memset(sv.cfgtext, '#', len);
+	sv.cfgtext[len] = '\0';
+}
+
 /*
  * The issue's case: 500 messages, each with a descriptor, used to leave
  * 500 more open fds in the supervisor.  However the descriptor comes, the
@@ -327,6 +382,60 @@ START_TEST(test_fd_flood)
 }
 END_TEST
 
+/*
+ * A child that does not read while the supervisor sends to it, here a
+ * reload's configuration again and again: its queue stops at the cap,
+ * it is killed and restarted.
+ */
+START_TEST(test_deaf_child)
+{
+	struct sv_child	*ch;
+	size_t		 most = 0, q;
+	int		 i, status;
+
+	big_config();
+	ch = rogue_start(PROC_READER, rogue_deaf, 0);
+	run_until(reader_ready, ACT_MS);
+	ck_assert_int_eq(ch->state, CHILD_READY);
+	/* 12 MB if nothing stopped it. */
+	for (i = 0; i < 200 && ch->chan != NULL; i++) {
+		q = ichan_queued(ch->chan);
+		most = q > most ? q : most;
+		sv_child_send_config(ch);
+	}
+	ck_assert_msg(ch->chan == NULL, "not killed with %zu bytes queued",
+	    ichan_queued(ch->chan));
+	ck_assert_uint_le(most, SV_CHILD_QUEUE_MAX);
+	ck_assert_uint_gt(most, SV_CHILD_QUEUE_MAX - IMSG_MAX_SIZE);
+
+	status = rogue_reap(ch);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert(!sv.stopping);
+	ck_assert(ev_timer_pending(&ch->timer));
+	ck_assert_uint_eq(ch->restarts, 1);
+}
+END_TEST
+
+/* The same 12 MB to a child that reads them: nothing is cut. */
+START_TEST(test_reading_child_kept)
+{
+	struct sv_child	*ch;
+	int		 i;
+
+	big_config();
+	ch = rogue_start(PROC_READER, rogue_reader, 0);
+	run_until(reader_ready, ACT_MS);
+	ck_assert_int_eq(ch->state, CHILD_READY);
+	for (i = 0; i < 200; i++) {
+		sv_child_send_config(ch);
+		run_until(reader_drained, ACT_MS);
+		ck_assert_ptr_nonnull(ch->chan);
+	}
+	ck_assert_uint_eq(ichan_queued(ch->chan), 0);
+	ck_assert_int_eq(waitpid(rogue_pid, NULL, WNOHANG), 0);
+}
+END_TEST
+
 Suite *
 untrusted_suite(void)
 {
@@ -338,6 +447,13 @@ untrusted_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_fd_flood, 0, FD_MODES);
 	tcase_set_timeout(tc, 10);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("queue");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_deaf_child);
+	tcase_add_test(tc, test_reading_child_kept);
+	tcase_set_timeout(tc, 20);
 	suite_add_tcase(s, tc);
 	return s;
 }
