@@ -479,8 +479,9 @@ sv_child_reaped(struct sv_child *ch, int status)
 	struct supervisor	*sv = ch->sv;
 	uint64_t		 ready_for, delay;
 	char			 how[64];
+	int			 was_ready = ch->state == CHILD_READY;
 
-	ready_for = ch->state == CHILD_READY ? ev_now() - ch->ready_at : 0;
+	ready_for = was_ready ? ev_now() - ch->ready_at : 0;
 	sv_child_close(ch);
 	ev_timer_stop(sv->loop, &ch->timer);
 	ch->pid = 0;
@@ -501,7 +502,7 @@ sv_child_reaped(struct sv_child *ch, int status)
 		return;
 	}
 	ch->restarts++;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_CONFIG) {
+	if (sv_exit_action(was_ready, status) == SV_EXIT_STOP) {
 		/* Starting it again would fail the same way: no respawn loop. */
 		log_warnx("%s %s: it cannot run with this configuration;"
 		    " stopping", proc_name(ch->kind), how);
@@ -509,8 +510,13 @@ sv_child_reaped(struct sv_child *ch, int status)
 		return;
 	}
 	delay = backoff_next(&ch->backoff, ready_for);
-	log_warnx("%s %s; restarting it in %llu ms", proc_name(ch->kind), how,
-	    (unsigned long long)delay);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_CONFIG)
+		log_warnx("%s %s after it was ready: a crash, not a refused"
+		    " configuration; restarting it in %llu ms",
+		    proc_name(ch->kind), how, (unsigned long long)delay);
+	else
+		log_warnx("%s %s; restarting it in %llu ms",
+		    proc_name(ch->kind), how, (unsigned long long)delay);
 	ev_timer_init(&ch->timer, sv_child_restart_cb, ch);
 	ev_timer_start(sv->loop, &ch->timer, delay);
 }

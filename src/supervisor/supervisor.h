@@ -133,6 +133,14 @@ enum sv_msg_verdict {
 
 enum sv_msg_verdict sv_msg_check(int kind, uint32_t type, int has_fd);
 
+enum sv_exit_action {
+	SV_EXIT_RESTART = 0,	/* with backoff */
+	SV_EXIT_STOP,		/* it refused its configuration */
+};
+
+/* A child exited with waitpid() status; was_ready: it had reported ready. */
+enum sv_exit_action sv_exit_action(int was_ready, int status);
+
 /* heartbeat.c */
 void	sv_heartbeat_start(struct sv_child *);
 void	sv_heartbeat_stop(struct sv_child *);

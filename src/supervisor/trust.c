@@ -2,9 +2,13 @@
  * What the supervisor takes from a child.  Children parse what the
  * network sends them and the supervisor does not: it assumes any child
  * may be compromised, so a message outside this table restarts that
- * child and never reaches the rest of the daemon.  The decisions here
- * need no I/O, so they are tested as tables.
+ * child and never reaches the rest of the daemon, and how a child exits
+ * decides no more than whether it is restarted.  The decisions here need
+ * no I/O, so they are tested as tables.
  */
+#include <sys/wait.h>
+
+#include "child.h"
 #include "supervisor.h"
 
 #define FROM(k)		(1u << (k))
@@ -56,4 +60,20 @@ sv_msg_check(int kind, uint32_t type, int has_fd)
 		return has_fd ? SV_MSG_UNEXPECTED_FD : SV_MSG_OK;
 	}
 	return SV_MSG_UNKNOWN;
+}
+
+/*
+ * Exit status 78 stops the whole daemon, as a child's way to say that it
+ * cannot run with this configuration, which it finds out while it starts
+ * (configuration, sandbox) and before it reports ready.  After that, 78
+ * is only a number a misbehaving child could choose to take the daemon
+ * down with: it is a crash like any other.
+ */
+enum sv_exit_action
+sv_exit_action(int was_ready, int status)
+{
+	if (!was_ready && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == CHILD_EXIT_CONFIG)
+		return SV_EXIT_STOP;
+	return SV_EXIT_RESTART;
 }

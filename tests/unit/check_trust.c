@@ -1,8 +1,13 @@
 /*
  * What the supervisor takes from a child, as tables: which kind of child
- * may send which message, and that no message from a child may carry a
- * descriptor.
+ * may send which message, that no message from a child may carry a
+ * descriptor, and which exits stop the daemon.
  */
+#include <sys/wait.h>
+
+#include <signal.h>
+
+#include "child.h"
 #include "suites.h"
 #include "supervisor/supervisor.h"
 
@@ -115,6 +120,37 @@ START_TEST(test_msg_check_examples)
 }
 END_TEST
 
+/* Only a refusal before ready stops the daemon. */
+START_TEST(test_exit_action_table)
+{
+	static const struct {
+		int	ready;
+		int	status;
+		int	want;
+	} rows[] = {
+		{ 0, W_EXITCODE(CHILD_EXIT_CONFIG, 0), SV_EXIT_STOP },
+		{ 1, W_EXITCODE(CHILD_EXIT_CONFIG, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(0, 0), SV_EXIT_RESTART },
+		{ 1, W_EXITCODE(0, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(1, 0), SV_EXIT_RESTART },
+		{ 1, W_EXITCODE(1, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(77, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(79, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(127, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(255, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(0, SIGKILL), SV_EXIT_RESTART },
+		{ 1, W_EXITCODE(0, SIGKILL), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(0, SIGSEGV), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(0, SIGABRT) | WCOREFLAG, SV_EXIT_RESTART },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		ck_assert_msg((int)sv_exit_action(rows[i].ready,
+		    rows[i].status) == rows[i].want, "row %zu", i);
+}
+END_TEST
+
 Suite *
 trust_suite(void)
 {
@@ -125,6 +161,10 @@ trust_suite(void)
 	tc = tcase_create("messages");
 	tcase_add_test(tc, test_msg_check_table);
 	tcase_add_test(tc, test_msg_check_examples);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("exits");
+	tcase_add_test(tc, test_exit_action_table);
 	suite_add_tcase(s, tc);
 	return s;
 }

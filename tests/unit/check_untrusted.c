@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "metrics.h"
 #include "suites.h"
 #include "supervisor/supervisor.h"
@@ -268,6 +269,16 @@ rogue_reader(struct ichan *c, int kind, int arg)
 	}
 }
 
+/* Exit 78 once started, after reporting ready or not. */
+static void
+rogue_exit_config(struct ichan *c, int kind, int ready)
+{
+	rogue_hello(c, kind, 1);
+	if (ready)
+		rogue_ready(c);
+	_exit(CHILD_EXIT_CONFIG);
+}
+
 static struct sv_child *
 rogue_start(int kind, void (*play)(struct ichan *, int, int), int arg)
 {
@@ -436,6 +447,43 @@ START_TEST(test_reading_child_kept)
 }
 END_TEST
 
+/*
+ * A child that said it was ready and then exits with 78: no longer a
+ * refused configuration but a crash.  The daemon goes on and the child
+ * is restarted.
+ */
+START_TEST(test_exit_config_after_ready)
+{
+	struct sv_child	*ch;
+	int		 status;
+
+	ch = rogue_start(PROC_READER, rogue_exit_config, 1);
+	run_until(reader_closed, ACT_MS);
+	ck_assert_int_eq(ch->state, CHILD_READY);
+	status = rogue_reap(ch);
+	ck_assert(WIFEXITED(status) &&
+	    WEXITSTATUS(status) == CHILD_EXIT_CONFIG);
+	ck_assert(!sv.stopping);
+	ck_assert(ev_timer_pending(&ch->timer));
+	ck_assert_uint_eq(ch->restarts, 1);
+}
+END_TEST
+
+/* Before ready, 78 still means the configuration is refused: stop. */
+START_TEST(test_exit_config_before_ready)
+{
+	struct sv_child	*ch;
+
+	ch = rogue_start(PROC_READER, rogue_exit_config, 0);
+	run_until(reader_closed, ACT_MS);
+	ck_assert_int_eq(ch->state, CHILD_STARTING);
+	rogue_reap(ch);
+	ck_assert(sv.stopping);
+	ck_assert_int_ne(sv.exit_code, 0);
+	ck_assert(!ev_timer_pending(&ch->timer));
+}
+END_TEST
+
 Suite *
 untrusted_suite(void)
 {
@@ -454,6 +502,13 @@ untrusted_suite(void)
 	tcase_add_test(tc, test_deaf_child);
 	tcase_add_test(tc, test_reading_child_kept);
 	tcase_set_timeout(tc, 20);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("exits");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_exit_config_after_ready);
+	tcase_add_test(tc, test_exit_config_before_ready);
+	tcase_set_timeout(tc, 10);
 	suite_add_tcase(s, tc);
 	return s;
 }
