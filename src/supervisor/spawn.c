@@ -503,10 +503,14 @@ sv_child_reaped(struct sv_child *ch, int status)
 	}
 	ch->restarts++;
 	if (sv_exit_action(was_ready, status) == SV_EXIT_STOP) {
-		/* Starting it again would fail the same way: no respawn loop. */
+		/*
+		 * Starting it again would fail the same way: no respawn loop
+		 * here, and none by an init system that is told by our exit
+		 * status (the unit's RestartPreventExitStatus).
+		 */
 		log_warnx("%s %s: it cannot run with this configuration;"
 		    " stopping", proc_name(ch->kind), how);
-		sv_stop(sv, 1);
+		sv_stop(sv, CHILD_EXIT_CONFIG);
 		return;
 	}
 	delay = backoff_next(&ch->backoff, ready_for);

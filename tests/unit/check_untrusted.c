@@ -479,7 +479,7 @@ START_TEST(test_exit_config_before_ready)
 	ck_assert_int_eq(ch->state, CHILD_STARTING);
 	rogue_reap(ch);
 	ck_assert(sv.stopping);
-	ck_assert_int_ne(sv.exit_code, 0);
+	ck_assert_int_eq(sv.exit_code, CHILD_EXIT_CONFIG);
 	ck_assert(!ev_timer_pending(&ch->timer));
 }
 END_TEST
