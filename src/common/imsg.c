@@ -52,9 +52,10 @@ struct obuf {
 
 TAILQ_HEAD(obuf_queue, obuf);
 
+/* A received fd and the stream offset just past the read that brought it. */
 struct rfd {
 	int		 fd;
-	uint64_t	 end;	/* stream offset just past the read that brought it */
+	uint64_t	 end;
 };
 
 struct ichan {

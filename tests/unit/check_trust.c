@@ -12,7 +12,8 @@
 #include "supervisor/supervisor.h"
 
 #define E	(1u << PROC_ELECTOR)
-#define P	((1u << PROC_WRITER) | (1u << PROC_READER) | (1u << PROC_BRIDGE))
+#define P	((1u << PROC_WRITER) | (1u << PROC_READER) | \
+		    (1u << PROC_BRIDGE))
 #define A	(1u << PROC_ADMIN)
 #define ANY	(E | P | A)
 

@@ -119,6 +119,7 @@ rogue_hello(struct ichan *c, int kind, int wait_start)
 {
 	struct imsg	m;
 	struct pollfd	pfd;
+	ssize_t		n;
 	int		rv, started = 0;
 
 	if (proto_send_hello(c, kind) == -1 || rogue_flush(c) == -1)
@@ -127,7 +128,8 @@ rogue_hello(struct ichan *c, int kind, int wait_start)
 		pfd.fd = ichan_fd(c);
 		pfd.events = POLLIN;
 		poll(&pfd, 1, 1000);
-		if (ichan_read(c) <= 0 && errno != EAGAIN)
+		n = ichan_read(c);
+		if (n == 0 || (n == -1 && errno != EAGAIN))
 			_exit(2);
 		while ((rv = ichan_get(c, &m)) == 1) {
 			started |= m.hdr.type == MSG_START;
@@ -255,6 +257,7 @@ rogue_reader(struct ichan *c, int kind, int arg)
 {
 	struct imsg	m;
 	struct pollfd	pfd;
+	ssize_t		n;
 
 	rogue_hello(c, kind, 1);
 	rogue_ready(c);
@@ -262,7 +265,8 @@ rogue_reader(struct ichan *c, int kind, int arg)
 		pfd.fd = ichan_fd(c);
 		pfd.events = POLLIN;
 		poll(&pfd, 1, 1000);
-		if (ichan_read(c) <= 0 && errno != EAGAIN)
+		n = ichan_read(c);
+		if (n == 0 || (n == -1 && errno != EAGAIN))
 			_exit(0);
 		while (ichan_get(c, &m) == 1)
 			imsg_free(&m);
