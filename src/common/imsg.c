@@ -6,10 +6,18 @@
  * that announced them with IMSGF_HASFD is taken.
  *
  * The kernel delivers a descriptor together with the first byte of the
- * sendmsg() that carried it.  The writer therefore puts a message with a
- * descriptor first in its sendmsg() and never sends two descriptors in one
- * call: a descriptor can then never reach the reader after the message
- * that claims it, and the FIFO order matches the message order.
+ * sendmsg() that carried it, and never gives one recvmsg() the
+ * descriptors of two sendmsg() calls.  The writer therefore puts a message
+ * with a descriptor first in its sendmsg() and never sends two descriptors
+ * in one call: a descriptor can then never reach the reader after the
+ * message that claims it, and the FIFO order matches the message order.
+ *
+ * The same rules let the reader refuse what a peer that does not follow
+ * them sends: two descriptors in one read, or a descriptor that the
+ * message starting in its read does not claim, would otherwise stay open
+ * here for as long as the channel lives, and a peer could pile them up
+ * until this process runs out of descriptors.  Either makes the stream
+ * corrupt.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -26,7 +34,10 @@
 
 /* Room for a partial message plus one whole one behind it. */
 #define ICHAN_IBUF_SIZE		(2 * IMSG_MAX_SIZE)
-/* More than one sendmsg() ever carries; extra ones mean a confused peer. */
+/*
+ * A read brings one descriptor at most; room for more lets us receive and
+ * close what a confused peer sends instead of leaving it to truncation.
+ */
 #define ICHAN_MAX_RECV_FDS	16
 /* Messages gathered into one sendmsg(). */
 #define ICHAN_IOV_MAX		64
@@ -41,12 +52,18 @@ struct obuf {
 
 TAILQ_HEAD(obuf_queue, obuf);
 
+/* A received fd and the stream offset just past the read that brought it. */
+struct rfd {
+	int		 fd;
+	uint64_t	 end;
+};
+
 struct ichan {
 	int			 fd;
 	int			 corrupt;
 
 	/* received fds not yet claimed by a message, oldest at fds[fd_head] */
-	int			*fds;
+	struct rfd		*fds;
 	size_t			 fd_head;
 	size_t			 fd_count;
 	size_t			 fd_cap;
@@ -54,14 +71,18 @@ struct ichan {
 	struct obuf_queue	 outq;
 	size_t			 queued;
 
+	/* bytes read since the start: the stream offset of ibuf[wpos] */
+	uint64_t		 rbytes;
 	/* unread input lives in ibuf[rpos, wpos) */
 	size_t			 rpos;
 	size_t			 wpos;
 	uint8_t			 ibuf[ICHAN_IBUF_SIZE];
 };
 
-static int	fifo_push(struct ichan *, int);
+static int	fifo_push(struct ichan *, int, uint64_t);
 static int	fifo_pop(struct ichan *);
+static void	fifo_close(struct ichan *);
+static size_t	cmsg_fds(struct msghdr *, int *);
 static void	close_cmsg_fds(struct msghdr *);
 static void	ichan_compact(struct ichan *);
 static void	ichan_consume(struct ichan *, size_t);
@@ -87,6 +108,7 @@ ichan_new(int fd)
 	c->fd_head = c->fd_count = c->fd_cap = 0;
 	TAILQ_INIT(&c->outq);
 	c->queued = 0;
+	c->rbytes = 0;
 	c->rpos = c->wpos = 0;
 	return c;
 
@@ -112,8 +134,7 @@ ichan_free(struct ichan *c)
 			close(ob->fd);
 		free(ob);
 	}
-	while (c->fd_count > 0)
-		close(fifo_pop(c));
+	fifo_close(c);
 	free(c->fds);
 	close(c->fd);
 	free(c);
@@ -254,11 +275,15 @@ ichan_read(struct ichan *c)
 	}		 cmsgbuf;
 	struct msghdr	 msg;
 	struct iovec	 iov;
-	struct cmsghdr	*cmsg;
 	ssize_t		 n;
-	size_t		 i, nfds;
-	int		 fd, lost = 0;
+	size_t		 nfds;
+	int		 fd = -1;
 
+	/* Reading on would only take in more fds nobody will claim. */
+	if (c->corrupt) {
+		errno = EBADMSG;
+		return -1;
+	}
 	ichan_compact(c);
 	if (c->wpos == sizeof(c->ibuf)) {
 		/* The caller has not taken the messages already here. */
@@ -289,36 +314,36 @@ ichan_read(struct ichan *c)
 		 */
 		close_cmsg_fds(&msg);
 		c->corrupt = 1;
+		fifo_close(c);
 		log_warnx("imsg: passed file descriptors were truncated");
 		errno = EBADMSG;
 		return -1;
 	}
 
-	for (cmsg = CMSG_FIRSTHDR(&msg); cmsg != NULL;
-	    cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-		if (cmsg->cmsg_level != SOL_SOCKET ||
-		    cmsg->cmsg_type != SCM_RIGHTS)
-			continue;
-		nfds = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (i = 0; i < nfds; i++) {
-			memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int),
-			    sizeof(int));
-			if (lost || fifo_push(c, fd) == -1) {
-				/* Once one is lost the FIFO is out of step. */
-				if (!lost)
-					log_warn("imsg: cannot keep a passed fd");
-				lost = 1;
-				close(fd);
-			}
-		}
-	}
-	if (lost) {
+	if ((nfds = cmsg_fds(&msg, &fd)) > 1) {
+		/* Our writer never sends two in one sendmsg(). */
+		close_cmsg_fds(&msg);
 		c->corrupt = 1;
-		errno = ENOMEM;
+		fifo_close(c);
+		log_warnx("imsg: %zu passed file descriptors in one read",
+		    nfds);
+		errno = EBADMSG;
 		return -1;
+	}
+	if (nfds == 1) {
+		if (fifo_push(c, fd, c->rbytes + (uint64_t)n) == -1) {
+			/* Lost, the FIFO would be out of step. */
+			log_warn("imsg: cannot keep a passed fd");
+			close(fd);
+			c->corrupt = 1;
+			fifo_close(c);
+			errno = ENOMEM;
+			return -1;
+		}
 	}
 
 	c->wpos += (size_t)n;
+	c->rbytes += (uint64_t)n;
 	return n;
 }
 
@@ -335,6 +360,17 @@ ichan_get(struct ichan *c, struct imsg *m)
 	if (c->corrupt) {
 		errno = EBADMSG;
 		return -1;
+	}
+	/*
+	 * The oldest fd came with the first byte of its message, so that
+	 * message began before the end of the fd's read.  When the next
+	 * message begins at or after that point, every message that could
+	 * have claimed the fd has been taken without it.
+	 */
+	if (c->fd_count > 0 &&
+	    c->fds[c->fd_head].end <= c->rbytes - avail) {
+		log_warnx("imsg: a passed fd that no message claims");
+		goto corrupt;
 	}
 	if (avail < IMSG_HEADER_SIZE)
 		return 0;
@@ -374,6 +410,8 @@ ichan_get(struct ichan *c, struct imsg *m)
 
 corrupt:
 	c->corrupt = 1;
+	/* Nothing will claim them now. */
+	fifo_close(c);
 	errno = EBADMSG;
 	return -1;
 }
@@ -391,26 +429,28 @@ imsg_free(struct imsg *m)
 }
 
 static int
-fifo_push(struct ichan *c, int fd)
+fifo_push(struct ichan *c, int fd, uint64_t end)
 {
-	int	*p;
-	size_t	 cap;
+	struct rfd	*p;
+	size_t		 cap;
 
 	if (c->fd_head + c->fd_count == c->fd_cap) {
 		if (c->fd_head > 0) {
 			memmove(c->fds, c->fds + c->fd_head,
-			    c->fd_count * sizeof(int));
+			    c->fd_count * sizeof(*c->fds));
 			c->fd_head = 0;
 		} else {
 			cap = c->fd_cap == 0 ? 8 : c->fd_cap * 2;
-			if ((p = reallocarray(c->fds, cap, sizeof(int))) ==
+			if ((p = reallocarray(c->fds, cap, sizeof(*p))) ==
 			    NULL)
 				return -1;
 			c->fds = p;
 			c->fd_cap = cap;
 		}
 	}
-	c->fds[c->fd_head + c->fd_count++] = fd;
+	c->fds[c->fd_head + c->fd_count].fd = fd;
+	c->fds[c->fd_head + c->fd_count].end = end;
+	c->fd_count++;
 	return 0;
 }
 
@@ -418,11 +458,38 @@ fifo_push(struct ichan *c, int fd)
 static int
 fifo_pop(struct ichan *c)
 {
-	int	fd = c->fds[c->fd_head];
+	int	fd = c->fds[c->fd_head].fd;
 
 	c->fd_count--;
 	c->fd_head = c->fd_count == 0 ? 0 : c->fd_head + 1;
 	return fd;
+}
+
+static void
+fifo_close(struct ichan *c)
+{
+	while (c->fd_count > 0)
+		close(fifo_pop(c));
+}
+
+/* How many fds arrived with msg; the first of them in *first. */
+static size_t
+cmsg_fds(struct msghdr *msg, int *first)
+{
+	struct cmsghdr	*cmsg;
+	size_t		 n = 0, k;
+
+	for (cmsg = CMSG_FIRSTHDR(msg); cmsg != NULL;
+	    cmsg = CMSG_NXTHDR(msg, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (n == 0 && k > 0)
+			memcpy(first, CMSG_DATA(cmsg), sizeof(int));
+		n += k;
+	}
+	return n;
 }
 
 /* Close every fd that arrived with msg. */

@@ -62,14 +62,16 @@ size_t		 ichan_queued(const struct ichan *);
 
 /*
  * Read what the socket has: >0 bytes read, 0 end of file, -1 error
- * (errno EAGAIN when nothing was available).
+ * (errno EAGAIN when nothing was available, EBADMSG when the stream is
+ * corrupt: more than one passed fd in a read, or corrupt already).
  */
 ssize_t		 ichan_read(struct ichan *);
 /*
  * Take the next whole message: 1 a message is in *m (release it with
  * imsg_free), 0 no whole message yet, -1 the stream is corrupt (a length
- * below the header size, a missing passed fd).  A corrupt stream stays
- * corrupt: the caller closes the channel.
+ * below the header size, a missing passed fd, a passed fd that no message
+ * claims).  A corrupt stream stays corrupt and holds no passed fds: the
+ * caller closes the channel.
  */
 int		 ichan_get(struct ichan *, struct imsg *m);
 /* Free m's payload and close its fd if the caller did not take it. */

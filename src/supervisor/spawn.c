@@ -32,6 +32,7 @@ sv_child_running(const struct sv_child *ch)
 void
 sv_child_flush(struct sv_child *ch)
 {
+	char	why[80];
 	int	rv;
 
 	if (ch->chan == NULL)
@@ -41,6 +42,17 @@ sv_child_flush(struct sv_child *ch)
 		log_debug("%s: channel write: %s", proc_name(ch->kind),
 		    strerror(errno));
 		sv_child_close(ch);
+		return;
+	}
+	/*
+	 * Whatever queues for a child is flushed here, so its queue never
+	 * grows far past the cap.  A restarted child is handed the latest
+	 * state, so dropping what was queued loses nothing.
+	 */
+	if (rv == 1 && ichan_queued(ch->chan) > SV_CHILD_QUEUE_MAX) {
+		snprintf(why, sizeof(why), "not reading its channel (%zu bytes"
+		    " queued)", ichan_queued(ch->chan));
+		sv_child_kill(ch, why);
 		return;
 	}
 	ev_io_set(ch->sv->loop, &ch->io, rv == 1 ? EPOLLIN | EPOLLOUT :
@@ -195,8 +207,16 @@ sv_child_spawn(struct sv_child *ch)
 	}
 
 	close(sp[1]);
-	if ((ch->chan = ichan_new(sp[0])) == NULL) {
-		/* ichan_new() closed sp[0]; the child sees EOF and exits. */
+	return sv_child_attach(ch, sp[0], pid);
+}
+
+int
+sv_child_attach(struct sv_child *ch, int fd, pid_t pid)
+{
+	struct supervisor	*sv = ch->sv;
+
+	if ((ch->chan = ichan_new(fd)) == NULL) {
+		/* ichan_new() closed fd; the child sees EOF and exits. */
 		log_warn("%s: channel", proc_name(ch->kind));
 		kill(pid, SIGKILL);
 		ch->pid = pid;	/* reaped by SIGCHLD as usual */
@@ -205,7 +225,7 @@ sv_child_spawn(struct sv_child *ch)
 	ch->pid = pid;
 	ch->state = CHILD_STARTING;
 	ch->configured = 0;
-	if (ev_io_start(sv->loop, &ch->io, sp[0], EPOLLIN, sv_child_chan_cb,
+	if (ev_io_start(sv->loop, &ch->io, fd, EPOLLIN, sv_child_chan_cb,
 	    ch) == -1)
 		fatal("channel watch");
 	ev_timer_init(&ch->timer, sv_child_ready_timeout, ch);
@@ -299,17 +319,36 @@ sv_child_config_ack(struct sv_child *ch, struct imsg *m)
 
 /*
  * Children are less trusted than the supervisor: anything unexpected from
- * one (wrong sender, wrong state, wrong size) restarts that child only.
+ * one (wrong sender, wrong state, wrong size, a descriptor) restarts that
+ * child only.
  */
 static void
 sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 {
+	char	why[128];
+
 	if (m->hdr.pid != (uint32_t)ch->pid) {
 		sv_child_kill(ch, "message with a foreign pid");
 		return;
 	}
-	if (m->fd != -1) {
-		sv_child_kill(ch, "unexpected file descriptor");
+	switch (sv_msg_check(ch->kind, m->hdr.type, m->fd != -1)) {
+	case SV_MSG_OK:
+		break;
+	case SV_MSG_UNKNOWN:
+		snprintf(why, sizeof(why), "unexpected message type %u",
+		    m->hdr.type);
+		sv_child_kill(ch, why);
+		return;
+	case SV_MSG_WRONG_SENDER:
+		snprintf(why, sizeof(why), "%s message, which the %s does not"
+		    " send", msg_name(m->hdr.type), proc_name(ch->kind));
+		sv_child_kill(ch, why);
+		return;
+	case SV_MSG_UNEXPECTED_FD:
+		/* imsg_free() closes it once the child is gone. */
+		snprintf(why, sizeof(why), "file descriptor with a %s message",
+		    msg_name(m->hdr.type));
+		sv_child_kill(ch, why);
 		return;
 	}
 	if (ch->state == CHILD_STARTING && !ch->configured &&
@@ -350,19 +389,15 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 	case MSG_TLS_ROOTS:
 	case MSG_SERVER_STATE:
 	case MSG_LEASE:
-		if (ch->kind != PROC_ELECTOR)
-			sv_child_kill(ch, "cluster state from a proxy");
-		else if (sv_state_update(ch->sv, m) == -1)
+		if (sv_state_update(ch->sv, m) == -1)
 			sv_child_kill(ch, "malformed cluster state");
 		break;
 	case MSG_AUTHZ_REQ:
-		if (!PROC_IS_PROXY(ch->kind) ||
-		    sv_authz_request(ch, m) == -1)
+		if (sv_authz_request(ch, m) == -1)
 			sv_child_kill(ch, "malformed authorization request");
 		break;
 	case MSG_AUTHZ_RESP:
-		if (ch->kind != PROC_ELECTOR ||
-		    sv_authz_response(ch->sv, m) == -1)
+		if (sv_authz_response(ch->sv, m) == -1)
 			sv_child_kill(ch, "malformed authorization response");
 		break;
 	case MSG_STATS:
@@ -370,32 +405,32 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 			sv_child_kill(ch, "malformed statistics");
 		break;
 	case MSG_CTL_REQ:
-		if (ch->kind != PROC_ADMIN || sv_ctl_request(ch, m) == -1)
+		if (sv_ctl_request(ch, m) == -1)
 			sv_child_kill(ch, "malformed control request");
 		break;
 	case MSG_CTL_RESP:
 	case MSG_CTL_PROGRESS:
-		if (ch->kind != PROC_ELECTOR ||
-		    sv_ctl_response(ch->sv, m) == -1)
+		if (sv_ctl_response(ch->sv, m) == -1)
 			sv_child_kill(ch, "malformed control response");
 		break;
 	case MSG_PONG:
-		if (ch->kind != PROC_ELECTOR || sv_heartbeat_pong(ch, m) == -1)
+		if (sv_heartbeat_pong(ch, m) == -1)
 			sv_child_kill(ch, "malformed heartbeat answer");
 		break;
 	case MSG_STOP_REFUSED:
-		if (ch->kind != PROC_ELECTOR || m->datalen != 0)
+		if (m->datalen != 0)
 			sv_child_kill(ch, "malformed stop refusal");
 		else
 			sv_stop_refused(ch->sv);
 		break;
 	case MSG_INTENTIONS:
-		if (ch->kind != PROC_ELECTOR || m->datalen != 0)
+		if (m->datalen != 0)
 			sv_child_kill(ch, "malformed intentions message");
 		else
 			sv_intentions_changed(ch->sv);
 		break;
 	default:
+		/* Let through by sv_msg_check() but not handled here. */
 		sv_child_kill(ch, "unexpected message");
 		break;
 	}
@@ -406,6 +441,7 @@ sv_child_chan_cb(int fd, uint32_t events, void *arg)
 {
 	struct sv_child	*ch = arg;
 	struct imsg	 m;
+	char		 why[128];
 	ssize_t		 n;
 	int		 rv;
 
@@ -416,9 +452,15 @@ sv_child_chan_cb(int fd, uint32_t events, void *arg)
 	n = ichan_read(ch->chan);
 	if (n == -1 && errno == EAGAIN)
 		return;
-	if (n <= 0) {
+	if (n == 0 || (n == -1 && errno == ECONNRESET)) {
 		/* Dying or dead: SIGCHLD decides what comes next. */
 		sv_child_close(ch);
+		return;
+	}
+	if (n == -1) {
+		/* Corrupt (a descriptor too many): it may live on, unheard. */
+		snprintf(why, sizeof(why), "channel read: %s", strerror(errno));
+		sv_child_kill(ch, why);
 		return;
 	}
 	while (ch->chan != NULL && (rv = ichan_get(ch->chan, &m)) != 0) {
@@ -437,8 +479,9 @@ sv_child_reaped(struct sv_child *ch, int status)
 	struct supervisor	*sv = ch->sv;
 	uint64_t		 ready_for, delay;
 	char			 how[64];
+	int			 was_ready = ch->state == CHILD_READY;
 
-	ready_for = ch->state == CHILD_READY ? ev_now() - ch->ready_at : 0;
+	ready_for = was_ready ? ev_now() - ch->ready_at : 0;
 	sv_child_close(ch);
 	ev_timer_stop(sv->loop, &ch->timer);
 	ch->pid = 0;
@@ -459,16 +502,25 @@ sv_child_reaped(struct sv_child *ch, int status)
 		return;
 	}
 	ch->restarts++;
-	if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_CONFIG) {
-		/* Starting it again would fail the same way: no respawn loop. */
+	if (sv_exit_action(was_ready, status) == SV_EXIT_STOP) {
+		/*
+		 * Starting it again would fail the same way: no respawn loop
+		 * here, and none by an init system that is told by our exit
+		 * status (the unit's RestartPreventExitStatus).
+		 */
 		log_warnx("%s %s: it cannot run with this configuration;"
 		    " stopping", proc_name(ch->kind), how);
-		sv_stop(sv, 1);
+		sv_stop(sv, CHILD_EXIT_CONFIG);
 		return;
 	}
 	delay = backoff_next(&ch->backoff, ready_for);
-	log_warnx("%s %s; restarting it in %llu ms", proc_name(ch->kind), how,
-	    (unsigned long long)delay);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == CHILD_EXIT_CONFIG)
+		log_warnx("%s %s after it was ready: a crash, not a refused"
+		    " configuration; restarting it in %llu ms",
+		    proc_name(ch->kind), how, (unsigned long long)delay);
+	else
+		log_warnx("%s %s; restarting it in %llu ms",
+		    proc_name(ch->kind), how, (unsigned long long)delay);
 	ev_timer_init(&ch->timer, sv_child_restart_cb, ch);
 	ev_timer_start(sv->loop, &ch->timer, delay);
 }

@@ -23,6 +23,17 @@
 #define CHILD_READY_TIMEOUT_MS	10000
 
 /*
+ * Bytes the supervisor keeps queued for one child beyond what its socket
+ * holds; a child whose queue passes this is not reading and is killed and
+ * restarted.  A child that reads has nothing queued here: its socket
+ * takes its largest bursts whole (state replayed at start, TLS material,
+ * a reload's configuration: tens of KB).  The largest burst the protocol
+ * can make, a handshake with every payload at its maximum, is about
+ * 600 KB, so this never cuts a child that is only slow.
+ */
+#define SV_CHILD_QUEUE_MAX	(1024 * 1024)
+
+/*
  * The elector is pinged this often once ready; one that has not answered
  * for election.check.ttl, and at least HEARTBEAT_MIN_HUNG_MS, is killed
  * and restarted (heartbeat.c).
@@ -98,6 +109,11 @@ int	supervisor_main(const struct cli *, struct config *cfg,
 
 /* spawn.c */
 int	sv_child_spawn(struct sv_child *);
+/*
+ * Take up a forked child: fd is the supervisor's end of its channel (ours
+ * from now on).  The handshake starts when it says hello.
+ */
+int	sv_child_attach(struct sv_child *, int fd, pid_t pid);
 void	sv_child_reaped(struct sv_child *, int status);
 void	sv_child_kill(struct sv_child *, const char *why);
 int	sv_child_send(struct sv_child *, uint32_t type, uint32_t peerid,
@@ -106,6 +122,24 @@ void	sv_child_send_config(struct sv_child *);
 void	sv_child_send_listeners(struct sv_child *, const int *which);
 void	sv_child_flush(struct sv_child *);
 int	sv_child_running(const struct sv_child *);
+
+/* trust.c: what a child may send */
+enum sv_msg_verdict {
+	SV_MSG_OK = 0,
+	SV_MSG_UNKNOWN,		/* no child -> supervisor message type */
+	SV_MSG_WRONG_SENDER,	/* not one that this kind of child sends */
+	SV_MSG_UNEXPECTED_FD,	/* a descriptor came with it */
+};
+
+enum sv_msg_verdict sv_msg_check(int kind, uint32_t type, int has_fd);
+
+enum sv_exit_action {
+	SV_EXIT_RESTART = 0,	/* with backoff */
+	SV_EXIT_STOP,		/* it refused its configuration */
+};
+
+/* A child exited with waitpid() status; was_ready: it had reported ready. */
+enum sv_exit_action sv_exit_action(int was_ready, int status);
 
 /* heartbeat.c */
 void	sv_heartbeat_start(struct sv_child *);

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SIGTERM: graceful stop, every child gone, exit 0; the shutdown deadline;
-# a second signal exits at once.
+# a second signal exits at once; a child that cannot start stops it
+# with 78.
 . "$TESTS_SRCDIR/tests/integration/lib.sh" || exit 99
 . "$TESTS_SRCDIR/tests/integration/tcm.sh" || exit 99
 t_begin stop
@@ -58,3 +59,19 @@ tcm_log_has c 'second signal: exiting at once' || t_fail "second signal not logg
 gone $kids || t_fail "children left after the second signal"
 t_ok "second signal exits at once and takes the children along"
 tcm_check_log c
+
+# A child that cannot start (here its binary can no longer be executed)
+# stops the daemon with 78, the status the unit does not restart on:
+# no respawn loop, neither here nor by systemd.
+cp "$TCM" "$T_DIR/tcm"
+tcm_conf "$T_DIR/d.conf"
+TCM=$T_DIR/tcm tcm_start d "$T_DIR/d.conf"
+chmod a-x "$T_DIR/tcm"
+kill -KILL "$(tcm_child d reader)"
+tcm_wait_log d 'supervisor: reader exited with status 78: it cannot run with this configuration; stopping'
+t_wait "the supervisor to stop" 15 gone "$TCM_PID"
+wait "$TCM_PID"
+status=$?
+[ "$status" = 78 ] || t_fail "a child that cannot start: exit status $status, want 78"
+t_ok "a child that cannot start stops the daemon with exit status 78"
+tcm_check_log d

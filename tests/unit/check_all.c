@@ -42,6 +42,8 @@ main(void)
 	srunner_add_suite(sr, sd_notify_suite());
 	srunner_add_suite(sr, state_suite());
 	srunner_add_suite(sr, tls_suite());
+	srunner_add_suite(sr, trust_suite());
+	srunner_add_suite(sr, untrusted_suite());
 	srunner_set_fork_status(sr, CK_FORK);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

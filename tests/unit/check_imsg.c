@@ -1,6 +1,7 @@
 /*
  * imsg framing over real socketpairs: round trips, partial and batched
- * delivery, corrupt streams, descriptor passing and back-pressure.
+ * delivery, corrupt streams (descriptors no message claims among them),
+ * descriptor passing and back-pressure.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -461,6 +462,172 @@ count_open_fds(void)
 	return n;
 }
 
+/*
+ * One sendmsg() of nmsgs empty messages, the first with flags, carrying
+ * nfds duplicates of fd; the duplicates are closed again here.
+ */
+static void
+send_raw(int sock, uint16_t flags, int nmsgs, int fd, int nfds)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * 4)];
+	}		 cmsgbuf;
+	struct imsg_hdr	 hdr[4];
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*cmsg;
+	int		 fds[4], i;
+
+	ck_assert_int_le(nmsgs, 4);
+	ck_assert_int_le(nfds, 4);
+	memset(hdr, 0, sizeof(hdr));
+	for (i = 0; i < nmsgs; i++) {
+		hdr[i].type = 1;
+		hdr[i].len = IMSG_HEADER_SIZE;
+	}
+	hdr[0].flags = flags;
+	iov.iov_base = hdr;
+	iov.iov_len = nmsgs * sizeof(hdr[0]);
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (nfds > 0) {
+		for (i = 0; i < nfds; i++)
+			ck_assert_int_ge(fds[i] = dup(fd), 0);
+		memset(&cmsgbuf, 0, sizeof(cmsgbuf));
+		msg.msg_control = cmsgbuf.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		cmsg = CMSG_FIRSTHDR(&msg);
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * nfds);
+	}
+	ck_assert_int_eq(sendmsg(sock, &msg, 0), (ssize_t)iov.iov_len);
+	for (i = 0; i < nfds; i++)
+		close(fds[i]);
+}
+
+/*
+ * A peer that sends an fd with messages that do not announce one, again
+ * and again: the first such fd makes the stream corrupt and is closed,
+ * so the reader never holds more fds than before.
+ */
+START_TEST(test_unclaimed_fd)
+{
+	struct ichan	*b;
+	struct imsg	 m;
+	ssize_t		 n;
+	int		 sv[2], pfd[2], i, r, baseline, corrupt = 0;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_ptr_nonnull(b = ichan_new(sv[1]));
+	baseline = count_open_fds();
+
+	for (i = 0; i < 500; i++) {
+		send_raw(sv[0], 0, 1, pfd[0], 1);
+		if ((n = ichan_read(b)) == -1) {
+			ck_assert_int_eq(errno, EBADMSG);
+			corrupt = 1;
+			break;
+		}
+		ck_assert_int_eq(n, IMSG_HEADER_SIZE);
+		while ((r = ichan_get(b, &m)) == 1) {
+			ck_assert_int_eq(m.fd, -1);
+			imsg_free(&m);
+		}
+		if (r == -1) {
+			ck_assert_int_eq(errno, EBADMSG);
+			corrupt = 1;
+			break;
+		}
+	}
+	/* Found with the first message, before another read. */
+	ck_assert_int_eq(corrupt, 1);
+	ck_assert_int_eq(i, 0);
+	ck_assert_int_eq(count_open_fds(), baseline);
+	/* It stays corrupt and takes in nothing more. */
+	send_raw(sv[0], 0, 1, pfd[0], 1);
+	errno = 0;
+	ck_assert_int_eq(ichan_read(b), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+	ck_assert_int_eq(ichan_get(b, &m), -1);
+	ck_assert_int_eq(count_open_fds(), baseline);
+
+	ichan_free(b);
+	close(sv[0]);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+END_TEST
+
+/*
+ * The fd came with the first of two messages; neither claims it.  The
+ * second may still be taken (the fd could have been its own), but then
+ * the stream is corrupt, also when a partial message follows.
+ */
+START_TEST(test_unclaimed_fd_batch)
+{
+	struct imsg_hdr	 half;
+	struct ichan	*b;
+	struct imsg	 m;
+	int		 sv[2], pfd[2], baseline;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_ptr_nonnull(b = ichan_new(sv[1]));
+	baseline = count_open_fds();
+
+	send_raw(sv[0], 0, 2, pfd[0], 1);
+	memset(&half, 0, sizeof(half));
+	half.len = IMSG_HEADER_SIZE + 100;
+	ck_assert_int_eq(write(sv[0], &half, sizeof(half)), sizeof(half));
+	while (ichan_read(b) > 0)
+		;
+	ck_assert_int_eq(ichan_get(b, &m), 1);
+	ck_assert_int_eq(m.fd, -1);
+	ck_assert_int_eq(ichan_get(b, &m), 1);
+	ck_assert_int_eq(m.fd, -1);
+	errno = 0;
+	ck_assert_int_eq(ichan_get(b, &m), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+	ck_assert_int_eq(count_open_fds(), baseline);
+
+	ichan_free(b);
+	close(sv[0]);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+END_TEST
+
+/* Our writer never sends two fds at once: a message carries one. */
+START_TEST(test_two_fds_one_message)
+{
+	struct ichan	*b;
+	struct imsg	 m;
+	int		 sv[2], pfd[2], baseline;
+
+	ck_assert_int_eq(pipe(pfd), 0);
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_ptr_nonnull(b = ichan_new(sv[1]));
+	baseline = count_open_fds();
+
+	send_raw(sv[0], IMSGF_HASFD, 1, pfd[0], 2);
+	errno = 0;
+	ck_assert_int_eq(ichan_read(b), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+	ck_assert_int_eq(ichan_get(b, &m), -1);
+	ck_assert_int_eq(count_open_fds(), baseline);
+
+	ichan_free(b);
+	close(sv[0]);
+	close(pfd[0]);
+	close(pfd[1]);
+}
+END_TEST
+
 START_TEST(test_ctrunc_corrupt)
 {
 	union {
@@ -537,6 +704,9 @@ imsg_suite(void)
 	tcase_add_test(tc, test_short_len_corrupt);
 	tcase_add_test(tc, test_hasfd_without_fd);
 	tcase_add_test(tc, test_ctrunc_corrupt);
+	tcase_add_test(tc, test_unclaimed_fd);
+	tcase_add_test(tc, test_unclaimed_fd_batch);
+	tcase_add_test(tc, test_two_fds_one_message);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("fd");

@@ -34,5 +34,7 @@ Suite	*sandbox_suite(void);
 Suite	*sd_notify_suite(void);
 Suite	*state_suite(void);
 Suite	*tls_suite(void);
+Suite	*trust_suite(void);
+Suite	*untrusted_suite(void);
 
 #endif

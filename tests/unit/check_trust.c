@@ -1,0 +1,171 @@
+/*
+ * What the supervisor takes from a child, as tables: which kind of child
+ * may send which message, that no message from a child may carry a
+ * descriptor, and which exits stop the daemon.
+ */
+#include <sys/wait.h>
+
+#include <signal.h>
+
+#include "child.h"
+#include "suites.h"
+#include "supervisor/supervisor.h"
+
+#define E	(1u << PROC_ELECTOR)
+#define P	((1u << PROC_WRITER) | (1u << PROC_READER) | \
+		    (1u << PROC_BRIDGE))
+#define A	(1u << PROC_ADMIN)
+#define ANY	(E | P | A)
+
+/* The policy, written out again independently of trust.c. */
+static const struct {
+	uint32_t	type;
+	unsigned	from;
+} senders[] = {
+	{ MSG_HELLO, ANY },
+	{ MSG_READY, ANY },
+	{ MSG_CONFIG_ACK, ANY },
+	{ MSG_SESSION, E },
+	{ MSG_ROLE, E },
+	{ MSG_PEERS, E },
+	{ MSG_TLS_LEAF, E },
+	{ MSG_TLS_ROOTS, E },
+	{ MSG_SERVER_STATE, E },
+	{ MSG_AUTHZ_REQ, P },
+	{ MSG_AUTHZ_RESP, E },
+	{ MSG_STATS, ANY },
+	{ MSG_CTL_REQ, A },
+	{ MSG_CTL_RESP, E },
+	{ MSG_INTENTIONS, E },
+	{ MSG_CTL_PROGRESS, E },
+	{ MSG_LEASE, E },
+	{ MSG_PONG, E },
+	{ MSG_STOP_REFUSED, E },
+};
+
+#define NSENDERS	(sizeof(senders) / sizeof(senders[0]))
+
+static int
+sender_row(uint32_t type)
+{
+	size_t	i;
+
+	for (i = 0; i < NSENDERS; i++)
+		if (senders[i].type == type)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Every kind (the supervisor and out-of-range ones included) against every
+ * type of both directions and some that do not exist, with and without a
+ * descriptor.
+ */
+START_TEST(test_msg_check_table)
+{
+	static const uint32_t	 odd[] = { 0, 1, MSG_HELLO - 1, 199, 300,
+				    0xffffffffu };
+	uint32_t		 types[64], type;
+	size_t			 ntypes = 0, i;
+	int			 kind, fd, row, want;
+
+	for (type = MSG_HELLO; type <= MSG_STOP_REFUSED + 1; type++)
+		types[ntypes++] = type;
+	for (type = MSG_CONFIG; type <= MSG_PING + 1; type++)
+		types[ntypes++] = type;
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		types[ntypes++] = odd[i];
+	ck_assert_uint_le(ntypes, sizeof(types) / sizeof(types[0]));
+
+	for (kind = -1; kind <= PROC_MAX; kind++)
+		for (i = 0; i < ntypes; i++)
+			for (fd = 0; fd <= 1; fd++) {
+				row = sender_row(types[i]);
+				if (row == -1)
+					want = SV_MSG_UNKNOWN;
+				else if (kind < 0 || kind >= PROC_MAX ||
+				    !(senders[row].from & (1u << kind)))
+					want = SV_MSG_WRONG_SENDER;
+				else if (fd)
+					want = SV_MSG_UNEXPECTED_FD;
+				else
+					want = SV_MSG_OK;
+				ck_assert_msg((int)sv_msg_check(kind, types[i],
+				    fd) == want, "kind %d type %u fd %d: %d, "
+				    "want %d", kind, types[i], fd,
+				    (int)sv_msg_check(kind, types[i], fd),
+				    want);
+			}
+}
+END_TEST
+
+/* The cases the table above stands for, spelt out. */
+START_TEST(test_msg_check_examples)
+{
+	/* The one message that carries an fd goes the other way. */
+	ck_assert_int_eq(sv_msg_check(PROC_WRITER, MSG_LISTENER, 1),
+	    SV_MSG_UNKNOWN);
+	ck_assert_int_eq(sv_msg_check(PROC_READER, MSG_STATS, 1),
+	    SV_MSG_UNEXPECTED_FD);
+	ck_assert_int_eq(sv_msg_check(PROC_READER, MSG_STATS, 0), SV_MSG_OK);
+	ck_assert_int_eq(sv_msg_check(PROC_ELECTOR, MSG_HELLO, 1),
+	    SV_MSG_UNEXPECTED_FD);
+	ck_assert_int_eq(sv_msg_check(PROC_BRIDGE, MSG_ROLE, 0),
+	    SV_MSG_WRONG_SENDER);
+	ck_assert_int_eq(sv_msg_check(PROC_ADMIN, MSG_AUTHZ_REQ, 0),
+	    SV_MSG_WRONG_SENDER);
+	ck_assert_int_eq(sv_msg_check(PROC_ELECTOR, MSG_CTL_REQ, 0),
+	    SV_MSG_WRONG_SENDER);
+	ck_assert_int_eq(sv_msg_check(PROC_SUPERVISOR, MSG_HELLO, 0),
+	    SV_MSG_WRONG_SENDER);
+}
+END_TEST
+
+/* Only a refusal before ready stops the daemon. */
+START_TEST(test_exit_action_table)
+{
+	static const struct {
+		int	ready;
+		int	status;
+		int	want;
+	} rows[] = {
+		{ 0, W_EXITCODE(CHILD_EXIT_CONFIG, 0), SV_EXIT_STOP },
+		{ 1, W_EXITCODE(CHILD_EXIT_CONFIG, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(0, 0), SV_EXIT_RESTART },
+		{ 1, W_EXITCODE(0, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(1, 0), SV_EXIT_RESTART },
+		{ 1, W_EXITCODE(1, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(77, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(79, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(127, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(255, 0), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(0, SIGKILL), SV_EXIT_RESTART },
+		{ 1, W_EXITCODE(0, SIGKILL), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(0, SIGSEGV), SV_EXIT_RESTART },
+		{ 0, W_EXITCODE(0, SIGABRT) | WCOREFLAG, SV_EXIT_RESTART },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		ck_assert_msg((int)sv_exit_action(rows[i].ready,
+		    rows[i].status) == rows[i].want, "row %zu", i);
+}
+END_TEST
+
+Suite *
+trust_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("trust");
+	tc = tcase_create("messages");
+	tcase_add_test(tc, test_msg_check_table);
+	tcase_add_test(tc, test_msg_check_examples);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("exits");
+	tcase_add_test(tc, test_exit_action_table);
+	suite_add_tcase(s, tc);
+	return s;
+}
