@@ -289,6 +289,15 @@ connect_ca_authorize(struct elector *e, uint32_t route,
 	a->req = consul_call(e->consul, "POST", "/v1/agent/connect/authorize",
 	    body, CALL_TIMEOUT_MS, connect_ca_authz_cb, a);
 	free(body);
+	if (a->req == NULL) {
+		/*
+		 * Not made, so never called back: without this the entry
+		 * stayed on the list and the client waited for its timeout.
+		 */
+		e->authz = a->next;
+		free(a);
+		connect_ca_answer(e, route, 0, "authorization unavailable");
+	}
 }
 
 void
