@@ -46,6 +46,20 @@ admin_client_close(struct aclient *cl)
 	free(cl);
 }
 
+/*
+ * While its request is under way the client is not read: watching it for
+ * input would wake the loop without end once it half-closes or sends
+ * more, since the input stays unread.  A hangup or an error still comes
+ * through, and closes it.
+ */
+void
+admin_client_wait(struct aclient *cl)
+{
+	cl->waiting = 1;
+	if (ev_io_set(cl->ad->loop, &cl->io, 0) == -1)
+		admin_client_close(cl);
+}
+
 static void
 admin_client_timeout(void *arg)
 {
@@ -125,8 +139,7 @@ admin_client_write(struct aclient *cl)
 	free(cl->out);
 	cl->out = NULL;
 	cl->outlen = cl->outoff = 0;
-	if (ev_io_set(cl->ad->loop, &cl->io, EPOLLIN) == -1)
-		admin_client_close(cl);
+	admin_client_wait(cl);
 }
 
 static void

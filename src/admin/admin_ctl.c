@@ -76,12 +76,13 @@ ctl_send(struct aclient *cl, const char *cmd, const char *arg, int data)
 		return;
 	}
 	cl->req = ++ad->next_req;
-	cl->waiting = 1;
 	cl->data = data;
 	/* A switchover may wait for a follower twice over. */
 	wait = 2 * ad->cfg->election_handover_timeout + 5000;
 	ev_timer_start(ad->loop, &cl->timer, wait);
 	child_send(ad->child, MSG_CTL_REQ, cl->req, -1, buf, (size_t)n);
+	/* Last: it may close the client, whose answer is then dropped. */
+	admin_client_wait(cl);
 }
 
 static void

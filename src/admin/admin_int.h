@@ -83,6 +83,8 @@ struct admin {
 
 /* admin.c */
 void	admin_client_close(struct aclient *);
+/* Wait for the supervisor's answer to the client's request. */
+void	admin_client_wait(struct aclient *);
 void	admin_client_reply(struct aclient *, char *out, size_t len);
 /* Like admin_client_reply(), for a step of a request still under way. */
 void	admin_client_note(struct aclient *, char *out, size_t len);
