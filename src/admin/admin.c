@@ -9,7 +9,8 @@
  *	DogStatsD	every dogstatsd.interval, and role changes as events
  *
  * Every client gets one request and one answer, then the connection
- * closes; a client that is too slow is timed out.
+ * closes; a client that is too slow is timed out.  Control and HTTP
+ * clients are kept in pools of their own (admin_int.h).
  */
 #include <sys/queue.h>
 #include <sys/epoll.h>
@@ -44,6 +45,83 @@ admin_client_close(struct aclient *cl)
 	TAILQ_REMOVE(&ad->clients, cl, entry);
 	ad->nclients--;
 	free(cl);
+}
+
+/*
+ * While its request is under way the client is not read: watching it for
+ * input would wake the loop without end once it half-closes or sends
+ * more, since the input stays unread.  A hangup or an error still comes
+ * through, and closes it.
+ */
+void
+admin_client_wait(struct aclient *cl)
+{
+	cl->waiting = 1;
+	if (ev_io_set(cl->ad->loop, &cl->io, 0) == -1)
+		admin_client_close(cl);
+}
+
+/* The peer's address as text, "" when it cannot be had. */
+static void
+admin_client_addr(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen = sizeof(ss);
+	const void		*a = NULL;
+
+	buf[0] = '\0';
+	if (getpeername(fd, (struct sockaddr *)&ss, &sslen) == -1)
+		return;
+	if (ss.ss_family == AF_INET)
+		a = &((struct sockaddr_in *)&ss)->sin_addr;
+	else if (ss.ss_family == AF_INET6)
+		a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+	if (a == NULL || inet_ntop(ss.ss_family, a, buf, len) == NULL)
+		buf[0] = '\0';
+}
+
+/*
+ * A new client of its pool, or NULL with fd closed.  An HTTP address at
+ * its share, or a full HTTP pool, loses its oldest connection to the new
+ * one; a control client over its pool is marked to be answered "busy".
+ */
+static struct aclient *
+admin_client_new(struct admin *ad, int fd, int control)
+{
+	struct aclient	*cl, *oldest = NULL, *oldest_here = NULL;
+	char		 addr[INET6_ADDRSTRLEN] = "";
+	size_t		 n = 0, here = 0;
+
+	if (!control)
+		admin_client_addr(fd, addr, sizeof(addr));
+	TAILQ_FOREACH(cl, &ad->clients, entry) {
+		if (cl->control != control)
+			continue;
+		if (n++ == 0)
+			oldest = cl;
+		if (!control && strcmp(cl->addr, addr) == 0 && here++ == 0)
+			oldest_here = cl;
+	}
+	if (control && n >= ADMIN_CTL_CLIENTS_MAX + ADMIN_CTL_BUSY_MAX) {
+		log_debug("control: %zu clients, one more closed", n);
+		close(fd);
+		return NULL;
+	}
+	if (!control && here >= ADMIN_HTTP_ADDR_MAX) {
+		log_debug("HTTP: %zu clients from %s, the oldest closed", here,
+		    addr);
+		admin_client_close(oldest_here);
+	} else if (!control && n >= ADMIN_HTTP_CLIENTS_MAX) {
+		log_debug("HTTP: %zu clients, the oldest closed", n);
+		admin_client_close(oldest);
+	}
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	cl->busy = control && n >= ADMIN_CTL_CLIENTS_MAX;
+	strlcpy(cl->addr, addr, sizeof(cl->addr));
+	return cl;
 }
 
 static void
@@ -125,8 +203,7 @@ admin_client_write(struct aclient *cl)
 	free(cl->out);
 	cl->out = NULL;
 	cl->outlen = cl->outoff = 0;
-	if (ev_io_set(cl->ad->loop, &cl->io, EPOLLIN) == -1)
-		admin_client_close(cl);
+	admin_client_wait(cl);
 }
 
 static void
@@ -174,11 +251,8 @@ admin_accept(struct admin *ad, int lfd, int control)
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) != -1) {
-		if (ad->nclients >= ADMIN_CLIENTS_MAX ||
-		    (cl = calloc(1, sizeof(*cl))) == NULL) {
-			close(fd);
+		if ((cl = admin_client_new(ad, fd, control)) == NULL)
 			continue;
-		}
 		cl->ad = ad;
 		cl->fd = fd;
 		cl->control = control;

@@ -76,12 +76,13 @@ ctl_send(struct aclient *cl, const char *cmd, const char *arg, int data)
 		return;
 	}
 	cl->req = ++ad->next_req;
-	cl->waiting = 1;
 	cl->data = data;
 	/* A switchover may wait for a follower twice over. */
 	wait = 2 * ad->cfg->election_handover_timeout + 5000;
 	ev_timer_start(ad->loop, &cl->timer, wait);
 	child_send(ad->child, MSG_CTL_REQ, cl->req, -1, buf, (size_t)n);
+	/* Last: it may close the client, whose answer is then dropped. */
+	admin_client_wait(cl);
 }
 
 static void
@@ -141,7 +142,7 @@ admin_ctl_result(struct admin *ad, uint32_t req, const void *data,
 void
 admin_ctl_input(struct aclient *cl)
 {
-	char	*nl, *cmd, *arg, *json;
+	char	*nl, *cmd, *arg, *json, busy[96];
 	size_t	 len;
 
 	if ((nl = strchr(cl->in, '\n')) == NULL) {
@@ -157,6 +158,14 @@ admin_ctl_input(struct aclient *cl)
 		*arg++ = '\0';
 	else
 		arg = "";
+	if (cl->busy) {
+		snprintf(busy, sizeof(busy), "busy: the daemon serves %d "
+		    "control clients at once; try again",
+		    ADMIN_CTL_CLIENTS_MAX);
+		log_info("control: %s refused, %s", cmd, busy);
+		ctl_answer(cl, 0, busy);
+		return;
+	}
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "peers") == 0) {
 		json = cmd[0] == 's' ? admin_status_json(cl->ad, &len) :
 		    admin_peers_json(cl->ad, &len);

@@ -13,6 +13,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,7 +26,21 @@
 #include "metrics.h"
 #include "proto.h"
 
-#define ADMIN_CLIENTS_MAX	64
+/*
+ * Two pools, so that HTTP clients can never keep tile38-clusterctl out.
+ * Control: a command is one short exchange (a switchover holds its
+ * client for two handover timeouts at most), so 16 at once is far more
+ * than operators run; as many again are taken only to be answered
+ * "busy", a word of why rather than a closed socket.
+ * HTTP: 64 in all and 16 from one address, a load balancer's or a
+ * scraper's few requests at once with room to spare.  An address at its
+ * share, or a full pool, makes room by closing its oldest connection, so
+ * idle connections cannot keep /health from answering.
+ */
+#define ADMIN_CTL_CLIENTS_MAX	16
+#define ADMIN_CTL_BUSY_MAX	16
+#define ADMIN_HTTP_CLIENTS_MAX	64
+#define ADMIN_HTTP_ADDR_MAX	16
 #define ADMIN_CTL_LINE_MAX	256
 
 struct admin;
@@ -32,6 +49,8 @@ struct aclient {
 	struct admin		*ad;
 	int			 fd;
 	int			 control;	/* control socket, not HTTP */
+	int			 busy;		/* over the pool: to be refused */
+	char			 addr[INET6_ADDRSTRLEN]; /* HTTP peer */
 	int			 may_change;	/* root or the daemon's user */
 	unsigned int		 uid;		/* of the control client */
 	struct ev_io		 io;
@@ -57,7 +76,7 @@ struct admin {
 	struct ev_io		 http_io;
 	int			 ctl_fd;
 	struct ev_io		 ctl_io;
-	TAILQ_HEAD(, aclient)	 clients;
+	TAILQ_HEAD(, aclient)	 clients;	/* oldest first */
 	size_t			 nclients;
 	uint32_t		 next_req;
 	struct child		*child;
@@ -83,6 +102,8 @@ struct admin {
 
 /* admin.c */
 void	admin_client_close(struct aclient *);
+/* Wait for the supervisor's answer to the client's request. */
+void	admin_client_wait(struct aclient *);
 void	admin_client_reply(struct aclient *, char *out, size_t len);
 /* Like admin_client_reply(), for a step of a request still under way. */
 void	admin_client_note(struct aclient *, char *out, size_t len);

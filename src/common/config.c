@@ -19,6 +19,7 @@
 #include "cmd_class.h"
 #include "config.h"
 #include "log.h"
+#include "proto.h"
 
 #define OFF(f)	offsetof(struct config, f)
 
@@ -30,6 +31,9 @@
 
 /* How much of a bad value an error message repeats. */
 #define MSG_VALUE_MAX	80
+
+static void	config_write_opt(const struct config *,
+		    const struct opt_def *, FILE *, int);
 
 static const char *const kind_choices[] = { "tile38", "redis", NULL };
 static const char *const level_choices[] = { "info", "debug", NULL };
@@ -997,6 +1001,67 @@ validate_commands(const struct config *cfg, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The supervisor hands the canonical text to each child in one message,
+ * and the child reads it back with the file parser: a configuration that
+ * loads but breaks either would pass -n, then stop the daemon at start or
+ * at a reload.  A value can be longer than a file line only from the
+ * environment or the command line.  Errors name the option, never the
+ * value (it may be a secret), and for a text too large the largest
+ * option, since one long value is the usual cause.  Measured unredacted,
+ * as it is sent; sandbox_defaults() only ever shortens the text later.
+ */
+static int
+validate_sendable(const struct config *cfg, char *err, size_t errlen)
+{
+	const struct opt_def	*opt, *big = NULL;
+	FILE			*fp;
+	char			*buf = NULL;
+	size_t			 len = 0, i, bigsize = 0, size;
+	long			 start, end;
+	int			 bad;
+
+	if ((fp = open_memstream(&buf, &len)) == NULL)
+		goto nomem;
+	for (i = 0; i < opt_count; i++) {
+		opt = &opt_table[i];
+		start = ftell(fp);
+		config_write_opt(cfg, opt, fp, 0);
+		end = ftell(fp);
+		/* The value alone: less the key, its space and the newline. */
+		size = (size_t)(end - start) - strlen(opt->key) - 2;
+		if ((size_t)(end - start) - 1 > CONFIG_LINE_MAX) {
+			snprintf(err, errlen, "%s: value of %zu bytes, longer "
+			    "than a configuration line holds (%d bytes)",
+			    opt->key, size, CONFIG_LINE_MAX);
+			fclose(fp);
+			free(buf);
+			return -1;
+		}
+		if (big == NULL || size > bigsize) {
+			big = opt;
+			bigsize = size;
+		}
+	}
+	bad = ferror(fp);
+	if (fclose(fp) != 0 || bad) {
+		free(buf);
+		goto nomem;
+	}
+	free(buf);
+	if (len <= MSG_CONFIG_TEXT_MAX)
+		return 0;
+	snprintf(err, errlen, "configuration too large: %zu bytes as handed "
+	    "to the children, at most %zu fit in one message; the largest "
+	    "option is %s (%zu bytes)", len, (size_t)MSG_CONFIG_TEXT_MAX,
+	    big->key, bigsize);
+	return -1;
+
+nomem:
+	snprintf(err, errlen, "configuration: out of memory");
+	return -1;
+}
+
 int
 config_validate(const struct config *cfg, char *err, size_t errlen)
 {
@@ -1038,7 +1103,9 @@ config_validate(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (validate_commands(cfg, err, errlen) == -1)
 		return -1;
-	return validate_timings(cfg, err, errlen);
+	if (validate_timings(cfg, err, errlen) == -1)
+		return -1;
+	return validate_sendable(cfg, err, errlen);
 }
 
 int
@@ -1164,27 +1231,33 @@ write_value(FILE *fp, const char *s)
 	fputc('"', fp);
 }
 
+/* One "key value" line of the canonical text. */
+static void
+config_write_opt(const struct config *cfg, const struct opt_def *opt,
+    FILE *fp, int redact)
+{
+	const char	*s;
+	char		 buf[32];
+
+	s = opt_format(cfg, opt, buf, sizeof(buf));
+	if (s == NULL)
+		s = "";
+	fprintf(fp, "%s ", opt->key);
+	/* Quoted, so the placeholder is never taken for a value. */
+	if (redact && (opt->flags & OPT_SECRET) && *s != '\0')
+		fputs("\"********\"", fp);
+	else
+		write_value(fp, s);
+	fputc('\n', fp);
+}
+
 static void
 config_write(const struct config *cfg, FILE *fp, int redact)
 {
-	const struct opt_def	*opt;
-	const char		*s;
-	char			 buf[32];
-	size_t			 i;
+	size_t	i;
 
-	for (i = 0; i < opt_count; i++) {
-		opt = &opt_table[i];
-		s = opt_format(cfg, opt, buf, sizeof(buf));
-		if (s == NULL)
-			s = "";
-		fprintf(fp, "%s ", opt->key);
-		/* Quoted, so the placeholder is never taken for a value. */
-		if (redact && (opt->flags & OPT_SECRET) && *s != '\0')
-			fputs("\"********\"", fp);
-		else
-			write_value(fp, s);
-		fputc('\n', fp);
-	}
+	for (i = 0; i < opt_count; i++)
+		config_write_opt(cfg, &opt_table[i], fp, redact);
 }
 
 void

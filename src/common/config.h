@@ -21,6 +21,12 @@
 #endif
 #define CONFIG_FILE_DEFAULT	SYSCONFDIR "/tile38-cluster-manager.conf"
 
+/*
+ * The longest line of a file, and of the canonical text the children
+ * read back: bytes, without the line end.
+ */
+#define CONFIG_LINE_MAX	4096
+
 /* sizeof(sun_path), less its NUL */
 #define CONTROL_SOCKET_MAX	108
 /* control.socket: a path of its own for each instance (ctl_path.h) */
@@ -214,7 +220,9 @@ int	config_load_cli(struct config *, const struct cli *, char *err,
 	    size_t errlen);
 /*
  * Cross-option checks, and every missing required option in one message
- * ("missing required options: --id (SERVICE_ID), ...").
+ * ("missing required options: --id (SERVICE_ID), ...").  Also that the
+ * canonical text is one the children can be handed: each line within
+ * CONFIG_LINE_MAX, the whole within one message.
  */
 int	config_validate(const struct config *, char *err, size_t errlen);
 

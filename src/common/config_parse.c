@@ -11,7 +11,6 @@
 
 #include "config.h"
 
-#define CONFIG_LINE_MAX	4096		/* bytes, without the line end */
 #define CONFIG_FILE_MAX	(1024 * 1024)	/* far above any sane file */
 
 static int

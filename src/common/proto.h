@@ -146,6 +146,12 @@ struct msg_config {
 	uint32_t	 generation;
 	char		*text;		/* config_serialize() output */
 };
+/*
+ * The longest text a MSG_CONFIG carries: one payload less the generation
+ * and the string's length.  config_validate() holds every configuration
+ * to it, so one that loads is one the supervisor can hand over.
+ */
+#define MSG_CONFIG_TEXT_MAX	(IMSG_MAX_PAYLOAD - 2 * sizeof(uint32_t))
 int	msg_config_encode(const struct msg_config *, void *buf, size_t cap);
 int	msg_config_decode(struct msg_config *, const void *buf, size_t len);
 void	msg_config_clear(struct msg_config *);

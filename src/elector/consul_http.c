@@ -42,6 +42,16 @@
 #define CONSUL_CONNECT_MS	2000
 /* First allocation of a response body; most answers fit. */
 #define CONSUL_BODY_MIN		4096
+/*
+ * Connections to the agent at once; curl queues further transfers until
+ * one is free, their timeouts running.  The elector's own calls are one
+ * per watch, about 20 (8 of them blocking queries holding a connection
+ * for up to WATCH_TIMEOUT_MS), and connect_ca.c runs at most 16
+ * authorizations, so only a bug reaches this.  It keeps one elector well
+ * inside the agent's limits.http_max_conns_per_client (200 by default),
+ * which every client on the host shares, and inside RLIMIT_NOFILE.
+ */
+#define CONSUL_MAX_CONNECTIONS	64L
 
 enum req_state {
 	REQ_ACTIVE,		/* in the multi handle */
@@ -244,7 +254,9 @@ consul_new(struct ev_loop *loop, const struct consul_opts *o)
 	    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
 	    curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION,
 	    consul_timer_cb) != CURLM_OK ||
-	    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK) {
+	    curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK ||
+	    curl_multi_setopt(c->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+	    CONSUL_MAX_CONNECTIONS) != CURLM_OK) {
 		log_warnx("curl_multi_setopt failed");
 		goto fail;
 	}

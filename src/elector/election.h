@@ -140,7 +140,7 @@ struct elector {
 #define TLS_SENT_ROOTS		0x01
 #define TLS_SENT_WRITER		0x02	/* the writer's leaf, the bridge's too */
 	char			*trust_domain;
-	struct authz		*authz;		/* requests in flight */
+	struct authz		*authz;		/* questions asked and queued */
 };
 
 /* elector.c */

@@ -38,6 +38,9 @@
 #define NREENTRANT	10
 /* The client's cap on a response body (consul_http.c). */
 #define BODY_CAP	(8 * 1024 * 1024)
+/* The client's cap on connections to the agent (consul_http.c). */
+#define CONN_CAP	64
+#define NOVERCAP	(CONN_CAP + 16)
 
 /* A copy of one answer: the client's strings live only in the callback. */
 struct result {
@@ -590,6 +593,47 @@ case_concurrent(struct consul *c)
 	ok("%d concurrent PUTs all answered once, and all %d keys exist",
 	    NCONCURRENT, n);
 	result_clear(&keys);
+}
+
+/*
+ * More blocking queries than the client opens connections: CONN_CAP run
+ * at once, the rest wait for a free connection and so return a whole
+ * wait later.  The agent adds up to wait/16 to each wait.
+ */
+static void
+case_connection_cap(struct consul *c)
+{
+	struct result	 res[NOVERCAP];
+	char		 path[320];
+	uint64_t	 index;
+	int		 i, late = 0, before;
+
+	memset(res, 0, sizeof(res));
+	index = kv_put(c, KEY_PREFIX "/cap", "1");
+	before = callbacks;
+	snprintf(path, sizeof(path), "/v1/kv/%s/cap?index=%llu&wait=1s",
+	    KEY_PREFIX, (unsigned long long)index);
+	for (i = 0; i < NOVERCAP; i++)
+		start(c, "GET", path, NULL, 10000, &res[i]);
+	if (run_until(&callbacks, before + NOVERCAP, 15000) == -1)
+		fail("only %d of %d blocking queries answered",
+		    callbacks - before, NOVERCAP);
+	for (i = 0; i < NOVERCAP; i++) {
+		if (res[i].called != 1 || res[i].status != 200)
+			fail("blocking query %d: called %d, %ld %s", i,
+			    res[i].called, res[i].status, res[i].error);
+		if (res[i].elapsed >= 1500)
+			late++;
+		else if (res[i].elapsed < 900)
+			fail("blocking query %d returned after %llu ms", i,
+			    (unsigned long long)res[i].elapsed);
+		result_clear(&res[i]);
+	}
+	if (late != NOVERCAP - CONN_CAP)
+		fail("%d of %d blocking queries waited for a connection, "
+		    "want %d", late, NOVERCAP, NOVERCAP - CONN_CAP);
+	ok("%d blocking queries at once: %d ran, %d waited for a connection",
+	    NOVERCAP, NOVERCAP - late, late);
 }
 
 static void
@@ -1193,6 +1237,7 @@ main(int argc, char *argv[])
 	case_cancel(c);
 	case_closed_port();
 	case_concurrent(c);
+	case_connection_cap(c);
 	case_timeout(c);
 	case_set_opts(c);
 	case_free_in_flight();

@@ -18,6 +18,7 @@ main(void)
 	srunner_add_suite(sr, cmd_scan_suite());
 	srunner_add_suite(sr, filter_suite());
 	srunner_add_suite(sr, config_suite());
+	srunner_add_suite(sr, connect_ca_suite());
 	srunner_add_suite(sr, consul_api_suite());
 	srunner_add_suite(sr, ctl_path_suite());
 	srunner_add_suite(sr, dogstatsd_suite());

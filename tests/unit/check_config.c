@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "proto.h"
 #include "suites.h"
 
 #define ERRLEN	1024
@@ -946,6 +947,138 @@ START_TEST(test_validate_other)
 }
 END_TEST
 
+/* A value of n copies of c, for options that take any text. */
+static char *
+filled(size_t n, int c)
+{
+	char	*v;
+
+	ck_assert_ptr_nonnull(v = malloc(n + 1));
+	memset(v, c, n);
+	v[n] = '\0';
+	return v;
+}
+
+/* Set key to n copies of c, or of "read " for a command list. */
+static void
+set_filled(struct config *cfg, const char *key, size_t n, int c)
+{
+	char	 err[ERRLEN], *v;
+	size_t	 i;
+
+	v = filled(n, c);
+	if (strstr(key, ".commands") != NULL)
+		for (i = 0; i + 5 <= n; i += 5)
+			memcpy(v + i, "read ", 5);
+	ck_assert_msg(config_set(cfg, opt(key), v, err, sizeof(err)) == 0,
+	    "%s: %s", key, err);
+	free(v);
+}
+
+static size_t
+serialized_len(const struct config *cfg)
+{
+	char	*text;
+	size_t	 len;
+
+	ck_assert_ptr_nonnull(text = config_serialize(cfg));
+	len = strlen(text);
+	free(text);
+	return len;
+}
+
+/*
+ * Every line of the canonical text must be one the children's parser
+ * reads back, measured as written (quotes and escapes included); the
+ * error names the option but not its value, which may be a secret.
+ */
+START_TEST(test_validate_line)
+{
+	struct config	 cfg;
+	struct cli	 cli;
+	char		 err[ERRLEN], *token;
+	const char	*path;
+	size_t		 n = CONFIG_LINE_MAX - strlen("consul.token ");
+
+	ck_assert_int_eq(parse(&cfg, base_conf, err), 0);
+	set_filled(&cfg, "consul.token", n, 'Q');
+	ck_assert_msg(config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
+	set_filled(&cfg, "consul.token", n + 1, 'Q');
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "consul.token: value of 4084 bytes, longer "
+	    "than a configuration line holds (4096 bytes)");
+	set_filled(&cfg, "consul.token", n, 'Q');
+	/* Quoted, each '"' is written as two bytes. */
+	set_filled(&cfg, "server.password", n / 2, '"');
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "server.password: value of 4084 bytes, longer "
+	    "than a configuration line holds (4096 bytes)");
+	config_clear(&cfg);
+
+	/* From the environment, through the whole pipeline -n runs. */
+	path = write_file("line.conf", base_conf);
+	token = filled(70000, 'Q');
+	setenv("CONSUL_HTTP_TOKEN", token, 1);
+	free(token);
+	{
+		char	*argv[] = { "tcm", "-n", "-f", (char *)path, NULL };
+
+		ck_assert_int_eq(cli_parse(&cli, ARGC(argv), argv, err,
+		    sizeof(err)), 0);
+	}
+	ck_assert_int_eq(config_load(&cfg, &cli, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "consul.token: value of 70000 bytes, longer "
+	    "than a configuration line holds (4096 bytes)");
+	ck_assert_ptr_null(cfg.id);
+	cli_clear(&cli);
+	unsetenv("CONSUL_HTTP_TOKEN");
+}
+END_TEST
+
+/*
+ * Lines that each fit still add up: the whole text must fit in the one
+ * message that carries it to the children.  The largest that does is
+ * accepted, one byte more is refused, naming the largest option.
+ */
+START_TEST(test_validate_size)
+{
+	static const char *const keys[] = { "id", "advertise",
+	    "server.addr", "server.password", "consul.lock.prefix",
+	    "consul.cacert", "consul.client.cert", "consul.client.key",
+	    "dogstatsd.addr", "service.name.leader", "user",
+	    "proxy.writer.commands", "proxy.reader.commands" };
+	struct config	 cfg;
+	char		 err[ERRLEN], want[ERRLEN];
+	size_t		 i, n;
+
+	ck_assert_int_eq(parse(&cfg, base_conf, err), 0);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		set_filled(&cfg, keys[i], 4025, 'a' + i);
+	set_filled(&cfg, "service.name.follower", 4025, 'z');
+	set_filled(&cfg, "chroot", 4025, '/');
+	ck_assert_msg(config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
+
+	/* The empty token is written as "" and a long one bare. */
+	n = MSG_CONFIG_TEXT_MAX - serialized_len(&cfg) + 2;
+	/* Longer than the command lists, written with quotes. */
+	ck_assert_uint_gt(n, 4027);
+	ck_assert_uint_lt(n, CONFIG_LINE_MAX - strlen("consul.token "));
+	set_filled(&cfg, "consul.token", n, 'Q');
+	ck_assert_msg(config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(serialized_len(&cfg), MSG_CONFIG_TEXT_MAX);
+
+	set_filled(&cfg, "consul.token", n + 1, 'Q');
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "configuration too large: %zu bytes as "
+	    "handed to the children, at most %zu fit in one message; the "
+	    "largest option is consul.token (%zu bytes)",
+	    (size_t)MSG_CONFIG_TEXT_MAX + 1, (size_t)MSG_CONFIG_TEXT_MAX, n + 1);
+	ck_assert_str_eq(err, want);
+	ck_assert_ptr_null(strchr(err, 'Q'));
+	config_clear(&cfg);
+}
+END_TEST
+
 START_TEST(test_type_count)
 {
 	expect_set("proxy.max_connections", "1", "1");
@@ -1415,6 +1548,8 @@ config_suite(void)
 	tcase_add_test(tc, test_port_clash);
 	tcase_add_test(tc, test_validate_other);
 	tcase_add_test(tc, test_validate_timings);
+	tcase_add_test(tc, test_validate_line);
+	tcase_add_test(tc, test_validate_size);
 	tcase_add_test(tc, test_type_count);
 	suite_add_tcase(s, tc);
 

@@ -585,7 +585,7 @@ START_TEST(test_send_config)
 	struct pair		 p;
 	struct imsg		 m;
 	struct msg_config	 c;
-	char			*big = long_string(IMSG_MAX_PAYLOAD - 8);
+	char			*big = long_string(MSG_CONFIG_TEXT_MAX);
 
 	pair_open(&p);
 	ck_assert_int_eq(proto_send_config(p.a, 9, "a b\nc d\n"), 0);
@@ -624,7 +624,7 @@ END_TEST
 START_TEST(test_send_config_too_big)
 {
 	struct pair	 p;
-	char		*big = long_string(IMSG_MAX_PAYLOAD - 7);
+	char		*big = long_string(MSG_CONFIG_TEXT_MAX + 1);
 
 	pair_open(&p);
 	errno = 0;

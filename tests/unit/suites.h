@@ -9,6 +9,7 @@ Suite	*cluster_view_suite(void);
 Suite	*cmd_class_suite(void);
 Suite	*cmd_scan_suite(void);
 Suite	*config_suite(void);
+Suite	*connect_ca_suite(void);
 Suite	*consul_api_suite(void);
 Suite	*ctl_path_suite(void);
 Suite	*dogstatsd_suite(void);
