@@ -29,28 +29,112 @@
 #include "proxy_int.h"
 #include "proxy_tls.h"
 
+static void	proxy_accept_cb(int, uint32_t, void *);
+
 int
 proxy_svc_index(int kind)
 {
 	return kind == PROC_READER ? 1 : 0;
 }
 
+/*
+ * accept() that fails for want of descriptors or memory leaves the
+ * connection queued and the listener readable, so a level-triggered
+ * watch would call us again at once, for as long as it lasts.  The
+ * listener is let be for a pause instead, doubling while accept() keeps
+ * failing; established connections go on and free descriptors as they
+ * close.  Any error not of one connection gets the same pause: nothing
+ * may spin.
+ */
+#define PROXY_PAUSE_MIN_MS	100
+#define PROXY_PAUSE_MAX_MS	1000
+
+/*
+ * The connection taken failed, not the listener (accept(2): pending
+ * network errors come back as accept()'s own): the next may do.
+ */
+static int
+proxy_accept_lost(int error)
+{
+	switch (error) {
+	case EAGAIN:
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENOPROTOOPT:
+	case ENETDOWN:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case EHOSTUNREACH:
+	case ENONET:
+	case EOPNOTSUPP:
+		return 1;
+	}
+	return 0;
+}
+
+static int
+proxy_listen_start(struct proxy *px)
+{
+	if (ev_io_start(px->child->loop, &px->listen_io, px->listen_fd,
+	    EPOLLIN, proxy_accept_cb, px) == -1)
+		return -1;
+	px->accepting = 1;
+	return 0;
+}
+
+static void
+proxy_accept_pause(struct proxy *px)
+{
+	if (px->accept_pause == 0)
+		px->accept_pause = PROXY_PAUSE_MIN_MS;
+	if (px->starved_at == 0)
+		px->starved_at = ev_now();
+	if (px->accepting)
+		ev_io_stop(px->child->loop, &px->listen_io);
+	px->accepting = 0;
+	ev_timer_start(px->child->loop, &px->accept_timer, px->accept_pause);
+	px->accept_pause = px->accept_pause * 2 < PROXY_PAUSE_MAX_MS ?
+	    px->accept_pause * 2 : PROXY_PAUSE_MAX_MS;
+}
+
+static void
+proxy_accept_resume(void *arg)
+{
+	struct proxy	*px = arg;
+
+	if (px->listen_fd == -1 || px->accepting)
+		return;
+	if (proxy_listen_start(px) == -1) {
+		log_warn("listener watch");
+		proxy_accept_pause(px);
+	}
+}
+
 static void
 proxy_accept_cb(int fd, uint32_t events, void *arg)
 {
 	struct proxy	*px = arg;
-	int		 s;
+	int		 s, error;
 
-	for (;;) {
-		s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (s == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("accept");
-			return;
+	(void)events;
+	while ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) != -1) {
+		if (px->starved_at != 0) {
+			/* What was left out of the episode, said first. */
+			log_flush();
+			log_info("accepting connections again after %llu ms",
+			    (unsigned long long)(ev_now() - px->starved_at));
+			px->starved_at = 0;
 		}
+		px->accept_pause = 0;
 		conn_accept(px, s);
 	}
+	error = errno;
+	if (proxy_accept_lost(error))
+		return;
+	log_warn("accept");
+	proxy_accept_pause(px);
 }
 
 static void
@@ -61,17 +145,11 @@ proxy_listen_stop(struct proxy *px)
 	if (px->accepting)
 		ev_io_stop(px->child->loop, &px->listen_io);
 	px->accepting = 0;
+	ev_timer_stop(px->child->loop, &px->accept_timer);
+	px->accept_pause = 0;
+	px->starved_at = 0;
 	close(px->listen_fd);
 	px->listen_fd = -1;
-}
-
-static void
-proxy_listen_start(struct proxy *px)
-{
-	if (ev_io_start(px->child->loop, &px->listen_io, px->listen_fd,
-	    EPOLLIN, proxy_accept_cb, px) == -1)
-		fatal("listener watch");
-	px->accepting = 1;
 }
 
 static void
@@ -85,8 +163,8 @@ proxy_listener(struct child *c, int kind, int fd, const char *addr,
 	/* Established connections stay; only the listening socket moves. */
 	proxy_listen_stop(px);
 	px->listen_fd = fd;
-	if (c->started)
-		proxy_listen_start(px);
+	if (c->started && proxy_listen_start(px) == -1)
+		fatal("listener watch");
 	log_info("listening on %s:%u", addr, port);
 }
 
@@ -159,7 +237,8 @@ proxy_start(struct child *c)
 
 	if (px->listen_fd == -1)
 		fatalx("started without a listener");
-	proxy_listen_start(px);
+	if (proxy_listen_start(px) == -1)
+		fatal("listener watch");
 }
 
 /*
@@ -436,6 +515,7 @@ proxy_main(int kind, int foreground, int verbose)
 	TAILQ_INIT(&px.conns);
 	ev_timer_init(&px.lease_timer, proxy_lease_lapsed, &px);
 	ev_timer_init(&px.drain_timer, proxy_drain, &px);
+	ev_timer_init(&px.accept_timer, proxy_accept_resume, &px);
 	rv = child_run(kind, foreground, verbose, &proxy_ops, &px);
 	if (px.listen_fd != -1)
 		close(px.listen_fd);

@@ -98,6 +98,9 @@ struct proxy {
 	int			 listen_fd;
 	struct ev_io		 listen_io;
 	int			 accepting;
+	struct ev_timer		 accept_timer;	/* a pause in accepting ends */
+	uint64_t		 accept_pause;	/* ms of the next; 0: shortest */
+	uint64_t		 starved_at;	/* ev_now() of the first; 0: none */
 	TAILQ_HEAD(, conn)	 conns;
 	size_t			 nconns;
 
