@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -135,6 +136,42 @@ proxy_accept_cb(int fd, uint32_t events, void *arg)
 		return;
 	log_warn("accept");
 	proxy_accept_pause(px);
+}
+
+/*
+ * The connections that fit in RLIMIT_NOFILE: two descriptors each
+ * (client, upstream), after the process's own (stdio, epoll, signalfd,
+ * the channel, the listener and the one replacing it, syslog) and the one
+ * it takes to accept and refuse a connection over the limit.  A larger
+ * proxy.max_connections would have accept() fail instead of refusing.
+ */
+#define PROXY_FDS_OWN		16
+
+static void
+proxy_clamp(struct proxy *px, const struct config *cfg)
+{
+	struct rlimit	rl;
+	uint64_t	fit;
+	int		want = cfg->proxy_max_connections;
+
+	px->max_conns = want;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return;
+	fit = rl.rlim_cur > PROXY_FDS_OWN + 2 ?
+	    (rl.rlim_cur - PROXY_FDS_OWN) / 2 : 1;
+	if ((uint64_t)want <= fit)
+		return;
+	px->max_conns = (int)fit;
+	/* Once per figure, not at every reload. */
+	if (px->max_warned == want && px->nofile_warned == rl.rlim_cur)
+		return;
+	px->max_warned = want;
+	px->nofile_warned = rl.rlim_cur;
+	log_warnx("proxy.max_connections %d needs %llu descriptors, more "
+	    "than RLIMIT_NOFILE %llu: taking %d connections at most", want,
+	    (unsigned long long)want * 2 + PROXY_FDS_OWN,
+	    (unsigned long long)rl.rlim_cur, px->max_conns);
 }
 
 static void
@@ -278,10 +315,12 @@ proxy_reconfigure(struct child *c, const struct config *next, char *err,
 
 	if (proxy_rules(px, next, err, errlen) == -1)
 		return -1;
-	if (strcmp(next->server_addr, c->cfg.server_addr) == 0 &&
-	    next->server_port == c->cfg.server_port)
-		return 0;
-	return proxy_resolve_local(px, next, err, errlen);
+	if ((strcmp(next->server_addr, c->cfg.server_addr) != 0 ||
+	    next->server_port != c->cfg.server_port) &&
+	    proxy_resolve_local(px, next, err, errlen) == -1)
+		return -1;
+	proxy_clamp(px, next);
+	return 0;
 }
 
 /*
@@ -468,9 +507,11 @@ proxy_configure(struct child *c, const struct config *cfg, char *err,
 
 	px->child = c;
 	px->cfg = &c->cfg;
-	if (proxy_rules(px, cfg, err, errlen) == -1)
+	if (proxy_rules(px, cfg, err, errlen) == -1 ||
+	    proxy_resolve_local(px, cfg, err, errlen) == -1)
 		return -1;
-	return proxy_resolve_local(px, cfg, err, errlen);
+	proxy_clamp(px, cfg);
+	return 0;
 }
 
 static void

@@ -101,6 +101,10 @@ struct proxy {
 	struct ev_timer		 accept_timer;	/* a pause in accepting ends */
 	uint64_t		 accept_pause;	/* ms of the next; 0: shortest */
 	uint64_t		 starved_at;	/* ev_now() of the first; 0: none */
+	int			 max_conns;	/* proxy.max_connections, or what
+						   RLIMIT_NOFILE leaves room for */
+	int			 max_warned;	/* ... warned about: cfg, limit */
+	uint64_t		 nofile_warned;
 	TAILQ_HEAD(, conn)	 conns;
 	size_t			 nconns;
 
