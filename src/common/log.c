@@ -53,12 +53,23 @@ static uint64_t		(*log_clock_fn)(void);
 
 static void	log_vwrite(int, const char *, va_list) LOG_FMT(2, 0);
 
+static void
+log_atexit(void)
+{
+	log_flush();
+}
+
 void
 log_init(int foreground, int level)
 {
+	static int	registered;
+
 	log_foreground = foreground;
 	log_level = level;
 	log_stamp = getenv("JOURNAL_STREAM") == NULL;
+	/* Counts still held when the process ends are written, not lost. */
+	if (!registered && atexit(log_atexit) == 0)
+		registered = 1;
 	if (!foreground)
 		openlog("tile38-cluster-manager", LOG_PID | LOG_NDELAY,
 		    LOG_DAEMON);

@@ -6,8 +6,8 @@
  * A line repeated word for word is written once, then left out for a
  * while (1 s, doubling while it keeps coming, up to 60 s) and counted:
  * its next copy written, or the next line of any kind once the while is
- * over, says "(N more like this in the last Xs)".  fatal() and fatalx()
- * are never left out.
+ * over, says "(N more like this in the last Xs)"; the counts still held
+ * at exit are written then.  fatal() and fatalx() are never left out.
  */
 #ifndef LOG_H
 #define LOG_H

@@ -48,6 +48,8 @@ teardown(void)
 {
 	size_t	i;
 
+	/* Held counts go to the file, not out at the test's exit. */
+	log_flush();
 	dup2(saved_stderr, STDERR_FILENO);
 	close(saved_stderr);
 	fclose(out);
@@ -343,6 +345,27 @@ START_TEST(test_log_fatal_writes_counts)
 }
 END_TEST
 
+/* A process that ends with counts held writes them as it exits. */
+START_TEST(test_log_exit_writes_counts)
+{
+	pid_t	pid;
+	int	status;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		log_info("SIGHUP");
+		log_info("SIGHUP");
+		exit(0);
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	collect();
+	ck_assert_uint_eq(nlines, 2);
+	ck_assert_str_eq(lines[1], "SIGHUP (1 more like this in the last 0.0s)");
+}
+END_TEST
+
 Suite *
 log_suite(void)
 {
@@ -360,6 +383,7 @@ log_suite(void)
 	tcase_add_test(tc, test_log_full_table_loses_nothing);
 	tcase_add_test(tc, test_log_long_lines);
 	tcase_add_test(tc, test_log_fatal_writes_counts);
+	tcase_add_test(tc, test_log_exit_writes_counts);
 	suite_add_tcase(s, tc);
 	return s;
 }
