@@ -35,7 +35,7 @@
 struct log_slot {
 	uint64_t	 hash;		/* of priority and text; 0: free */
 	uint64_t	 since;		/* when a copy was last written */
-	uint64_t	 window;	/* copies before since + window: left out */
+	uint64_t	 window;	/* until since + window, left out */
 	uint64_t	 left;		/* copies left out since then */
 	int		 pri;
 	int		 cut;		/* text is only the start of it */

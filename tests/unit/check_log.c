@@ -211,7 +211,8 @@ START_TEST(test_log_quiet_line_starts_small_again)
 	log_info("tick");
 	collect();
 	ck_assert_uint_eq(nlines, 4);
-	ck_assert_str_eq(lines[2], "tick (19 more like this in the last 12.0s)");
+	ck_assert_str_eq(lines[2],
+	    "tick (19 more like this in the last 12.0s)");
 	ck_assert_str_eq(lines[3], "tick (1 more like this in the last 1.1s)");
 }
 END_TEST
@@ -362,7 +363,8 @@ START_TEST(test_log_exit_writes_counts)
 	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	collect();
 	ck_assert_uint_eq(nlines, 2);
-	ck_assert_str_eq(lines[1], "SIGHUP (1 more like this in the last 0.0s)");
+	ck_assert_str_eq(lines[1],
+	    "SIGHUP (1 more like this in the last 0.0s)");
 }
 END_TEST
 
