@@ -32,6 +32,7 @@
 #include "log.h"
 
 static void	admin_client_io(int, uint32_t, void *);
+static void	admin_accept(int, uint32_t, void *);
 
 void
 admin_client_close(struct aclient *cl)
@@ -243,20 +244,96 @@ admin_client_io(int fd, uint32_t events, void *arg)
 		admin_client_read(cl);
 }
 
-static void
-admin_accept(struct admin *ad, int lfd, int control)
-{
-	struct aclient	*cl;
-	int		 fd;
+/*
+ * accept() that fails for want of descriptors or memory leaves the
+ * connection queued and the listener readable: watched level-triggered,
+ * it would call us again at once for as long as that lasts.  The
+ * listener is let be for a pause instead, doubling while accept() keeps
+ * failing; clients already in go on and free descriptors as they close.
+ */
+#define ADMIN_PAUSE_MIN_MS	100
+#define ADMIN_PAUSE_MAX_MS	1000
 
+/* The connection taken failed, not the listener: the next may do. */
+static int
+admin_accept_lost(int error)
+{
+	switch (error) {
+	case EAGAIN:
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENOPROTOOPT:
+	case ENETDOWN:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case EHOSTUNREACH:
+	case ENONET:
+	case EOPNOTSUPP:
+		return 1;
+	}
+	return 0;
+}
+
+static int
+admin_listen_watch(struct alistener *l)
+{
+	return ev_io_start(l->ad->loop, &l->io, l->fd, EPOLLIN,
+	    admin_accept, l);
+}
+
+static void
+admin_accept_pause(struct alistener *l)
+{
+	if (l->pause_ms == 0)
+		l->pause_ms = ADMIN_PAUSE_MIN_MS;
+	if (l->starved_at == 0)
+		l->starved_at = ev_now();
+	ev_io_stop(l->ad->loop, &l->io);
+	ev_timer_start(l->ad->loop, &l->pause, l->pause_ms);
+	l->pause_ms = l->pause_ms * 2 < ADMIN_PAUSE_MAX_MS ? l->pause_ms * 2 :
+	    ADMIN_PAUSE_MAX_MS;
+}
+
+static void
+admin_accept_resume(void *arg)
+{
+	struct alistener	*l = arg;
+
+	if (l->fd == -1 || l->io.fd != -1)
+		return;
+	if (admin_listen_watch(l) == -1) {
+		log_warn("%s listener watch", l->control ? "control" : "HTTP");
+		admin_accept_pause(l);
+	}
+}
+
+static void
+admin_accept(int lfd, uint32_t events, void *arg)
+{
+	struct alistener	*l = arg;
+	struct admin		*ad = l->ad;
+	struct aclient		*cl;
+	int			 fd;
+
+	(void)events;
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) != -1) {
-		if ((cl = admin_client_new(ad, fd, control)) == NULL)
+		if (l->starved_at != 0) {
+			/* What was left out of the episode, said first. */
+			log_flush();
+			log_info("%s: accepting connections again after %llu "
+			    "ms", l->control ? "control" : "HTTP",
+			    (unsigned long long)(ev_now() - l->starved_at));
+			l->starved_at = 0;
+		}
+		l->pause_ms = 0;
+		if ((cl = admin_client_new(ad, fd, l->control)) == NULL)
 			continue;
 		cl->ad = ad;
 		cl->fd = fd;
-		cl->control = control;
-		if (control && admin_ctl_peer(cl) == -1) {
+		cl->control = l->control;
+		if (l->control && admin_ctl_peer(cl) == -1) {
 			close(fd);
 			free(cl);
 			continue;
@@ -269,22 +346,10 @@ admin_accept(struct admin *ad, int lfd, int control)
 		    admin_client_io, cl) == -1)
 			admin_client_close(cl);
 	}
-}
-
-static void
-admin_http_accept(int fd, uint32_t events, void *arg)
-{
-	(void)fd;
-	(void)events;
-	admin_accept(arg, ((struct admin *)arg)->http_fd, 0);
-}
-
-static void
-admin_ctl_accept(int fd, uint32_t events, void *arg)
-{
-	(void)fd;
-	(void)events;
-	admin_accept(arg, ((struct admin *)arg)->ctl_fd, 1);
+	if (admin_accept_lost(errno))
+		return;
+	log_warn("%s accept", l->control ? "control" : "HTTP");
+	admin_accept_pause(l);
 }
 
 /* DogStatsD ------------------------------------------------------------ */
@@ -414,16 +479,16 @@ admin_reconfigure(struct child *c, const struct config *next, char *err,
 }
 
 static void
-admin_listen(struct admin *ad, int *fdp, struct ev_io *io, int fd,
-    ev_io_cb cb)
+admin_listen(struct admin *ad, struct alistener *l, int fd)
 {
-	if (*fdp != -1) {
-		ev_io_stop(ad->loop, io);
-		close(*fdp);
+	if (l->fd != -1) {
+		ev_io_stop(ad->loop, &l->io);
+		ev_timer_stop(ad->loop, &l->pause);
+		l->pause_ms = l->starved_at = 0;
+		close(l->fd);
 	}
-	*fdp = fd;
-	if (fd != -1 && ad->started && ev_io_start(ad->loop, io, fd, EPOLLIN,
-	    cb, ad) == -1)
+	l->fd = fd;
+	if (fd != -1 && ad->started && admin_listen_watch(l) == -1)
 		fatal("listener watch");
 }
 
@@ -434,15 +499,13 @@ admin_listener(struct child *c, int kind, int fd, const char *addr,
 	struct admin	*ad = c->arg;
 
 	if (kind == LISTENER_CONTROL) {
-		admin_listen(ad, &ad->ctl_fd, &ad->ctl_io, fd,
-		    admin_ctl_accept);
+		admin_listen(ad, &ad->ctl, fd);
 		return;
 	}
 	strlcpy(ad->laddr[kind], addr, sizeof(ad->laddr[kind]));
 	ad->lport[kind] = port;
 	if (kind == PROC_ADMIN)
-		admin_listen(ad, &ad->http_fd, &ad->http_io, fd,
-		    admin_http_accept);
+		admin_listen(ad, &ad->http, fd);
 	else if (fd != -1)
 		close(fd);
 }
@@ -454,11 +517,8 @@ admin_start(struct child *c)
 
 	ad->started = 1;
 	ad->loop = c->loop;
-	if (ad->http_fd != -1 && ev_io_start(ad->loop, &ad->http_io,
-	    ad->http_fd, EPOLLIN, admin_http_accept, ad) == -1)
-		fatal("listener watch");
-	if (ad->ctl_fd != -1 && ev_io_start(ad->loop, &ad->ctl_io,
-	    ad->ctl_fd, EPOLLIN, admin_ctl_accept, ad) == -1)
+	if ((ad->http.fd != -1 && admin_listen_watch(&ad->http) == -1) ||
+	    (ad->ctl.fd != -1 && admin_listen_watch(&ad->ctl) == -1))
 		fatal("listener watch");
 	ev_timer_init(&ad->dsd_timer, admin_dsd_tick, ad);
 	ev_timer_start(ad->loop, &ad->dsd_timer, ad->cfg->dogstatsd_interval);
@@ -473,15 +533,15 @@ admin_cleanup(struct child *c)
 		admin_client_close(TAILQ_FIRST(&ad->clients));
 	if (ad->started) {
 		ev_timer_stop(c->loop, &ad->dsd_timer);
-		if (ad->http_fd != -1)
-			ev_io_stop(c->loop, &ad->http_io);
-		if (ad->ctl_fd != -1)
-			ev_io_stop(c->loop, &ad->ctl_io);
+		ev_io_stop(c->loop, &ad->http.io);
+		ev_timer_stop(c->loop, &ad->http.pause);
+		ev_io_stop(c->loop, &ad->ctl.io);
+		ev_timer_stop(c->loop, &ad->ctl.pause);
 	}
-	if (ad->http_fd != -1)
-		close(ad->http_fd);
-	if (ad->ctl_fd != -1)
-		close(ad->ctl_fd);
+	if (ad->http.fd != -1)
+		close(ad->http.fd);
+	if (ad->ctl.fd != -1)
+		close(ad->ctl.fd);
 	if (ad->dsd_fd != -1)
 		close(ad->dsd_fd);
 	admin_state_free(ad);
@@ -506,7 +566,12 @@ admin_main(int foreground, int verbose)
 	if ((ad = calloc(1, sizeof(*ad))) == NULL)
 		fatal("admin");
 	TAILQ_INIT(&ad->clients);
-	ad->http_fd = ad->ctl_fd = ad->dsd_fd = -1;
+	ad->http.fd = ad->ctl.fd = ad->dsd_fd = -1;
+	ad->http.io.fd = ad->ctl.io.fd = -1;
+	ad->http.ad = ad->ctl.ad = ad;
+	ad->ctl.control = 1;
+	ev_timer_init(&ad->http.pause, admin_accept_resume, &ad->http);
+	ev_timer_init(&ad->ctl.pause, admin_accept_resume, &ad->ctl);
 	if ((ad->dsd = dsd_new()) == NULL)
 		fatal("admin");
 	rv = child_run(PROC_ADMIN, foreground, verbose, &admin_ops, ad);

@@ -45,6 +45,17 @@
 
 struct admin;
 
+/* A listening socket: admin HTTP or the control socket. */
+struct alistener {
+	struct admin		*ad;
+	int			 fd;		/* -1 none */
+	int			 control;
+	struct ev_io		 io;
+	struct ev_timer		 pause;		/* accept() starved: resume */
+	uint64_t		 pause_ms;	/* of the next; 0: shortest */
+	uint64_t		 starved_at;	/* ev_now() of the first */
+};
+
 struct aclient {
 	struct admin		*ad;
 	int			 fd;
@@ -72,10 +83,8 @@ struct admin {
 	int			 started;
 	uid_t			 uid;		/* the daemon's user */
 
-	int			 http_fd;
-	struct ev_io		 http_io;
-	int			 ctl_fd;
-	struct ev_io		 ctl_io;
+	struct alistener	 http;
+	struct alistener	 ctl;
 	TAILQ_HEAD(, aclient)	 clients;	/* oldest first */
 	size_t			 nclients;
 	uint32_t		 next_req;

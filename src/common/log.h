@@ -2,11 +2,18 @@
  * Logging shared by every process.  In the foreground (-d) lines go to
  * stderr, otherwise to syslog.  Every line carries the name of the process
  * that wrote it, so the supervisor and its children can be told apart.
+ *
+ * A line repeated word for word is written once, then left out for a
+ * while (1 s, doubling while it keeps coming, up to 60 s) and counted:
+ * its next copy written, or the next line of any kind once the while is
+ * over, says "(N more like this in the last Xs)"; the counts still held
+ * at exit are written then.  fatal() and fatalx() are never left out.
  */
 #ifndef LOG_H
 #define LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 #define LOG_FMT(a, b) __attribute__((format(printf, a, b)))
 
@@ -28,5 +35,13 @@ void	log_info(const char *, ...) LOG_FMT(1, 2);
 void	log_debug(const char *, ...) LOG_FMT(1, 2);
 void	fatal(const char *, ...) LOG_FMT(1, 2) __attribute__((noreturn));
 void	fatalx(const char *, ...) LOG_FMT(1, 2) __attribute__((noreturn));
+
+/*
+ * Write every count held now, whether or not its while is over: at the
+ * end of an episode (a listener accepting again) or before exiting.
+ */
+void	log_flush(void);
+/* Milliseconds that time repeats; NULL: CLOCK_MONOTONIC (tests). */
+void	log_clock(uint64_t (*)(void));
 
 #endif

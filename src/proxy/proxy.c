@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,28 +30,148 @@
 #include "proxy_int.h"
 #include "proxy_tls.h"
 
+static void	proxy_accept_cb(int, uint32_t, void *);
+
 int
 proxy_svc_index(int kind)
 {
 	return kind == PROC_READER ? 1 : 0;
 }
 
+/*
+ * accept() that fails for want of descriptors or memory leaves the
+ * connection queued and the listener readable, so a level-triggered
+ * watch would call us again at once, for as long as it lasts.  The
+ * listener is let be for a pause instead, doubling while accept() keeps
+ * failing; established connections go on and free descriptors as they
+ * close.  Any error not of one connection gets the same pause: nothing
+ * may spin.
+ */
+#define PROXY_PAUSE_MIN_MS	100
+#define PROXY_PAUSE_MAX_MS	1000
+
+/*
+ * The connection taken failed, not the listener (accept(2): pending
+ * network errors come back as accept()'s own): the next may do.
+ */
+static int
+proxy_accept_lost(int error)
+{
+	switch (error) {
+	case EAGAIN:
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENOPROTOOPT:
+	case ENETDOWN:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case EHOSTUNREACH:
+	case ENONET:
+	case EOPNOTSUPP:
+		return 1;
+	}
+	return 0;
+}
+
+static int
+proxy_listen_start(struct proxy *px)
+{
+	if (ev_io_start(px->child->loop, &px->listen_io, px->listen_fd,
+	    EPOLLIN, proxy_accept_cb, px) == -1)
+		return -1;
+	px->accepting = 1;
+	return 0;
+}
+
+static void
+proxy_accept_pause(struct proxy *px)
+{
+	if (px->accept_pause == 0)
+		px->accept_pause = PROXY_PAUSE_MIN_MS;
+	if (px->starved_at == 0)
+		px->starved_at = ev_now();
+	if (px->accepting)
+		ev_io_stop(px->child->loop, &px->listen_io);
+	px->accepting = 0;
+	ev_timer_start(px->child->loop, &px->accept_timer, px->accept_pause);
+	px->accept_pause = px->accept_pause * 2 < PROXY_PAUSE_MAX_MS ?
+	    px->accept_pause * 2 : PROXY_PAUSE_MAX_MS;
+}
+
+static void
+proxy_accept_resume(void *arg)
+{
+	struct proxy	*px = arg;
+
+	if (px->listen_fd == -1 || px->accepting)
+		return;
+	if (proxy_listen_start(px) == -1) {
+		log_warn("listener watch");
+		proxy_accept_pause(px);
+	}
+}
+
 static void
 proxy_accept_cb(int fd, uint32_t events, void *arg)
 {
 	struct proxy	*px = arg;
-	int		 s;
+	int		 s, error;
 
-	for (;;) {
-		s = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (s == -1) {
-			if (errno != EAGAIN && errno != EINTR &&
-			    errno != ECONNABORTED)
-				log_warn("accept");
-			return;
+	(void)events;
+	while ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) != -1) {
+		if (px->starved_at != 0) {
+			/* What was left out of the episode, said first. */
+			log_flush();
+			log_info("accepting connections again after %llu ms",
+			    (unsigned long long)(ev_now() - px->starved_at));
+			px->starved_at = 0;
 		}
+		px->accept_pause = 0;
 		conn_accept(px, s);
 	}
+	error = errno;
+	if (proxy_accept_lost(error))
+		return;
+	log_warn("accept");
+	proxy_accept_pause(px);
+}
+
+/*
+ * The connections that fit in RLIMIT_NOFILE: two descriptors each
+ * (client, upstream), after the process's own (stdio, epoll, signalfd,
+ * the channel, the listener and the one replacing it, syslog) and the one
+ * it takes to accept and refuse a connection over the limit.  A larger
+ * proxy.max_connections would have accept() fail instead of refusing.
+ */
+#define PROXY_FDS_OWN		16
+
+static void
+proxy_clamp(struct proxy *px, const struct config *cfg)
+{
+	struct rlimit	rl;
+	uint64_t	fit;
+	int		want = cfg->proxy_max_connections;
+
+	px->max_conns = want;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY)
+		return;
+	fit = rl.rlim_cur > PROXY_FDS_OWN + 2 ?
+	    (rl.rlim_cur - PROXY_FDS_OWN) / 2 : 1;
+	if ((uint64_t)want <= fit)
+		return;
+	px->max_conns = (int)fit;
+	/* Once per figure, not at every reload. */
+	if (px->max_warned == want && px->nofile_warned == rl.rlim_cur)
+		return;
+	px->max_warned = want;
+	px->nofile_warned = rl.rlim_cur;
+	log_warnx("proxy.max_connections %d needs %llu descriptors, more "
+	    "than RLIMIT_NOFILE %llu: taking %d connections at most", want,
+	    (unsigned long long)want * 2 + PROXY_FDS_OWN,
+	    (unsigned long long)rl.rlim_cur, px->max_conns);
 }
 
 static void
@@ -61,17 +182,11 @@ proxy_listen_stop(struct proxy *px)
 	if (px->accepting)
 		ev_io_stop(px->child->loop, &px->listen_io);
 	px->accepting = 0;
+	ev_timer_stop(px->child->loop, &px->accept_timer);
+	px->accept_pause = 0;
+	px->starved_at = 0;
 	close(px->listen_fd);
 	px->listen_fd = -1;
-}
-
-static void
-proxy_listen_start(struct proxy *px)
-{
-	if (ev_io_start(px->child->loop, &px->listen_io, px->listen_fd,
-	    EPOLLIN, proxy_accept_cb, px) == -1)
-		fatal("listener watch");
-	px->accepting = 1;
 }
 
 static void
@@ -85,8 +200,8 @@ proxy_listener(struct child *c, int kind, int fd, const char *addr,
 	/* Established connections stay; only the listening socket moves. */
 	proxy_listen_stop(px);
 	px->listen_fd = fd;
-	if (c->started)
-		proxy_listen_start(px);
+	if (c->started && proxy_listen_start(px) == -1)
+		fatal("listener watch");
 	log_info("listening on %s:%u", addr, port);
 }
 
@@ -159,7 +274,8 @@ proxy_start(struct child *c)
 
 	if (px->listen_fd == -1)
 		fatalx("started without a listener");
-	proxy_listen_start(px);
+	if (proxy_listen_start(px) == -1)
+		fatal("listener watch");
 }
 
 /*
@@ -199,10 +315,12 @@ proxy_reconfigure(struct child *c, const struct config *next, char *err,
 
 	if (proxy_rules(px, next, err, errlen) == -1)
 		return -1;
-	if (strcmp(next->server_addr, c->cfg.server_addr) == 0 &&
-	    next->server_port == c->cfg.server_port)
-		return 0;
-	return proxy_resolve_local(px, next, err, errlen);
+	if ((strcmp(next->server_addr, c->cfg.server_addr) != 0 ||
+	    next->server_port != c->cfg.server_port) &&
+	    proxy_resolve_local(px, next, err, errlen) == -1)
+		return -1;
+	proxy_clamp(px, next);
+	return 0;
 }
 
 /*
@@ -389,9 +507,11 @@ proxy_configure(struct child *c, const struct config *cfg, char *err,
 
 	px->child = c;
 	px->cfg = &c->cfg;
-	if (proxy_rules(px, cfg, err, errlen) == -1)
+	if (proxy_rules(px, cfg, err, errlen) == -1 ||
+	    proxy_resolve_local(px, cfg, err, errlen) == -1)
 		return -1;
-	return proxy_resolve_local(px, cfg, err, errlen);
+	proxy_clamp(px, cfg);
+	return 0;
 }
 
 static void
@@ -436,6 +556,7 @@ proxy_main(int kind, int foreground, int verbose)
 	TAILQ_INIT(&px.conns);
 	ev_timer_init(&px.lease_timer, proxy_lease_lapsed, &px);
 	ev_timer_init(&px.drain_timer, proxy_drain, &px);
+	ev_timer_init(&px.accept_timer, proxy_accept_resume, &px);
 	rv = child_run(kind, foreground, verbose, &proxy_ops, &px);
 	if (px.listen_fd != -1)
 		close(px.listen_fd);

@@ -826,10 +826,9 @@ conn_accept(struct proxy *px, int fd)
 {
 	struct conn	*c;
 
-	if (px->nconns >= (size_t)px->cfg->proxy_max_connections) {
+	if (px->nconns >= (size_t)px->max_conns) {
 		px->refused++;
-		log_debug("connection limit %d reached",
-		    px->cfg->proxy_max_connections);
+		log_debug("connection limit %d reached", px->max_conns);
 		close(fd);
 		return;
 	}

@@ -98,6 +98,13 @@ struct proxy {
 	int			 listen_fd;
 	struct ev_io		 listen_io;
 	int			 accepting;
+	struct ev_timer		 accept_timer;	/* a pause in accepting */
+	uint64_t		 accept_pause;	/* ms of the next, 0: least */
+	uint64_t		 starved_at;	/* ev_now() of the first */
+	int			 max_conns;	/* proxy.max_connections, or
+						   what RLIMIT_NOFILE holds */
+	int			 max_warned;	/* figures warned about */
+	uint64_t		 nofile_warned;
 	TAILQ_HEAD(, conn)	 conns;
 	size_t			 nconns;
 

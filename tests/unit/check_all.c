@@ -30,6 +30,7 @@ main(void)
 	srunner_add_suite(sr, leadership_suite());
 	srunner_add_suite(sr, listeners_suite());
 	srunner_add_suite(sr, lock_flags_suite());
+	srunner_add_suite(sr, log_suite());
 	srunner_add_suite(sr, metrics_suite());
 	srunner_add_suite(sr, prom_suite());
 	srunner_add_suite(sr, proto_suite());

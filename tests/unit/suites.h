@@ -22,6 +22,7 @@ Suite	*leader_history_suite(void);
 Suite	*leadership_suite(void);
 Suite	*listeners_suite(void);
 Suite	*lock_flags_suite(void);
+Suite	*log_suite(void);
 Suite	*metrics_suite(void);
 Suite	*prom_suite(void);
 Suite	*proto_suite(void);
