@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -193,6 +194,30 @@ sv_free(struct supervisor *sv)
 	config_clear(&sv->cfg);
 }
 
+/*
+ * Descriptors: the soft limit goes up to the hard one, as the children
+ * inherit it.  A Debian login's soft limit of 1024 would hold some 500
+ * relayed connections where proxy.max_connections says 10000; the hard
+ * limit is what the operator (or LimitNOFILE) allows.
+ */
+static void
+sv_raise_nofile(void)
+{
+	struct rlimit	rl;
+	rlim_t		was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+		log_warn("setrlimit RLIMIT_NOFILE");
+	else
+		log_info("descriptor limit raised from %llu to the hard limit, "
+		    "%llu", (unsigned long long)was,
+		    (unsigned long long)rl.rlim_cur);
+}
+
 int
 supervisor_main(const struct cli *cli, struct config *cfg, const char *self)
 {
@@ -214,6 +239,7 @@ supervisor_main(const struct cli *cli, struct config *cfg, const char *self)
 	/* Our title stays the operator's command line; children name theirs. */
 	log_procname("supervisor");
 	sv_apply_loglevel(&sv);
+	sv_raise_nofile();
 
 	for (k = PROC_WRITER; k < PROC_MAX; k++) {
 		sv.listeners[k].fd = -1;
