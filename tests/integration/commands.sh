@@ -58,7 +58,10 @@ _s_run() {
 	for fd in "${S_FD[@]}"; do
 		exec {fd}>&-
 	done
-	exec openssl s_client -quiet -no_ign_eof -connect "127.0.0.1:$port" \
+	# -nocommands: a read of its input that starts with Q, R or k (as
+	# "kv" of "SET kv ...") is otherwise taken for quit, renegotiate or
+	# key update, and never sent.
+	exec openssl s_client -quiet -no_ign_eof -nocommands -connect "127.0.0.1:$port" \
 	    -cert "$T_DIR/$id.pem" -key "$T_DIR/$id.key" \
 	    -CAfile "$T_DIR/roots.pem" <"$T_DIR/$name.in" \
 	    >"$T_DIR/$name.out" 2>"$T_DIR/$name.err"

@@ -265,7 +265,7 @@ pt_probe_ll() {
 			sleep 0.1
 		done
 		sleep 1
-	} | timeout 200 openssl s_client -quiet -no_ign_eof \
+	} | timeout 200 openssl s_client -quiet -no_ign_eof -nocommands \
 	    -connect "127.0.0.1:$PORT_W" -cert "$T_DIR/client.pem" \
 	    -key "$T_DIR/client.key" -CAfile "$T_DIR/roots.pem" 2>/dev/null |
 	while IFS= read -r line; do

@@ -42,7 +42,7 @@ _probe_long_lived() {
 		i=$((i + 1))
 		_probe_cmd "${dir##*/}-ll$i"
 		sleep 0.1
-	done | timeout 120 openssl s_client -quiet -no_ign_eof \
+	done | timeout 120 openssl s_client -quiet -no_ign_eof -nocommands \
 	    -connect "127.0.0.1:$port" -cert "$T_DIR/client.pem" \
 	    -key "$T_DIR/client.key" -CAfile "$T_DIR/roots.pem" 2>/dev/null |
 	while IFS= read -r line; do
