@@ -98,6 +98,10 @@ _t_exit() {
 	trap - EXIT
 	_t_kill_all
 	_t_run_atexit
+	if [ -n "$T_DIR" ] && [ -s "$T_DIR/.ports" ]; then
+		(cd /tmp/tcm-test-ports 2>/dev/null &&
+		    xargs rmdir -- <"$T_DIR/.ports" 2>/dev/null)
+	fi
 	if [ -n "$T_DIR" ] && [ -d "$T_DIR" ]; then
 		if [ "$rc" -eq 0 ] || [ "$rc" -eq 77 ]; then
 			rm -rf "$T_DIR"
@@ -245,16 +249,28 @@ t_wait() {
 	done
 }
 
-# t_port: a free TCP port on 127.0.0.1, 20000-45000, not in use by any
-# TCP or UDP socket now and not handed out before in this test.  The ports
-# given out are kept in a file because t_port runs in $(...).
+# t_port: a free TCP port on 127.0.0.1, from 20000 to below the kernel's
+# ephemeral range, not in use by any TCP or UDP socket now, not handed out
+# before in this test nor to another test running now
+# (/tmp/tcm-test-ports).  The ports given out are kept in a file because
+# t_port runs in $(...).
 t_port() {
-	local used p
+	local used p low=32768 top dir=/tmp/tcm-test-ports
+	# Below the kernel's ephemeral range: a port there may be any
+	# outgoing connection's own, and a server could not bind it.
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	top=$((low > 21000 ? low - 1 : 45000))
 	used=$(ss -Htuan 2>/dev/null | awk '{ n = split($5, a, ":"); print a[n] }')
-	for p in $(shuf -i 20000-45000 -n 200); do
+	mkdir -p "$dir" 2>/dev/null && chmod 1777 "$dir" 2>/dev/null
+	for p in $(shuf -i "20000-$top" -n 200); do
 		grep -qx "$p" <<<"$used" && continue
 		if [ -n "$T_DIR" ] && [ -f "$T_DIR/.ports" ]; then
 			grep -qx "$p" "$T_DIR/.ports" && continue
+			# Tests run side by side: a port is handed to one of
+			# them until it ends (_t_exit), or for an hour.
+			find "$dir/$p" -maxdepth 0 -mmin +60 -exec rm -rf {} + \
+			    2>/dev/null
+			mkdir "$dir/$p" 2>/dev/null || continue
 			printf '%s\n' "$p" >>"$T_DIR/.ports"
 		fi
 		printf '%s\n' "$p"
