@@ -254,27 +254,6 @@ admin_client_io(int fd, uint32_t events, void *arg)
 #define ADMIN_PAUSE_MIN_MS	100
 #define ADMIN_PAUSE_MAX_MS	1000
 
-/* The connection taken failed, not the listener: the next may do. */
-static int
-admin_accept_lost(int error)
-{
-	switch (error) {
-	case EAGAIN:
-	case EINTR:
-	case ECONNABORTED:
-	case EPROTO:
-	case ENOPROTOOPT:
-	case ENETDOWN:
-	case ENETUNREACH:
-	case EHOSTDOWN:
-	case EHOSTUNREACH:
-	case ENONET:
-	case EOPNOTSUPP:
-		return 1;
-	}
-	return 0;
-}
-
 static int
 admin_listen_watch(struct alistener *l)
 {
@@ -346,7 +325,7 @@ admin_accept(int lfd, uint32_t events, void *arg)
 		    admin_client_io, cl) == -1)
 			admin_client_close(cl);
 	}
-	if (admin_accept_lost(errno))
+	if (ev_accept_lost(errno))
 		return;
 	log_warn("%s accept", l->control ? "control" : "HTTP");
 	admin_accept_pause(l);

@@ -454,3 +454,23 @@ ev_break(struct ev_loop *loop)
 {
 	loop->brk = 1;
 }
+
+int
+ev_accept_lost(int error)
+{
+	switch (error) {
+	case EAGAIN:
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+	case ENOPROTOOPT:
+	case ENETDOWN:
+	case ENETUNREACH:
+	case EHOSTDOWN:
+	case EHOSTUNREACH:
+	case ENONET:
+	case EOPNOTSUPP:
+		return 1;
+	}
+	return 0;
+}

@@ -61,6 +61,13 @@ int		 ev_signal(struct ev_loop *, int signo, ev_signal_cb, void *arg);
 void		 ev_signal_unblock_all(void);
 
 /* Run until ev_break(); 0, or -1 on an epoll failure. */
+/*
+ * 1 when accept() failed for the connection it took, not for the
+ * listener (accept(2): pending network errors come back as its own), so
+ * the next may do; 0 when the listener itself is short (EMFILE, ENFILE,
+ * ENOBUFS, ENOMEM, ...) and must be let be for a while.
+ */
+int		 ev_accept_lost(int error);
 int		 ev_run(struct ev_loop *);
 void		 ev_break(struct ev_loop *);
 

@@ -50,30 +50,6 @@ proxy_svc_index(int kind)
 #define PROXY_PAUSE_MIN_MS	100
 #define PROXY_PAUSE_MAX_MS	1000
 
-/*
- * The connection taken failed, not the listener (accept(2): pending
- * network errors come back as accept()'s own): the next may do.
- */
-static int
-proxy_accept_lost(int error)
-{
-	switch (error) {
-	case EAGAIN:
-	case EINTR:
-	case ECONNABORTED:
-	case EPROTO:
-	case ENOPROTOOPT:
-	case ENETDOWN:
-	case ENETUNREACH:
-	case EHOSTDOWN:
-	case EHOSTUNREACH:
-	case ENONET:
-	case EOPNOTSUPP:
-		return 1;
-	}
-	return 0;
-}
-
 static int
 proxy_listen_start(struct proxy *px)
 {
@@ -132,7 +108,7 @@ proxy_accept_cb(int fd, uint32_t events, void *arg)
 		conn_accept(px, s);
 	}
 	error = errno;
-	if (proxy_accept_lost(error))
+	if (ev_accept_lost(error))
 		return;
 	log_warn("accept");
 	proxy_accept_pause(px);
