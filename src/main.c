@@ -47,7 +47,7 @@ main(int argc, char **argv)
 {
 	struct cli	 cli;
 	struct config	 cfg;
-	char		 err[1024], self[PATH_MAX];
+	char		 err[1024], self[PATH_MAX], title[4096];
 	ssize_t		 n;
 	int		 rv;
 
@@ -74,6 +74,9 @@ main(int argc, char **argv)
 		cli_clear(&cli);
 		return rv;
 	}
+	/* What ps shows of us: the command line without its secrets. */
+	cli_title(&cli, argc, argv, title, sizeof(title));
+	setproctitle("-%s", title);
 
 	if (config_load(&cfg, &cli, err, sizeof(err)) == -1) {
 		fprintf(stderr, "tile38-cluster-manager: %s\n", err);

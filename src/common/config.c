@@ -48,7 +48,7 @@ const struct opt_def opt_table[] = {
 	    OPT_REQUIRED, OFF(advertise), NULL,
 	    "address of this node registered in the Consul catalog" },
 	{ "server.addr", "SERVER_ADDR", "127.0.0.1", OPT_NAME, RELOAD_LIVE,
-	    0, OFF(server_addr), NULL,
+	    OPT_ELECTOR | OPT_PROXY, OFF(server_addr), NULL,
 	    "address of the local Tile38 (or Redis) server" },
 	{ "server.port", "SERVER_PORT", NULL, OPT_PORT, RELOAD_LIVE,
 	    OPT_REQUIRED, OFF(server_port), NULL,
@@ -57,7 +57,7 @@ const struct opt_def opt_table[] = {
 	    0, OFF(server_kind), kind_choices,
 	    "local server kind: tile38 (FOLLOW) or redis (REPLICAOF)" },
 	{ "server.password", "SERVER_PASSWORD", "", OPT_STRING, RELOAD_LIVE,
-	    OPT_SECRET, OFF(server_password), NULL,
+	    OPT_SECRET | OPT_ELECTOR, OFF(server_password), NULL,
 	    "password of the local server, also used to authenticate to "
 	    "the leader" },
 	{ "bind.addr.leader", "BIND_ADDR_LEADER", "0.0.0.0", OPT_ADDR,
@@ -80,39 +80,39 @@ const struct opt_def opt_table[] = {
 	    RELOAD_REBIND, 0, OFF(bind_port_bridge), NULL,
 	    "replication bridge (B) port; 0 picks an ephemeral port" },
 	{ "consul.addr", "CONSUL_HTTP_ADDR", "127.0.0.1:8500", OPT_NAME,
-	    RELOAD_LIVE, 0, OFF(consul_addr), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(consul_addr), NULL,
 	    "Consul agent as host:port or [v6]:port; https:// turns on "
 	    "consul.ssl" },
 	{ "consul.lock.prefix", "CONSUL_LOCK_PREFIX",
 	    "_locks/tile38/cluster/manager", OPT_NAME, RELOAD_NEVER,
-	    0, OFF(consul_lock_prefix), NULL,
+	    OPT_ELECTOR, OFF(consul_lock_prefix), NULL,
 	    "KV prefix of the leader lock: the key is <prefix>/leader, "
 	    "its value the id" },
 	{ "consul.token", "CONSUL_HTTP_TOKEN", "", OPT_STRING, RELOAD_LIVE,
-	    OPT_SECRET, OFF(consul_token), NULL,
+	    OPT_SECRET | OPT_ELECTOR, OFF(consul_token), NULL,
 	    "Consul ACL token" },
 	{ "consul.ssl", "CONSUL_HTTP_SSL", "false", OPT_BOOL, RELOAD_LIVE,
-	    0, OFF(consul_ssl), NULL,
+	    OPT_ELECTOR, OFF(consul_ssl), NULL,
 	    "talk to the Consul agent over HTTPS" },
 	{ "consul.cacert", "CONSUL_CACERT", "", OPT_STRING, RELOAD_LIVE,
-	    0, OFF(consul_cacert), NULL,
+	    OPT_ELECTOR, OFF(consul_cacert), NULL,
 	    "CA certificate file that verifies the Consul agent" },
 	{ "consul.client.cert", "CONSUL_CLIENT_CERT", "", OPT_STRING,
-	    RELOAD_LIVE, 0, OFF(consul_client_cert), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(consul_client_cert), NULL,
 	    "client certificate file for the Consul agent (with the "
 	    "client key)" },
 	{ "consul.client.key", "CONSUL_CLIENT_KEY", "", OPT_STRING,
-	    RELOAD_LIVE, 0, OFF(consul_client_key), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(consul_client_key), NULL,
 	    "client key file for the Consul agent (with the client "
 	    "certificate)" },
 	{ "dogstatsd.addr", "DD_AGENT_HOST", "127.0.0.1", OPT_NAME,
-	    RELOAD_LIVE, 0, OFF(dogstatsd_addr), NULL,
+	    RELOAD_LIVE, OPT_ADMIN, OFF(dogstatsd_addr), NULL,
 	    "DogStatsD agent address" },
 	{ "dogstatsd.port", "DD_AGENT_PORT", "8125", OPT_PORT, RELOAD_LIVE,
-	    0, OFF(dogstatsd_port), NULL,
+	    OPT_ADMIN, OFF(dogstatsd_port), NULL,
 	    "DogStatsD agent UDP port (the original's 8126 is the APM port)" },
 	{ "dogstatsd.interval", NULL, "10s", OPT_DURATION, RELOAD_LIVE,
-	    0, OFF(dogstatsd_interval), NULL,
+	    OPT_ADMIN, OFF(dogstatsd_interval), NULL,
 	    "how often metrics are sent to the DogStatsD agent" },
 	{ "http.addr", "TCM_HTTP_ADDR", "127.0.0.1", OPT_ADDR,
 	    RELOAD_REBIND, 0, OFF(http_addr), NULL,
@@ -122,7 +122,7 @@ const struct opt_def opt_table[] = {
 	    "admin HTTP listener port; 0, the default, disables the "
 	    "listener" },
 	{ "http.timeout", NULL, "5s", OPT_DURATION, RELOAD_LIVE,
-	    0, OFF(http_timeout), NULL,
+	    OPT_ADMIN, OFF(http_timeout), NULL,
 	    "how long an admin HTTP client has to send its request and "
 	    "take the answer" },
 	{ "control.socket", "TCM_CONTROL_SOCKET", CONTROL_SOCKET_AUTO,
@@ -132,99 +132,101 @@ const struct opt_def opt_table[] = {
 	    "tile38-cluster-manager or /tmp/tile38-cluster-manager-<uid>; "
 	    "empty disables it" },
 	{ "service.manage", "SERVICE_MANAGE", "false", OPT_BOOL, RELOAD_LIVE,
-	    0, OFF(service_manage), NULL,
+	    OPT_ELECTOR, OFF(service_manage), NULL,
 	    "register and deregister both services in the Consul catalog" },
 	{ "service.name.leader", "SERVICE_NAME_LEADER", "tile38-writer",
-	    OPT_NAME, RELOAD_NEVER, 0, OFF(service_name_leader), NULL,
+	    OPT_NAME, RELOAD_NEVER, OPT_ELECTOR | OPT_PROXY,
+	    OFF(service_name_leader), NULL,
 	    "catalog name of the writer service (W)" },
 	{ "service.name.follower", "SERVICE_NAME_FOLLOWER", "tile38-reader",
-	    OPT_NAME, RELOAD_NEVER, 0, OFF(service_name_follower), NULL,
+	    OPT_NAME, RELOAD_NEVER, OPT_ELECTOR | OPT_PROXY,
+	    OFF(service_name_follower), NULL,
 	    "catalog name of the reader service (R)" },
 	{ "server.probe.interval", NULL, "250ms", OPT_DURATION,
-	    RELOAD_LIVE, 0, OFF(server_probe_interval), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(server_probe_interval), NULL,
 	    "how often the local server is probed" },
 	{ "server.down.timeout", NULL, "2s", OPT_DURATION,
-	    RELOAD_LIVE, 0, OFF(server_down_timeout), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(server_down_timeout), NULL,
 	    "a leader whose server has not answered for this long releases "
 	    "the lock" },
 	{ "election.session.ttl", NULL, "10s", OPT_DURATION,
-	    RELOAD_LIVE, 0, OFF(election_session_ttl), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(election_session_ttl), NULL,
 	    "TTL of the Consul session (10s to 24h), the backstop behind "
 	    "election.check.ttl; applies to the next session" },
 	{ "election.check.ttl", NULL, "1500ms", OPT_DURATION,
-	    RELOAD_LIVE, 0, OFF(election_check_ttl), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(election_check_ttl), NULL,
 	    "TTL of the manager's own Consul check that the session is tied "
 	    "to: a dead manager loses the lock this long after it last "
 	    "refreshed it" },
 	{ "election.lock.delay", NULL, "1500ms", OPT_DURATION,
-	    RELOAD_LIVE, 0, OFF(election_lock_delay), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(election_lock_delay), NULL,
 	    "Consul lock-delay: nobody may take a lock whose session was "
 	    "invalidated for this long; applies to the next session" },
 	{ "election.lease", NULL, "1s", OPT_DURATION,
-	    RELOAD_LIVE, 0, OFF(election_lease), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(election_lease), NULL,
 	    "a leader that could not confirm its lock for this long stops "
 	    "routing writes (its writer's lease); at least 250ms shorter than "
 	    "election.lock.delay and election.check.ttl" },
 	{ "election.handover.timeout", NULL, "5s", OPT_DURATION,
-	    RELOAD_LIVE, 0, OFF(election_handover_timeout), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR | OPT_ADMIN, OFF(election_handover_timeout), NULL,
 	    "on a switchover, how long the leader waits for a follower to "
 	    "catch up before it releases the lock (a graceful stop waits up "
 	    "to shutdown.timeout less 2s, never less than this)" },
 	{ "election.fresher.wait", NULL, "2s", OPT_DURATION,
-	    RELOAD_LIVE, 0, OFF(election_fresher_wait), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(election_fresher_wait), NULL,
 	    "how long a candidate lets a fresher live peer take a free lock "
 	    "first" },
 	{ "election.handover.lagging", NULL, "keep", OPT_ENUM,
-	    RELOAD_LIVE, 0, OFF(election_handover_lagging), lagging_choices,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(election_handover_lagging), lagging_choices,
 	    "when no follower has every acknowledged write by the end of a "
 	    "switchover (election.handover.timeout) or a graceful stop "
 	    "(shutdown.timeout): keep leading, or release the lock anyway "
 	    "and log how much a failover loses" },
 	{ "election.min_followers", NULL, "0", OPT_NUMBER,
-	    RELOAD_LIVE, 0, OFF(election_min_followers), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(election_min_followers), NULL,
 	    "the writer takes writes only while at least this many "
 	    "followers are caught up (like Redis' min-replicas-to-write); "
 	    "0 disables" },
 	{ "proxy.max_connections", NULL, "10000", OPT_COUNT,
-	    RELOAD_LIVE, 0, OFF(proxy_max_connections), NULL,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_max_connections), NULL,
 	    "open connections per listener; more are accepted and closed" },
 	{ "proxy.handshake_timeout", NULL, "5s", OPT_DURATION,
-	    RELOAD_LIVE, 0, OFF(proxy_handshake_timeout), NULL,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_handshake_timeout), NULL,
 	    "how long a client has to complete its TLS handshake" },
 	{ "proxy.dial_timeout", NULL, "1s", OPT_DURATION,
-	    RELOAD_LIVE, 0, OFF(proxy_dial_timeout), NULL,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_dial_timeout), NULL,
 	    "how long connecting to a server or peer may take before the "
 	    "next one is tried" },
 	{ "proxy.hold.timeout", NULL, "5s", OPT_DURATION,
-	    RELOAD_LIVE, 0, OFF(proxy_hold_timeout), NULL,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_hold_timeout), NULL,
 	    "while the writer has no leader to route to (an election, a "
 	    "handover, a lapsed lease), new connections and their first "
 	    "bytes wait this long for one instead of being closed; 0 closes "
 	    "them at once" },
 	{ "proxy.writer.commands", NULL, "read write connection", OPT_STRING,
-	    RELOAD_LIVE, 0, OFF(proxy_writer_commands), NULL,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_writer_commands), NULL,
 	    "what clients may ask through the writer: classes (read, write, "
 	    "admin, connection), -class, +COMMAND, -COMMAND; replication "
 	    "never; applies to new connections" },
 	{ "proxy.reader.commands", NULL, "read connection", OPT_STRING,
-	    RELOAD_LIVE, 0, OFF(proxy_reader_commands), NULL,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_reader_commands), NULL,
 	    "what clients may ask through the reader, as "
 	    "proxy.writer.commands" },
 	{ "proxy.writer.grant", NULL, "", OPT_STRING,
-	    RELOAD_LIVE, 0, OFF(proxy_writer_grant), NULL,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_writer_grant), NULL,
 	    "more (or less) for some clients through the writer: "
 	    "\"SERVICE: rules; ...\", SERVICE the client certificate's "
 	    "Consul service" },
 	{ "proxy.reader.grant", NULL, "", OPT_STRING,
-	    RELOAD_LIVE, 0, OFF(proxy_reader_grant), NULL,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_reader_grant), NULL,
 	    "the same through the reader" },
 	{ "proxy.http", NULL, "refuse", OPT_ENUM,
-	    RELOAD_LIVE, 0, OFF(proxy_http), http_choices,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_http), http_choices,
 	    "HTTP and WebSocket requests to Tile38 through the writer and "
 	    "reader: refuse (403), or opaque: pass that connection unread, "
 	    "bypassing the command rules" },
 	{ "proxy.command_filter", NULL, "true", OPT_BOOL,
-	    RELOAD_LIVE, 0, OFF(proxy_command_filter), NULL,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_command_filter), NULL,
 	    "false passes every command unread on every listener, the "
 	    "bridge included (for benchmarks only: no rule applies)" },
 	{ "user", NULL, "tile38cm", OPT_NAME, RELOAD_NEVER,
@@ -240,7 +242,7 @@ const struct opt_def opt_table[] = {
 	    0, OFF(log_level), level_choices,
 	    "log level: info or debug" },
 	{ "shutdown.timeout", "SHUTDOWN_TIMEOUT", "15s", OPT_DURATION,
-	    RELOAD_LIVE, 0, OFF(shutdown_timeout), NULL,
+	    RELOAD_LIVE, OPT_ELECTOR, OFF(shutdown_timeout), NULL,
 	    "how long a graceful stop may take before children are killed" },
 };
 
@@ -718,6 +720,8 @@ opt_apply(struct config *cfg, const struct opt_def *opt, const char *value,
 		return -1;
 	}
 	sp = opt_str(cfg, opt);
+	if (*sp != NULL && (opt->flags & OPT_SECRET))
+		explicit_bzero(*sp, strlen(*sp));
 	free(*sp);
 	*sp = dup;
 	if (https)
@@ -759,11 +763,18 @@ config_init(struct config *cfg)
 void
 config_clear(struct config *cfg)
 {
-	size_t	i;
+	const struct opt_def	*opt;
+	char			*s;
+	size_t			 i;
 
-	for (i = 0; i < opt_count; i++)
-		if (opt_is_string(&opt_table[i]))
-			free(*opt_str(cfg, &opt_table[i]));
+	for (i = 0; i < opt_count; i++) {
+		opt = &opt_table[i];
+		if (!opt_is_string(opt) || (s = *opt_str(cfg, opt)) == NULL)
+			continue;
+		if (opt->flags & OPT_SECRET)
+			explicit_bzero(s, strlen(s));
+		free(s);
+	}
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -1035,7 +1046,7 @@ validate_sendable(const struct config *cfg, char *err, size_t errlen)
 			    "than a configuration line holds (%d bytes)",
 			    opt->key, size, CONFIG_LINE_MAX);
 			fclose(fp);
-			free(buf);
+			config_text_free(buf);
 			return -1;
 		}
 		if (big == NULL || size > bigsize) {
@@ -1048,7 +1059,7 @@ validate_sendable(const struct config *cfg, char *err, size_t errlen)
 		free(buf);
 		goto nomem;
 	}
-	free(buf);
+	config_text_free(buf);
 	if (len <= MSG_CONFIG_TEXT_MAX)
 		return 0;
 	snprintf(err, errlen, "configuration too large: %zu bytes as handed "
@@ -1266,21 +1277,66 @@ config_print(const struct config *cfg, FILE *fp, int redact)
 	config_write(cfg, fp, redact);
 }
 
-char *
-config_serialize(const struct config *cfg)
+int
+opt_used_by(const struct opt_def *opt, int kind)
+{
+	switch (kind) {
+	case PROC_SUPERVISOR:
+		return 1;
+	case PROC_ELECTOR:
+		return (opt->flags & OPT_USERS) == 0 ||
+		    (opt->flags & OPT_ELECTOR) != 0;
+	case PROC_WRITER:
+	case PROC_READER:
+	case PROC_BRIDGE:
+		return (opt->flags & OPT_USERS) == 0 ||
+		    (opt->flags & OPT_PROXY) != 0;
+	case PROC_ADMIN:
+		return (opt->flags & OPT_USERS) == 0 ||
+		    (opt->flags & OPT_ADMIN) != 0;
+	}
+	return 0;
+}
+
+/* kind PROC_SUPERVISOR: every option. */
+static char *
+config_text(const struct config *cfg, int kind)
 {
 	FILE	*fp;
 	char	*buf = NULL;
-	size_t	 len = 0;
+	size_t	 len = 0, i;
 	int	 bad;
 
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		return NULL;
-	config_write(cfg, fp, 0);
+	for (i = 0; i < opt_count; i++)
+		if (opt_used_by(&opt_table[i], kind))
+			config_write_opt(cfg, &opt_table[i], fp, 0);
 	bad = ferror(fp);
 	if (fclose(fp) != 0 || bad) {
 		free(buf);
 		return NULL;
 	}
 	return buf;
+}
+
+char *
+config_serialize(const struct config *cfg)
+{
+	return config_text(cfg, PROC_SUPERVISOR);
+}
+
+char *
+config_serialize_for(const struct config *cfg, int kind)
+{
+	return config_text(cfg, kind);
+}
+
+void
+config_text_free(char *text)
+{
+	if (text == NULL)
+		return;
+	explicit_bzero(text, strlen(text));
+	free(text);
 }

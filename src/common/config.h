@@ -149,6 +149,17 @@ enum opt_reload {
 
 #define OPT_REQUIRED	0x01
 #define OPT_SECRET	0x02	/* redacted in -nv output */
+/*
+ * The children that use an option.  A child is sent only the options it
+ * uses (config_serialize_for()); the rest keep their defaults there.  An
+ * option with none of these goes to every child, as must a required one,
+ * and the options one cross-check compares go to the same children, so
+ * each child's configuration passes config_validate() on its own.
+ */
+#define OPT_ELECTOR	0x10
+#define OPT_PROXY	0x20	/* writer, reader and bridge */
+#define OPT_ADMIN	0x40
+#define OPT_USERS	(OPT_ELECTOR | OPT_PROXY | OPT_ADMIN)
 
 struct opt_def {
 	const char	 *key;		/* long flag and file key */
@@ -171,6 +182,7 @@ const struct opt_def	*opt_lookup(const char *key);
 struct cli_value {
 	const struct opt_def	*opt;
 	char			*value;
+	const char		*arg;	/* where in argv the value is, or NULL */
 };
 
 struct cli {
@@ -192,6 +204,13 @@ struct cli {
  */
 int	cli_parse(struct cli *, int argc, char **argv, char *err, size_t errlen);
 void	cli_clear(struct cli *);
+/*
+ * The command line parsed into cli, as the process title: the arguments
+ * joined by spaces, with the value of every secret option (consul.token,
+ * server.password) replaced by "********".  Always NUL-terminated in buf.
+ */
+void	cli_title(const struct cli *, int argc, char *const argv[], char *buf,
+	    size_t len);
 
 void	config_init(struct config *);	/* all defaults */
 void	config_clear(struct config *);	/* frees strings */
@@ -241,6 +260,15 @@ int	config_load(struct config *out, const struct cli *, char *err,
  */
 void	config_print(const struct config *, FILE *, int redact);
 char	*config_serialize(const struct config *);
+/*
+ * The text for the child of that kind (enum proc_kind): only the options
+ * it uses (opt_used_by()), the others left out.  Free it with
+ * config_text_free(), which wipes it: it may hold secrets.
+ */
+char	*config_serialize_for(const struct config *, int kind);
+void	 config_text_free(char *);
+/* 1 when the process of that kind uses the option. */
+int	 opt_used_by(const struct opt_def *, int kind);
 
 /* The value of one option as canonical text (malloc'd, unquoted). */
 char	*config_value_text(const struct config *, const struct opt_def *);

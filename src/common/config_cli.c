@@ -54,7 +54,8 @@ arg_name(const char *arg, const char **name)
 }
 
 static int
-cli_add(struct cli *cli, const struct opt_def *opt, const char *value)
+cli_add(struct cli *cli, const struct opt_def *opt, const char *value,
+    const char *arg)
 {
 	struct cli_value	*v;
 	char			*dup;
@@ -69,6 +70,7 @@ cli_add(struct cli *cli, const struct opt_def *opt, const char *value)
 	cli->values = v;
 	v[cli->nvalues].opt = opt;
 	v[cli->nvalues].value = dup;
+	v[cli->nvalues].arg = arg;
 	cli->nvalues++;
 	return 0;
 }
@@ -184,7 +186,7 @@ cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 			}
 			opt = &opt_table[ch - CLI_OPT_BASE];
 			if (cli_add(cli, opt, optarg != NULL ? optarg :
-			    "true") == -1) {
+			    "true", optarg) == -1) {
 				snprintf(err, errlen, "out of memory");
 				goto fail;
 			}
@@ -205,13 +207,57 @@ fail:
 	return -1;
 }
 
+/* The secret value that lies in this argument, or NULL. */
+static const char *
+cli_secret_in(const struct cli *cli, const char *arg)
+{
+	const struct cli_value	*v;
+	size_t			 i;
+
+	for (i = 0; i < cli->nvalues; i++) {
+		v = &cli->values[i];
+		if ((v->opt->flags & OPT_SECRET) && v->arg != NULL &&
+		    v->arg >= arg && v->arg <= arg + strlen(arg))
+			return v->arg;
+	}
+	return NULL;
+}
+
+void
+cli_title(const struct cli *cli, int argc, char *const argv[], char *buf,
+    size_t len)
+{
+	const char	*secret;
+	int		 i;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (i = 0; i < argc; i++) {
+		if (i > 0)
+			strlcat(buf, " ", len);
+		if ((secret = cli_secret_in(cli, argv[i])) == NULL) {
+			strlcat(buf, argv[i], len);
+			continue;
+		}
+		/* "--consul.token=" or nothing, then the mask. */
+		if ((size_t)(secret - argv[i]) + strlen(buf) < len)
+			strncat(buf, argv[i], (size_t)(secret - argv[i]));
+		strlcat(buf, "********", len);
+	}
+}
+
 void
 cli_clear(struct cli *cli)
 {
 	size_t	i;
 
-	for (i = 0; i < cli->nvalues; i++)
+	for (i = 0; i < cli->nvalues; i++) {
+		if (cli->values[i].opt->flags & OPT_SECRET)
+			explicit_bzero(cli->values[i].value,
+			    strlen(cli->values[i].value));
 		free(cli->values[i].value);
+	}
 	free(cli->values);
 	memset(cli, 0, sizeof(*cli));
 }

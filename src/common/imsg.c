@@ -18,6 +18,10 @@
  * here for as long as the channel lives, and a peer could pile them up
  * until this process runs out of descriptors.  Either makes the stream
  * corrupt.
+ *
+ * Messages carry private keys and the Consul token: every byte of one is
+ * wiped once it has been sent or taken, in the buffers here and in the
+ * payload imsg_free() releases.
  */
 #include <sys/queue.h>
 #include <sys/socket.h>
@@ -86,6 +90,7 @@ static size_t	cmsg_fds(struct msghdr *, int *);
 static void	close_cmsg_fds(struct msghdr *);
 static void	ichan_compact(struct ichan *);
 static void	ichan_consume(struct ichan *, size_t);
+static void	obuf_free(struct obuf *);
 
 struct ichan *
 ichan_new(int fd)
@@ -132,11 +137,12 @@ ichan_free(struct ichan *c)
 		TAILQ_REMOVE(&c->outq, ob, entry);
 		if (ob->fd != -1)
 			close(ob->fd);
-		free(ob);
+		obuf_free(ob);
 	}
 	fifo_close(c);
 	free(c->fds);
 	close(c->fd);
+	explicit_bzero(c->ibuf, sizeof(c->ibuf));
 	free(c);
 	errno = saved;
 }
@@ -403,6 +409,7 @@ ichan_get(struct ichan *c, struct imsg *m)
 	m->data = data;
 	if (hdr.flags & IMSGF_HASFD)
 		m->fd = fifo_pop(c);
+	explicit_bzero(c->ibuf + c->rpos, hdr.len);
 	c->rpos += hdr.len;
 	if (c->rpos == c->wpos)
 		c->rpos = c->wpos = 0;
@@ -419,6 +426,8 @@ corrupt:
 void
 imsg_free(struct imsg *m)
 {
+	if (m->data != NULL)
+		explicit_bzero(m->data, m->datalen);
 	free(m->data);
 	m->data = NULL;
 	m->datalen = 0;
@@ -531,6 +540,8 @@ ichan_compact(struct ichan *c)
 	if (c->rpos == 0 || sizeof(c->ibuf) - c->wpos >= IMSG_MAX_SIZE)
 		return;
 	memmove(c->ibuf, c->ibuf + c->rpos, left);
+	/* The bytes moved are still behind, where the next read may not reach. */
+	explicit_bzero(c->ibuf + left, c->wpos - left);
 	c->rpos = 0;
 	c->wpos = left;
 }
@@ -552,6 +563,13 @@ ichan_consume(struct ichan *c, size_t n)
 		n -= left;
 		TAILQ_REMOVE(&c->outq, ob, entry);
 		/* Only the batch's first message had an fd, now sent. */
-		free(ob);
+		obuf_free(ob);
 	}
+}
+
+static void
+obuf_free(struct obuf *ob)
+{
+	explicit_bzero(ob->data, ob->len);
+	free(ob);
 }

@@ -323,6 +323,9 @@ msg_config_decode(struct msg_config *m, const void *buf, size_t len)
 void
 msg_config_clear(struct msg_config *m)
 {
+	/* The elector's holds the Consul token and the server's password. */
+	if (m->text != NULL)
+		explicit_bzero(m->text, strlen(m->text));
 	free(m->text);
 	memset(m, 0, sizeof(*m));
 }

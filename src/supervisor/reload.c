@@ -65,7 +65,7 @@ sv_reload(struct supervisor *sv, char *msg, size_t msglen)
 	struct config		 next;
 	struct reload_plan	 plan;
 	struct listener		 fresh[PROC_MAX];
-	char			 err[1024], *text;
+	char			 err[1024];
 	int			 k;
 
 	log_info("reloading the configuration");
@@ -106,9 +106,6 @@ sv_reload(struct supervisor *sv, char *msg, size_t msglen)
 			return -1;
 		}
 	}
-	if ((text = config_serialize(&next)) == NULL)
-		fatal("configuration");
-
 	/* Swap. */
 	for (k = PROC_WRITER; k < PROC_MAX; k++) {
 		if (!plan.rebind[k])
@@ -124,8 +121,6 @@ sv_reload(struct supervisor *sv, char *msg, size_t msglen)
 	}
 	config_clear(&sv->cfg);
 	sv->cfg = next;
-	free(sv->cfgtext);
-	sv->cfgtext = text;
 	sv->generation++;
 	sv_apply_loglevel(sv);
 	reload_describe(&plan, err, sizeof(err));

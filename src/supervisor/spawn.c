@@ -82,10 +82,17 @@ void
 sv_child_send_config(struct sv_child *ch)
 {
 	struct supervisor	*sv = ch->sv;
+	char			*text;
+	int			 rv;
 
 	if (ch->chan == NULL)
 		return;
-	if (proto_send_config(ch->chan, sv->generation, sv->cfgtext) == -1)
+	/* Only what it uses: the elector alone gets the Consul token. */
+	if ((text = config_serialize_for(&sv->cfg, ch->kind)) == NULL)
+		fatal("configuration");
+	rv = proto_send_config(ch->chan, sv->generation, text);
+	config_text_free(text);
+	if (rv == -1)
 		fatalx("configuration does not fit in one message");
 	ch->configured = 1;
 	sv_child_flush(ch);
@@ -200,7 +207,7 @@ sv_child_spawn(struct sv_child *ch)
 				_exit(127);
 		} else if (dup2(sp[1], CHILD_CHAN_FD) == -1)
 			_exit(127);
-		execv(sv->self, argv);
+		execve(sv->self, argv, sv->child_env);
 		dprintf(STDERR_FILENO, "%s: exec %s: %s\n",
 		    proc_name(ch->kind), sv->self, strerror(errno));
 		_exit(CHILD_EXIT_CONFIG);

@@ -37,6 +37,22 @@ static const struct state_route {
 	{ MSG_LEASE, MSG_LEASE_UPDATE, TO_WRITER, 0 },
 };
 
+/*
+ * Whether a child of that kind gets the state of that route and slot.  A
+ * proxy gets only the leaf it presents, and with it the private key: the
+ * writer and the reader their own service's, the bridge the writer's, with
+ * which it dials the leader's writer.
+ */
+static int
+state_wants(const struct state_route *route, int kind, uint32_t peerid)
+{
+	if (!(route->to & (1 << kind)))
+		return 0;
+	if (route->in != MSG_TLS_LEAF)
+		return 1;
+	return peerid == (kind == PROC_READER ? PROC_READER : PROC_WRITER);
+}
+
 /* Decode and throw away: a malformed payload must not be kept or passed on. */
 static int
 state_valid(uint32_t type, const void *data, size_t len)
@@ -136,7 +152,7 @@ sv_state_update(struct supervisor *sv, const struct imsg *m)
 	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
 		/* The elector already knows what it just told us. */
 		/* Not before a child's configuration: it would not know it. */
-		if (k != PROC_ELECTOR && (route->to & (1 << k)) &&
+		if (k != PROC_ELECTOR && state_wants(route, k, m->hdr.peerid) &&
 		    sv->children[k].configured)
 			sv_child_send(&sv->children[k], route->out,
 			    m->hdr.peerid, -1, b->data, b->len);
@@ -189,7 +205,8 @@ sv_state_replay(struct sv_child *ch)
 		for (p = 0; p < PROC_MAX; p++) {
 			struct sv_blob	*b = &sv->state[i][p];
 
-			if (b->set)
+			if (b->set && state_wants(&state_routes[i], ch->kind,
+			    p))
 				sv_child_send(ch, state_routes[i].out, p, -1,
 				    b->data, b->len);
 		}
@@ -199,6 +216,9 @@ sv_state_replay(struct sv_child *ch)
 void
 sv_blob_clear(struct sv_blob *b)
 {
+	/* A leaf's blob holds its private key. */
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->len);
 	free(b->data);
 	memset(b, 0, sizeof(*b));
 }

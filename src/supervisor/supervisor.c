@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -189,8 +190,8 @@ sv_free(struct supervisor *sv)
 	control_close(sv);
 	ev_timer_stop(sv->loop, &sv->stats_timer);
 	ev_loop_free(sv->loop);
-	free(sv->cfgtext);
 	sv_state_free(sv);
+	free(sv->child_env);
 	config_clear(&sv->cfg);
 }
 
@@ -218,6 +219,61 @@ sv_raise_nofile(void)
 		    (unsigned long long)rl.rlim_cur);
 }
 
+/*
+ * The supervisor holds the Consul token, the server's password and both
+ * private keys: no core file may take them to disk, and no process of the
+ * same user may read its memory or environment (/proc/PID/mem, environ).
+ */
+static void
+sv_protect(void)
+{
+	struct rlimit	rl;
+
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		fatal("setrlimit RLIMIT_CORE");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		fatal("prctl PR_SET_DUMPABLE");
+}
+
+/*
+ * The environment children are started with: only what changes how they
+ * run, never the variables that set options (CONSUL_HTTP_TOKEN,
+ * SERVER_PASSWORD, ...): each child gets the options it uses from us.
+ */
+static const char *const sv_env_keep[] = {
+	"TZ",
+	"JOURNAL_STREAM",	/* log.c: no time stamps under the journal */
+	"SSL_CERT_FILE",	/* OpenSSL's default roots, for consul.ssl */
+	"SSL_CERT_DIR",
+	"ASAN_OPTIONS",		/* the sanitizer builds' settings */
+	"UBSAN_OPTIONS",
+	"LSAN_OPTIONS",
+};
+#define SV_ENV_KEEP	(sizeof(sv_env_keep) / sizeof(sv_env_keep[0]))
+
+extern char	**environ;
+
+static char **
+sv_child_env(void)
+{
+	char	**env;
+	size_t	  i, k, n = 0, len;
+
+	if ((env = calloc(SV_ENV_KEEP + 1, sizeof(*env))) == NULL)
+		fatal("environment");
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		for (k = 0; k < SV_ENV_KEEP; k++) {
+			len = strlen(sv_env_keep[k]);
+			if (strncmp(environ[i], sv_env_keep[k], len) == 0 &&
+			    environ[i][len] == '=' && n < SV_ENV_KEEP) {
+				env[n++] = environ[i];
+				break;
+			}
+		}
+	return env;
+}
+
 int
 supervisor_main(const struct cli *cli, struct config *cfg, const char *self)
 {
@@ -234,9 +290,9 @@ supervisor_main(const struct cli *cli, struct config *cfg, const char *self)
 	memset(cfg, 0, sizeof(*cfg));
 	strlcpy(sv.self, self, sizeof(sv.self));
 	sv.generation = 1;
-	if ((sv.cfgtext = config_serialize(&sv.cfg)) == NULL)
-		fatal("configuration");
-	/* Our title stays the operator's command line; children name theirs. */
+	sv_protect();
+	sv.child_env = sv_child_env();
+	/* main() set our title; children name theirs. */
 	log_procname("supervisor");
 	sv_apply_loglevel(&sv);
 	sv_raise_nofile();

@@ -83,9 +83,9 @@ struct supervisor {
 	struct ev_loop		*loop;
 	const struct cli	*cli;
 	struct config		 cfg;
-	char			*cfgtext;	/* config_serialize(&cfg) */
 	uint32_t		 generation;
 	char			 self[PATH_MAX];	/* our binary, for exec */
+	char			**child_env;	/* what children inherit */
 
 	struct sv_child		 children[PROC_MAX];	/* by kind */
 	struct listener		 listeners[PROC_MAX];	/* proxies', admin's */

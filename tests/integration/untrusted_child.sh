@@ -26,9 +26,10 @@ child_back() {
 }
 
 # A stopped reader reads nothing.  Each reload pushes the configuration,
-# here about 5 KB with a long server.password, to every child: the
-# reader's share piles up in its socket, then in the supervisor's queue
-# for it, until the 1 MiB cap.  Each reload is answered before the next.
+# here about 5 KB with a long proxy.reader.grant, to every child that uses
+# it: the reader's share piles up in its socket, then in the supervisor's
+# queue for it, until the 1 MiB cap.  Each reload is answered before the
+# next.
 reader=$(tcm_child d reader)
 others=
 for kind in elector writer bridge admin; do
@@ -41,10 +42,13 @@ while ! tcm_log_has d "$killed"; do
 	n=$((n + 1))
 	# 1 MiB and the socket's share in 5 KB steps, with room to spare
 	[ "$n" -le 600 ] || t_fail "reader not killed after $((n - 1)) reloads"
+	grant=
+	for i in $(seq 150); do
+		grant+="s$RANDOM-$n-$i: +GET; "
+	done
 	{
 		cat "$T_DIR/base.conf"
-		printf 'server.password %s\n' \
-		    "$(head -c 3000 /dev/urandom | base64 -w 0 | tr -d '+/=')"
+		printf 'proxy.reader.grant "%s"\n' "$grant"
 	} >"$conf"
 	"$TCMCTL" -s "${conf%.conf}.ctl" reload >"$T_DIR/reload.out" 2>&1 ||
 		t_fail "reload $n: $(cat "$T_DIR/reload.out")"

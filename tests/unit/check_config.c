@@ -1194,6 +1194,102 @@ START_TEST(test_serialize_roundtrip)
 }
 END_TEST
 
+/* Each child's text holds the options it uses and validates on its own. */
+START_TEST(test_serialize_for)
+{
+	struct config		 a, b, d;
+	const struct opt_def	*opt;
+	char			 err[ERRLEN], key[64];
+	char			*text;
+	size_t			 i;
+	int			 k, used;
+
+	ck_assert_msg(parse(&a, full_conf, err) == 0, "parse: %s", err);
+	ck_assert_int_eq(config_set(&a, opt_lookup("consul.token"), "s3cret",
+	    err, sizeof(err)), 0);
+	ck_assert_int_eq(config_set(&a, opt_lookup("proxy.writer.grant"),
+	    "ops: +FLUSHDB", err, sizeof(err)), 0);
+	ck_assert_int_eq(config_set(&a, opt_lookup("dogstatsd.interval"),
+	    "2s", err, sizeof(err)), 0);
+	ck_assert_msg(config_validate(&a, err, sizeof(err)) == 0, "%s", err);
+	config_init(&d);
+
+	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
+		ck_assert_ptr_nonnull(text = config_serialize_for(&a, k));
+		ck_assert_msg(parse(&b, text, err) == 0, "%s: %s",
+		    proc_name(k), err);
+		ck_assert_msg(config_validate(&b, err, sizeof(err)) == 0,
+		    "%s: %s", proc_name(k), err);
+		for (i = 0; i < opt_count; i++) {
+			opt = &opt_table[i];
+			used = opt_used_by(opt, k);
+			ck_assert_msg(!config_differs(used ? &a : &d, &b, opt),
+			    "%s: %s", proc_name(k), opt->key);
+			/* A line of its own, or none. */
+			snprintf(key, sizeof(key), "\n%s ", opt->key);
+			ck_assert_msg(used == (strncmp(text, key + 1,
+			    strlen(key + 1)) == 0 || strstr(text, key) != NULL),
+			    "%s: %s", proc_name(k), opt->key);
+		}
+		ck_assert_int_eq(strstr(text, "s3cret") != NULL,
+		    k == PROC_ELECTOR);
+		ck_assert_int_eq(strstr(text, "pa ss") != NULL,
+		    k == PROC_ELECTOR);
+		config_text_free(text);
+		config_clear(&b);
+	}
+	config_clear(&a);
+	config_clear(&d);
+}
+END_TEST
+
+/*
+ * What goes where: a required option to every child (each validates its
+ * own configuration), a secret to the elector alone.
+ */
+START_TEST(test_option_users)
+{
+	const struct opt_def	*opt;
+	size_t			 i;
+
+	for (i = 0; i < opt_count; i++) {
+		opt = &opt_table[i];
+		if (opt->flags & OPT_REQUIRED)
+			ck_assert_msg((opt->flags & OPT_USERS) == 0, "%s",
+			    opt->key);
+		if (opt->flags & OPT_SECRET)
+			ck_assert_msg((opt->flags & OPT_USERS) == OPT_ELECTOR,
+			    "%s", opt->key);
+		ck_assert(opt_used_by(opt, PROC_SUPERVISOR));
+	}
+	ck_assert(opt_used_by(opt_lookup("proxy.hold.timeout"), PROC_BRIDGE));
+	ck_assert(!opt_used_by(opt_lookup("proxy.hold.timeout"),
+	    PROC_ELECTOR));
+	ck_assert(opt_used_by(opt_lookup("user"), PROC_ADMIN));
+	ck_assert(!opt_used_by(opt_lookup("consul.token"), PROC_ADMIN));
+}
+END_TEST
+
+/* ps shows the command line, never a secret's value. */
+START_TEST(test_cli_title)
+{
+	struct cli	cli;
+	char		err[ERRLEN], title[256];
+	char		*argv[] = { "tcm", "-d", "--consul.token", "t0k",
+	    "--id=x", "--server.password=pw", "-consul.token=t1", "-f",
+	    "a.conf", NULL };
+
+	ck_assert_msg(cli_parse(&cli, ARGC(argv), argv, err,
+	    sizeof(err)) == 0, "%s", err);
+	cli_title(&cli, ARGC(argv), argv, title, sizeof(title));
+	ck_assert_str_eq(title, "tcm -d --consul.token ******** --id=x "
+	    "--server.password=******** -consul.token=******** -f a.conf");
+	cli_title(&cli, ARGC(argv), argv, title, 12);
+	ck_assert_str_eq(title, "tcm -d --co");
+	cli_clear(&cli);
+}
+END_TEST
+
 static char *
 print_to_string(const struct config *cfg, int redact)
 {
@@ -1556,6 +1652,9 @@ config_suite(void)
 	tc = tcase_create("output");
 	tcase_add_checked_fixture(tc, env_setup, env_teardown);
 	tcase_add_test(tc, test_serialize_roundtrip);
+	tcase_add_test(tc, test_serialize_for);
+	tcase_add_test(tc, test_option_users);
+	tcase_add_test(tc, test_cli_title);
 	tcase_add_test(tc, test_print);
 	tcase_add_test(tc, test_differs_value_text);
 	tcase_add_test(tc, test_usage);

@@ -220,6 +220,50 @@ START_TEST(test_replay_after_restart)
 }
 END_TEST
 
+/* The private key of a leaf goes only to the proxies that present it. */
+START_TEST(test_leaf_only_where_presented)
+{
+	struct msg_tls_leaf	 l = { "CERT", "KEY", "spiffe://x/svc/w", 0 }, out;
+	struct imsg		 m, got;
+	int			 n, k;
+
+	n = msg_tls_leaf_encode(&l, buf, sizeof(buf));
+	m = from_elector(MSG_TLS_LEAF, PROC_WRITER, buf, n);
+	ck_assert_int_eq(sv_state_update(&sv, &m), 0);
+	m = from_elector(MSG_TLS_LEAF, PROC_READER, buf, n);
+	ck_assert_int_eq(sv_state_update(&sv, &m), 0);
+
+	/* The writer and the bridge the writer's, the reader its own. */
+	child_recv(PROC_WRITER, &got);
+	ck_assert_uint_eq(got.hdr.type, MSG_TLS_LEAF_UPDATE);
+	ck_assert_uint_eq(got.hdr.peerid, PROC_WRITER);
+	ck_assert_int_eq(msg_tls_leaf_decode(&out, got.data, got.datalen), 0);
+	ck_assert_str_eq(out.key_pem, "KEY");
+	msg_tls_leaf_clear(&out);
+	imsg_free(&got);
+	child_recv(PROC_BRIDGE, &got);
+	ck_assert_uint_eq(got.hdr.peerid, PROC_WRITER);
+	imsg_free(&got);
+	child_recv(PROC_READER, &got);
+	ck_assert_uint_eq(got.hdr.peerid, PROC_READER);
+	imsg_free(&got);
+	for (k = PROC_ELECTOR; k < PROC_MAX; k++)
+		child_nothing(k);
+
+	/* The same after a restart. */
+	for (k = PROC_WRITER; k <= PROC_BRIDGE; k++) {
+		sv_state_replay(&sv.children[k]);
+		child_recv(k, &got);
+		ck_assert_uint_eq(got.hdr.peerid,
+		    k == PROC_READER ? PROC_READER : PROC_WRITER);
+		imsg_free(&got);
+		child_nothing(k);
+	}
+	sv_state_replay(&sv.children[PROC_ADMIN]);
+	child_nothing(PROC_ADMIN);
+}
+END_TEST
+
 START_TEST(test_authz_fails_closed_without_elector)
 {
 	struct msg_authz_req	q = { "w", "spiffe://x", "01" };
@@ -361,6 +405,7 @@ state_suite(void)
 	tcase_add_test(tc, test_listeners_to_a_closed_channel);
 	tcase_add_test(tc, test_malformed_state_refused);
 	tcase_add_test(tc, test_replay_after_restart);
+	tcase_add_test(tc, test_leaf_only_where_presented);
 	tcase_add_test(tc, test_authz_fails_closed_without_elector);
 	tcase_add_test(tc, test_authz_round_trip_through_elector);
 	tcase_add_test(tc, test_lease_revoked_once);

@@ -41,7 +41,7 @@ setup(void)
 
 	memset(&sv, 0, sizeof(sv));
 	ck_assert_ptr_nonnull(sv.loop = ev_loop_new());
-	ck_assert_ptr_nonnull(sv.cfgtext = strdup("id test-1\n"));
+	config_init(&sv.cfg);
 	sv.generation = 1;
 	sv.ctl_fd = -1;
 	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
@@ -78,7 +78,7 @@ teardown(void)
 	}
 	ev_timer_stop(sv.loop, &watch);
 	ev_loop_free(sv.loop);
-	free(sv.cfgtext);
+	config_clear(&sv.cfg);
 	sv_state_free(&sv);
 }
 
@@ -359,16 +359,21 @@ reader_drained(void)
 	return ch->chan == NULL || ichan_queued(ch->chan) == 0;
 }
 
-/* A configuration close to the largest a message carries. */
+/* A proxy's configuration of some 16 kB: four options of 4 kB. */
 static void
 big_config(void)
 {
-	size_t	len = IMSG_MAX_PAYLOAD - 1024;
+	const char *const	keys[] = { "proxy.writer.commands",
+	    "proxy.reader.commands", "proxy.writer.grant",
+	    "proxy.reader.grant" };
+	char			value[CONFIG_LINE_MAX - 64], err[256];
+	size_t			i;
 
-	free(sv.cfgtext);
-	ck_assert_ptr_nonnull(sv.cfgtext = malloc(len + 1));
-	memset(sv.cfgtext, '#', len);
-	sv.cfgtext[len] = '\0';
+	memset(value, 'x', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		ck_assert_int_eq(config_set(&sv.cfg, opt_lookup(keys[i]),
+		    value, err, sizeof(err)), 0);
 }
 
 /*
