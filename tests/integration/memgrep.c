@@ -1,7 +1,9 @@
 /*
  * memgrep PID STRING: how many times STRING occurs in the readable memory
  * of process PID (every mapping /proc/PID/maps lists as readable, read
- * through /proc/PID/mem).  Prints the count; exit 0 when it could read,
+ * through /proc/PID/mem, but for the mappings of 1 GiB and more: the
+ * address sanitizer's shadow memory, terabytes reserved that hold no data
+ * of the program).  Prints the count; exit 0 when it could read,
  * 1 on an error (no such process, no permission: a process that is not
  * dumpable can be read only with CAP_SYS_PTRACE).
  *
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #define CHUNK	(1024 * 1024)
+#define HUGE	(1024ULL * 1024 * 1024)
 
 /* Occurrences in [start, end), reading in chunks that overlap by len - 1. */
 static long
@@ -78,7 +81,7 @@ main(int argc, char **argv)
 	}
 	while (fgets(line, sizeof(line), maps) != NULL) {
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s", &start, &end,
-		    perms) != 3 || perms[0] != 'r')
+		    perms) != 3 || perms[0] != 'r' || end - start >= HUGE)
 			continue;
 		/* The kernel's pages, which no read reaches. */
 		if (strstr(line, "[vvar]") != NULL ||
