@@ -501,6 +501,7 @@ proxy_cleanup(struct child *c)
 	proxy_listen_stop(px);
 	filter_rules_drop(px->rules);
 	px->rules = NULL;
+	relay_pool_clear();
 }
 
 static void

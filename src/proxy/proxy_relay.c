@@ -1,6 +1,12 @@
 /*
  * The relay: two ends, each a socket with or without TLS, and one ring
- * buffer per direction, allocated with the relay.
+ * buffer per direction.
+ *
+ * A direction holds its buffer only while bytes are in it: taken from a
+ * pool when its source is readable, given back once it is empty again.
+ * An idle connection, one that has carried requests included, then holds
+ * no buffer at all, and what a read brings in one piece (a whole reply)
+ * leaves in one piece.
  *
  * Every end has a "may read" and a "may write" flag, set by epoll and
  * cleared only when an operation would block.  Waiting on epoll alone is
@@ -46,6 +52,12 @@
  * of the loop.
  */
 #define RELAY_ROUNDS	8
+/*
+ * Empty buffers kept for the next reads, all of one size (the first one
+ * given back; a buffer of another size is freed).  Enough for the
+ * connections that move bytes in one turn of the loop.
+ */
+#define RELAY_POOL_MAX	64
 
 struct relay;
 
@@ -95,6 +107,45 @@ struct relay {
 	size_t		 injoff;	/* of the filter's reply, written */
 	char		 why[128];
 };
+
+/* The process's pool: a proxy runs one loop, in one thread. */
+static struct {
+	char	*free[RELAY_POOL_MAX];
+	size_t	 count;
+	size_t	 size;
+} pool;
+
+static char *
+pool_get(size_t size)
+{
+	if (pool.count > 0 && pool.size == size)
+		return pool.free[--pool.count];
+	return malloc(size);
+}
+
+static void
+pool_put(char *buf, size_t size)
+{
+	if (pool.count == 0)
+		pool.size = size;
+	if (pool.size == size && pool.count < RELAY_POOL_MAX)
+		pool.free[pool.count++] = buf;
+	else
+		free(buf);
+}
+
+void
+relay_pool_clear(void)
+{
+	while (pool.count > 0)
+		free(pool.free[--pool.count]);
+}
+
+size_t
+relay_pool_count(void)
+{
+	return pool.count;
+}
 
 static int	relay_fail(struct relay *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
@@ -203,19 +254,15 @@ relay_drained(struct relay_end *e, int drained)
 	}
 }
 
-/*
- * A direction's buffer is taken when its first byte arrives, so an idle
- * connection holds none; that byte is read into first.
- */
-static int
-relay_first_byte(struct relay *r, struct relay_dir *d, char c)
+/* An empty direction gives its buffer back. */
+static void
+relay_release(struct relay *r, struct relay_dir *d)
 {
-	if ((d->buf = malloc(r->size)) == NULL)
-		return relay_fail(r, "buffer: %s", strerror(errno));
-	d->buf[0] = c;
+	if (d->buf == NULL || d->len != 0)
+		return;
+	pool_put(d->buf, r->size);
+	d->buf = NULL;
 	d->head = 0;
-	d->len = 1;
-	return 1;
 }
 
 /* Read from d's source into d's free space: 1 progress, 0 blocked. */
@@ -225,24 +272,19 @@ relay_read(struct relay *r, struct relay_dir *d)
 	struct relay_end	*e = d->src;
 	size_t			 tail, room;
 	ssize_t			 n;
-	char			 first, *dst;
+	char			*dst;
 	int			 ret, sslerr, saved;
 
+	if (d->buf == NULL && (d->buf = pool_get(r->size)) == NULL)
+		return relay_fail(r, "buffer: %s", strerror(errno));
 	if (d->len == 0)
 		d->head = 0;
 	tail = (d->head + d->len) % r->size;
 	room = tail >= d->head ? r->size - tail : d->head - tail;
-	if (d->buf != NULL)
-		dst = d->buf + tail;
-	else {
-		dst = &first;
-		room = 1;
-	}
+	dst = d->buf + tail;
 
 	if (e->ssl == NULL) {
 		n = read(e->fd, dst, room);
-		if (n > 0 && d->buf == NULL)
-			return relay_first_byte(r, d, first);
 		if (n > 0) {
 			d->len += (size_t)n;
 			relay_drained(e, (size_t)n < room);
@@ -265,8 +307,6 @@ relay_read(struct relay *r, struct relay_dir *d)
 	errno = 0;
 	ret = SSL_read(e->ssl, dst, room > INT_MAX ? INT_MAX : (int)room);
 	saved = errno;
-	if (ret > 0 && d->buf == NULL)
-		return relay_first_byte(r, d, first);
 	if (ret > 0) {
 		d->len += (size_t)ret;
 		relay_drained(e, (size_t)ret < room && !SSL_has_pending(e->ssl));
@@ -386,6 +426,7 @@ static int
 relay_scan(struct relay *r, struct relay_dir *d)
 {
 	const struct relay_filter	*f = &r->filt;
+	const char			*p;
 	size_t				 pos, seg, used;
 	int				 v, moved = 0, reply;
 
@@ -397,8 +438,10 @@ relay_scan(struct relay *r, struct relay_dir *d)
 		if (seg > r->size - pos)
 			seg = r->size - pos;
 		used = 0;
-		v = reply ? f->reply(f->arg, d->buf + pos, seg, &used) :
-		    f->request(f->arg, d->buf + pos, seg, &used);
+		/* A poke may come to a direction with no buffer. */
+		p = d->buf != NULL ? d->buf + pos : "";
+		v = reply ? f->reply(f->arg, p, seg, &used) :
+		    f->request(f->arg, p, seg, &used);
 		d->poke = 0;
 		d->scanned += used;
 		moved = 1;
@@ -583,6 +626,8 @@ relay_pump(struct relay *r)
 	 */
 	if (progress)
 		ev_timer_start(r->loop, &r->kick, 0);
+	relay_release(r, &r->dir[0]);
+	relay_release(r, &r->dir[1]);
 
 	if (relay_watch(r, &r->end[0], &r->dir[0], &r->dir[1]) == -1 ||
 	    relay_watch(r, &r->end[1], &r->dir[1], &r->dir[0]) == -1)
@@ -710,8 +755,9 @@ relay_free(struct ev_loop *loop, struct relay *r)
 		close(r->end[i].fd);
 	}
 	ERR_clear_error();
-	free(r->dir[0].buf);
-	free(r->dir[1].buf);
+	for (i = 0; i < 2; i++)
+		if (r->dir[i].buf != NULL)
+			pool_put(r->dir[i].buf, r->size);
 	free(r);
 	errno = saved;
 }

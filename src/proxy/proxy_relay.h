@@ -88,5 +88,11 @@ int		 relay_awaits(const struct relay *);
 /* Bytes moved a -> b and b -> a so far. */
 void		 relay_bytes(const struct relay *, uint64_t *a_to_b,
 		    uint64_t *b_to_a);
+/*
+ * The process's pool of empty buffers: how many it keeps now, and free
+ * them all (at exit, or in a test).
+ */
+size_t		 relay_pool_count(void);
+void		 relay_pool_clear(void);
 
 #endif

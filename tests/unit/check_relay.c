@@ -1202,6 +1202,100 @@ START_TEST(test_tls_pending)
 }
 END_TEST
 
+/* One request and its reply across a TLS client and a plain server. */
+struct exchange {
+	int	 fd;		/* the server's end */
+	SSL	*ssl;		/* the client */
+	char	 got[64];
+	int	 len;
+	int	 records;	/* SSL_read()s that returned bytes */
+	int	 stage;
+};
+
+static int
+exchange_step(void *arg)
+{
+	struct exchange	*x = arg;
+	char		 req[16];
+	ssize_t		 n;
+	int		 rv;
+
+	if (x->stage == 0) {
+		n = read(x->fd, req, sizeof(req));
+		if (n == -1 && errno == EAGAIN)
+			return 0;
+		ck_assert_int_eq(n, 6);
+		ck_assert_int_eq(memcmp(req, "PING\r\n", 6), 0);
+		/* The reply, in one write: it must leave in one record. */
+		ck_assert_int_eq(write(x->fd, "+PONG\r\n", 7), 7);
+		x->stage = 1;
+		return 0;
+	}
+	ERR_clear_error();
+	rv = SSL_read(x->ssl, x->got + x->len, (int)sizeof(x->got) - x->len);
+	if (rv <= 0) {
+		ck_assert_int_eq(SSL_get_error(x->ssl, rv), SSL_ERROR_WANT_READ);
+		return 0;
+	}
+	x->len += rv;
+	x->records++;
+	return x->len >= 7;
+}
+
+static int
+pool_filled(void *arg)
+{
+	return relay_pool_count() == *(size_t *)arg;
+}
+
+/*
+ * A reply read in one piece leaves in one TLS record (a client that reads
+ * a record per reply sees "+PONG", not "+" then "PONG"), and once both
+ * ways are empty the connection holds no buffer: both went back to the
+ * pool.
+ */
+START_TEST(test_tls_one_record)
+{
+	struct ev_loop	*loop;
+	struct exchange	 x;
+	struct done	 d;
+	SSL		*rssl, *tssl;
+	int		 rfd, tfd, bv[2];
+	size_t		 two = 2;
+
+	relay_pool_clear();
+	ck_assert_ptr_nonnull(loop = ev_loop_new());
+	tls_connect(loop, &rfd, &rssl, &tfd, &tssl);
+	nb_socketpair(bv);
+	memset(&d, 0, sizeof(d));
+	d.loop = loop;
+	ck_assert_ptr_nonnull(d.r = relay_new(loop, rfd, rssl, bv[1], NULL,
+	    BUFSZ, done_cb, &d));
+	ck_assert_uint_eq(relay_pool_count(), 0);
+
+	memset(&x, 0, sizeof(x));
+	x.fd = bv[0];
+	x.ssl = tssl;
+	ck_assert_int_eq(SSL_write(tssl, "PING\r\n", 6), 6);
+	run_until(loop, exchange_step, &x);
+	ck_assert_int_eq(x.records, 1);
+	ck_assert_int_eq(x.len, 7);
+	ck_assert_int_eq(memcmp(x.got, "+PONG\r\n", 7), 0);
+
+	run_until(loop, pool_filled, &two);
+	ck_assert_int_eq(d.calls, 0);
+	relay_free(loop, d.r);
+	/* Kept for the next connection, up to the pool's size. */
+	ck_assert_uint_eq(relay_pool_count(), 2);
+	relay_pool_clear();
+	ck_assert_uint_eq(relay_pool_count(), 0);
+	SSL_free(tssl);
+	close(tfd);
+	close(bv[0]);
+	ev_loop_free(loop);
+}
+END_TEST
+
 /* Bytes that are not TLS from the client: an error, not an end. */
 START_TEST(test_tls_error)
 {
@@ -1292,6 +1386,7 @@ relay_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_tls_plain);
 	tcase_add_test(tc, test_tls_pending);
+	tcase_add_test(tc, test_tls_one_record);
 	tcase_add_test(tc, test_tls_error);
 	tcase_add_test(tc, test_tls_truncated);
 	suite_add_tcase(s, tc);
