@@ -38,6 +38,7 @@
 #include "proxy_int.h"
 #include "proxy_relay.h"
 #include "proxy_tls.h"
+#include "spiffe.h"
 
 static void	conn_route(struct conn *);
 static void	conn_authorized(struct conn *, int allowed, const char *reason);
@@ -768,6 +769,7 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 {
 	struct conn		*c = arg;
 	struct proxy		*px = c->px;
+	const char		*why;
 	int			 svc = proxy_svc_index(px->kind);
 
 	c->hs = NULL;
@@ -785,6 +787,19 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 		px->refused++;
 		log_info("client certificate without a SPIFFE id refused");
 		conn_close(c, "no SPIFFE id");
+		return;
+	}
+	/*
+	 * The agent would authorize another trust domain's identity: it
+	 * is refused here, as a denial (a line repeated word for word is
+	 * left out by log.c for a while and counted).
+	 */
+	if ((why = spiffe_refusal(c->uri, px->roots.trust_domain)) != NULL) {
+		px->denied++;
+		log_info("client %s denied: %s (the roots' is %s)", c->uri,
+		    why, px->roots.trust_domain != NULL ?
+		    px->roots.trust_domain : "unknown");
+		conn_close(c, "trust domain");
 		return;
 	}
 	/* Our own service's identity: another node's proxy on its hop. */

@@ -34,6 +34,7 @@ Suite	*resp_suite(void);
 Suite	*route_suite(void);
 Suite	*sandbox_suite(void);
 Suite	*sd_notify_suite(void);
+Suite	*spiffe_suite(void);
 Suite	*state_suite(void);
 Suite	*tls_suite(void);
 Suite	*trust_suite(void);
