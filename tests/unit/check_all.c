@@ -13,6 +13,7 @@ main(void)
 	int	 failed;
 
 	sr = srunner_create(backoff_suite());
+	srunner_add_suite(sr, catalog_pick_suite());
 	srunner_add_suite(sr, cluster_view_suite());
 	srunner_add_suite(sr, cmd_class_suite());
 	srunner_add_suite(sr, cmd_scan_suite());

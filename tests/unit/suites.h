@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite	*backoff_suite(void);
+Suite	*catalog_pick_suite(void);
 Suite	*cluster_view_suite(void);
 Suite	*cmd_class_suite(void);
 Suite	*cmd_scan_suite(void);
