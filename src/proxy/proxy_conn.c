@@ -129,7 +129,7 @@ conn_hold_end(struct conn *c)
 	c->state = CONN_DIAL;
 }
 
-static void
+void
 conn_close(struct conn *c, const char *why)
 {
 	struct proxy	*px = c->px;
@@ -160,6 +160,7 @@ conn_close(struct conn *c, const char *why)
 			close(c->cfd);
 	}
 	free(c->uri);
+	free(c->serial);
 	TAILQ_REMOVE(&px->conns, c, entry);
 	px->nconns--;
 	free(c);
@@ -723,6 +724,7 @@ conn_authz_result(struct proxy *px, uint32_t id, int allowed,
 			conn_authorized(c, allowed, reason);
 		return;
 	}
+	conn_recheck_result(px, id, allowed, reason);
 }
 
 /*
@@ -746,12 +748,11 @@ conn_authz_ask(struct conn *c)
 	q.target = svc == 0 ? (char *)px->cfg->service_name_leader :
 	    (char *)px->cfg->service_name_follower;
 	q.uri = c->uri;
-	q.serial = tls_peer_serial(c->cssl);
+	q.serial = c->serial;
 	c->state = CONN_AUTHZ;
 	c->authz_id = ++px->next_authz & 0xffffff;
 	c->authz_gen = px->authz_gen;
 	n = msg_authz_req_encode(&q, buf, sizeof(buf));
-	free(q.serial);
 	if (n == -1 || child_send(px->child, MSG_AUTHZ_REQ, c->authz_id, -1,
 	    buf, n) == -1) {
 		conn_close(c, "authorization request");
@@ -783,6 +784,7 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	}
 	c->cfd = fd;
 	c->cssl = ssl;
+	c->serial = tls_peer_serial(ssl);
 	if ((c->uri = tls_peer_uri(ssl)) == NULL) {
 		px->refused++;
 		log_info("client certificate without a SPIFFE id refused");
