@@ -225,6 +225,11 @@ const struct opt_def opt_table[] = {
 	    "HTTP and WebSocket requests to Tile38 through the writer and "
 	    "reader: refuse (403), or opaque: pass that connection unread, "
 	    "bypassing the command rules" },
+	{ "proxy.intentions.recheck", NULL, "false", OPT_BOOL,
+	    RELOAD_LIVE, 0, OFF(proxy_intentions_recheck), NULL,
+	    "when Consul's intentions change, ask again for the clients of "
+	    "open writer and reader connections and close those now denied; "
+	    "false lets them be (new connections are asked either way)" },
 	{ "proxy.command_filter", NULL, "true", OPT_BOOL,
 	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_command_filter), NULL,
 	    "false passes every command unread on every listener, the "

@@ -111,6 +111,7 @@ struct config {
 	char		*proxy_reader_grant;
 	int		 proxy_http;		/* enum proxy_http */
 	int		 proxy_command_filter;	/* bool */
+	int		 proxy_intentions_recheck; /* bool */
 
 	char		*user;
 	char		*chroot;

@@ -291,6 +291,13 @@ int	msg_authz_req_decode(struct msg_authz_req *, const void *buf,
 	    size_t len);
 void	msg_authz_req_clear(struct msg_authz_req *);
 
+/*
+ * The elector's answer when it could not ask the agent: a refusal, but
+ * no decision about the client (the supervisor's own, with no elector to
+ * ask, is ROUTE_NO_ELECTOR).
+ */
+#define AUTHZ_UNAVAILABLE	"authorization unavailable"
+
 struct msg_authz_resp {
 	uint32_t	 allowed;
 	char		*reason;

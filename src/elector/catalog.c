@@ -7,12 +7,15 @@
  *
  * Peers are discovered with blocking queries on the health endpoint with
  * ?passing, so a dead node leaves the routing table as soon as its checks
- * fail instead of lingering in the catalog.
+ * fail instead of lingering in the catalog.  A node registered twice
+ * under one Meta.id is known by its instance "<name>-<id>" alone
+ * (catalog_pick()).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_pick.h"
 #include "election.h"
 #include "log.h"
 
@@ -179,6 +182,7 @@ catalog_health_cb(const struct consul_resp *r, void *arg)
 	struct elector		*e = w->e;
 	struct consul_instances	 l;
 	char			 err[256];
+	int			 dropped;
 
 	w->req = NULL;
 	if (r->status != 200 || consul_parse_health(r->body, r->len, &l, err,
@@ -194,6 +198,12 @@ catalog_health_cb(const struct consul_resp *r, void *arg)
 	}
 	w->index = r->index < w->index ? 0 : r->index;
 	w->backoff = 0;
+	/* The peers' listeners, the bridge's check and the list alike. */
+	if ((dropped = catalog_pick(&l, elector_service(e, w->which))) == -1)
+		fatal("discovery");
+	if (dropped > 0)
+		log_debug("%s: %d more instances of a node left out",
+		    elector_service(e, w->which), dropped);
 	consul_instances_clear(&e->found[w->which]);
 	e->found[w->which] = l;
 	e->found_set[w->which] = 1;

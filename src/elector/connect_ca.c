@@ -319,7 +319,7 @@ connect_ca_authz_cb(const struct consul_resp *r, void *arg)
 			log_warnx("authorization: %s", err);
 		else
 			elector_call_failed("authorization", r);
-		connect_ca_ask_done(a, 0, "authorization unavailable");
+		connect_ca_ask_done(a, 0, AUTHZ_UNAVAILABLE);
 	} else
 		connect_ca_ask_done(a, allowed, reason);
 	free(reason);
@@ -348,7 +348,7 @@ connect_ca_authz_next(struct elector *e)
 		free(body);
 		/* Not made, so never called back: answered here. */
 		if (a->req == NULL)
-			connect_ca_ask_done(a, 0, "authorization unavailable");
+			connect_ca_ask_done(a, 0, AUTHZ_UNAVAILABLE);
 	}
 }
 
@@ -396,7 +396,7 @@ connect_ca_authorize(struct elector *e, uint32_t route,
 	struct authz_ask	*a;
 
 	if (!e->started) {
-		connect_ca_answer(e, route, 0, "authorization unavailable");
+		connect_ca_answer(e, route, 0, AUTHZ_UNAVAILABLE);
 		return;
 	}
 	if ((az = e->authz) == NULL) {

@@ -468,6 +468,7 @@ proxy_dispatch(struct child *c, struct imsg *m)
 			break;
 		conn_cache_flush(px);
 		conn_retry_held(px);
+		conn_recheck_start(px);
 		return;
 	default:
 		fatalx("unexpected %s message", msg_name(m->hdr.type));
@@ -497,6 +498,7 @@ proxy_cleanup(struct child *c)
 
 	ev_timer_stop(c->loop, &px->lease_timer);
 	ev_timer_stop(c->loop, &px->drain_timer);
+	ev_timer_stop(c->loop, &px->recheck_timer);
 	conn_close_all(px);
 	proxy_listen_stop(px);
 	filter_rules_drop(px->rules);
@@ -534,6 +536,7 @@ proxy_main(int kind, int foreground, int verbose)
 	ev_timer_init(&px.lease_timer, proxy_lease_lapsed, &px);
 	ev_timer_init(&px.drain_timer, proxy_drain, &px);
 	ev_timer_init(&px.accept_timer, proxy_accept_resume, &px);
+	ev_timer_init(&px.recheck_timer, conn_recheck_settled, &px);
 	rv = child_run(kind, foreground, verbose, &proxy_ops, &px);
 	if (px.listen_fd != -1)
 		close(px.listen_fd);

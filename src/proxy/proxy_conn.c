@@ -38,6 +38,7 @@
 #include "proxy_int.h"
 #include "proxy_relay.h"
 #include "proxy_tls.h"
+#include "spiffe.h"
 
 static void	conn_route(struct conn *);
 static void	conn_authorized(struct conn *, int allowed, const char *reason);
@@ -128,7 +129,7 @@ conn_hold_end(struct conn *c)
 	c->state = CONN_DIAL;
 }
 
-static void
+void
 conn_close(struct conn *c, const char *why)
 {
 	struct proxy	*px = c->px;
@@ -159,6 +160,7 @@ conn_close(struct conn *c, const char *why)
 			close(c->cfd);
 	}
 	free(c->uri);
+	free(c->serial);
 	TAILQ_REMOVE(&px->conns, c, entry);
 	px->nconns--;
 	free(c);
@@ -722,6 +724,7 @@ conn_authz_result(struct proxy *px, uint32_t id, int allowed,
 			conn_authorized(c, allowed, reason);
 		return;
 	}
+	conn_recheck_result(px, id, allowed, reason);
 }
 
 /*
@@ -745,12 +748,11 @@ conn_authz_ask(struct conn *c)
 	q.target = svc == 0 ? (char *)px->cfg->service_name_leader :
 	    (char *)px->cfg->service_name_follower;
 	q.uri = c->uri;
-	q.serial = tls_peer_serial(c->cssl);
+	q.serial = c->serial;
 	c->state = CONN_AUTHZ;
 	c->authz_id = ++px->next_authz & 0xffffff;
 	c->authz_gen = px->authz_gen;
 	n = msg_authz_req_encode(&q, buf, sizeof(buf));
-	free(q.serial);
 	if (n == -1 || child_send(px->child, MSG_AUTHZ_REQ, c->authz_id, -1,
 	    buf, n) == -1) {
 		conn_close(c, "authorization request");
@@ -768,6 +770,7 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 {
 	struct conn		*c = arg;
 	struct proxy		*px = c->px;
+	const char		*why;
 	int			 svc = proxy_svc_index(px->kind);
 
 	c->hs = NULL;
@@ -781,10 +784,24 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	}
 	c->cfd = fd;
 	c->cssl = ssl;
+	c->serial = tls_peer_serial(ssl);
 	if ((c->uri = tls_peer_uri(ssl)) == NULL) {
 		px->refused++;
 		log_info("client certificate without a SPIFFE id refused");
 		conn_close(c, "no SPIFFE id");
+		return;
+	}
+	/*
+	 * The agent would authorize another trust domain's identity: it
+	 * is refused here, as a denial (a line repeated word for word is
+	 * left out by log.c for a while and counted).
+	 */
+	if ((why = spiffe_refusal(c->uri, px->roots.trust_domain)) != NULL) {
+		px->denied++;
+		log_info("client %s denied: %s (the roots' is %s)", c->uri,
+		    why, px->roots.trust_domain != NULL ?
+		    px->roots.trust_domain : "unknown");
+		conn_close(c, "trust domain");
 		return;
 	}
 	/* Our own service's identity: another node's proxy on its hop. */

@@ -59,6 +59,9 @@ struct conn {
 	uint32_t		 authz_id;
 	uint32_t		 authz_gen;	/* px->authz_gen when asked */
 	char			*uri;		/* client's SPIFFE id */
+	char			*serial;	/* and its certificate's */
+	uint32_t		 recheck_id;	/* its identity asked again
+						   (proxy_recheck.c); 0: not */
 	int			 internal;	/* another node's proxy */
 	int			 hops;		/* internal: tls_hop() */
 	int			 hop_taken;	/* the peer said it (tls_hop()) */
@@ -127,6 +130,7 @@ struct proxy {
 	uint32_t		 authz_gen;	/* cache flushes so far */
 	uint64_t		 flushed_at;	/* ev_now() of the last one */
 	struct authz_entry	 cache[PROXY_AUTHZ_CACHE];
+	struct ev_timer		 recheck_timer;	/* the settled pass */
 	struct eject		 ejects[PROXY_EJECTS];
 
 	uint64_t		 accepted;
@@ -162,7 +166,18 @@ void	conn_retry_held(struct proxy *);
 /* The role and leader this proxy routes by now (route_role()). */
 int	proxy_route_role(const struct proxy *, const char **leader_id);
 void	conn_close_all(struct proxy *);
+void	conn_close(struct conn *, const char *why);
 size_t	conn_drain(struct proxy *);
+
+/*
+ * proxy_recheck.c: the intentions changed; with proxy.intentions.recheck
+ * the open connections' identities are asked about again.  A result is
+ * offered to conn_recheck_result(): 1 when it was the answer to one.
+ */
+void	conn_recheck_start(struct proxy *);
+void	conn_recheck_settled(void *proxy);
+int	conn_recheck_result(struct proxy *, uint32_t id, int allowed,
+	    const char *reason);
 
 /* proxy.c */
 int	proxy_svc_index(int kind);	/* PROC_WRITER -> 0, PROC_READER -> 1 */

@@ -250,3 +250,11 @@ route_authz_hold(int kind, int allowed, const char *reason, int hold)
 	return kind == PROC_WRITER && !allowed && hold && reason != NULL &&
 	    strcmp(reason, ROUTE_NO_ELECTOR) == 0;
 }
+
+int
+route_authz_final(int allowed, const char *reason)
+{
+	return !allowed && reason != NULL &&
+	    strcmp(reason, ROUTE_NO_ELECTOR) != 0 &&
+	    strcmp(reason, AUTHZ_UNAVAILABLE) != 0;
+}

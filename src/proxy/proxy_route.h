@@ -76,5 +76,12 @@ void	route_choose(const struct route_view *, struct route *);
  * nowhere to go does.  The elector's own refusal is final.
  */
 int	route_authz_hold(int kind, int allowed, const char *reason, int hold);
+/*
+ * A refusal that decides about the client: the agent's own "no", not an
+ * answer that it could not be asked (ROUTE_NO_ELECTOR, AUTHZ_UNAVAILABLE).
+ * Only such a refusal closes a connection already open
+ * (proxy.intentions.recheck).
+ */
+int	route_authz_final(int allowed, const char *reason);
 
 #endif

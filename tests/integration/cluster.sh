@@ -212,7 +212,8 @@ cl_consul_restart() {
 	t_stop "$T_CONSUL_PID" 10 >/dev/null
 	t_bg consul-again consul agent -dev -node "tcm-test-$$" \
 		-bind 127.0.0.1 -client 127.0.0.1 -advertise 127.0.0.1 \
-		-config-file "$T_DIR/consul/agent.hcl"
+		-config-file "$T_DIR/consul/agent.hcl" \
+		"${T_CONSUL_CONFIG[@]/#/-config-file=}"
 	T_CONSUL_PID=$T_LAST_PID
 	t_wait "Consul back on $CONSUL_HTTP_ADDR" 30 _t_consul_ready
 	t_wait "an active Connect CA root" 30 _t_consul_ca_ready

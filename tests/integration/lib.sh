@@ -332,6 +332,9 @@ _t_consul_ca_ready() {
 # t_consul_start: a Consul dev agent with Connect, on free ports of
 # 127.0.0.1 (DNS and gRPC off); exports CONSUL_HTTP_ADDR and T_CONSUL_PID,
 # and returns once it has a leader and the Connect CA an active root.
+# The files named in T_CONSUL_CONFIG (an array) are given to the agent
+# after its own, e.g. a Connect CA of the test's making.
+T_CONSUL_CONFIG=()
 t_consul_start() {
 	local http serf_lan serf_wan server
 
@@ -357,7 +360,8 @@ ports {
 EOF
 	t_bg consul consul agent -dev -node "tcm-test-$$" \
 	    -bind 127.0.0.1 -client 127.0.0.1 -advertise 127.0.0.1 \
-	    -config-file "$T_DIR/consul/agent.hcl"
+	    -config-file "$T_DIR/consul/agent.hcl" \
+	    "${T_CONSUL_CONFIG[@]/#/-config-file=}"
 	T_CONSUL_PID=$T_LAST_PID
 	CONSUL_HTTP_ADDR=127.0.0.1:$http
 	export T_CONSUL_PID CONSUL_HTTP_ADDR

@@ -13,6 +13,7 @@ main(void)
 	int	 failed;
 
 	sr = srunner_create(backoff_suite());
+	srunner_add_suite(sr, catalog_pick_suite());
 	srunner_add_suite(sr, cluster_view_suite());
 	srunner_add_suite(sr, cmd_class_suite());
 	srunner_add_suite(sr, cmd_scan_suite());
@@ -42,6 +43,7 @@ main(void)
 	srunner_add_suite(sr, route_suite());
 	srunner_add_suite(sr, sandbox_suite());
 	srunner_add_suite(sr, sd_notify_suite());
+	srunner_add_suite(sr, spiffe_suite());
 	srunner_add_suite(sr, state_suite());
 	srunner_add_suite(sr, tls_suite());
 	srunner_add_suite(sr, trust_suite());

@@ -584,6 +584,32 @@ START_TEST(test_authz_hold)
 }
 END_TEST
 
+/* Only the agent's own refusal closes an open connection. */
+START_TEST(test_authz_final)
+{
+	static const struct {
+		int		 allowed;
+		const char	*reason;
+		int		 want;
+	} rows[] = {
+		{ 0, "Matched intention: DENY default/web => default/w", 1 },
+		{ 0, "Default behavior configured by ACLs", 1 },
+		{ 0, "", 1 },
+		{ 0, AUTHZ_UNAVAILABLE, 0 },
+		{ 0, ROUTE_NO_ELECTOR, 0 },
+		{ 0, NULL, 0 },
+		{ 1, "ACLs disabled, access is allowed by default", 0 },
+		{ 1, AUTHZ_UNAVAILABLE, 0 },
+		{ 1, NULL, 0 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		ck_assert_msg(route_authz_final(rows[i].allowed,
+		    rows[i].reason) == rows[i].want, "row %zu", i);
+}
+END_TEST
+
 Suite *
 route_suite(void)
 {
@@ -600,6 +626,7 @@ route_suite(void)
 	tcase_add_test(tc, test_failed_table);
 	tcase_add_test(tc, test_leader_no_uri);
 	tcase_add_test(tc, test_authz_hold);
+	tcase_add_test(tc, test_authz_final);
 	suite_add_tcase(s, tc);
 	return s;
 }

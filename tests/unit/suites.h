@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite	*backoff_suite(void);
+Suite	*catalog_pick_suite(void);
 Suite	*cluster_view_suite(void);
 Suite	*cmd_class_suite(void);
 Suite	*cmd_scan_suite(void);
@@ -34,6 +35,7 @@ Suite	*resp_suite(void);
 Suite	*route_suite(void);
 Suite	*sandbox_suite(void);
 Suite	*sd_notify_suite(void);
+Suite	*spiffe_suite(void);
 Suite	*state_suite(void);
 Suite	*tls_suite(void);
 Suite	*trust_suite(void);
