@@ -45,6 +45,13 @@ static const struct {
 	{ "connections_refused", "Client connections refused." },
 	{ "bytes_received", "Bytes received from clients." },
 	{ "bytes_sent", "Bytes sent to clients." },
+	{ "connections_in_handshake", "Client connections in their TLS "
+	    "handshake or awaiting authorization." },
+	{ "handshake_limit_closed", "Client connections closed at once "
+	    "because proxy.max_handshakes were in handshake." },
+	{ "source_limit_closed", "Client connections closed at once because "
+	    "proxy.max_handshakes_per_source from their address were in "
+	    "handshake." },
 	{ "tls_handshake_failures", "TLS handshakes that failed." },
 	{ "authz_denied", "Connections denied by intentions." },
 	{ "connections_held",

@@ -190,9 +190,17 @@ const struct opt_def opt_table[] = {
 	{ "proxy.max_connections", NULL, "10000", OPT_COUNT,
 	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_max_connections), NULL,
 	    "open connections per listener; more are accepted and closed" },
-	{ "proxy.handshake_timeout", NULL, "5s", OPT_DURATION,
+	{ "proxy.max_handshakes", NULL, "1000", OPT_COUNT,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_max_handshakes), NULL,
+	    "connections per listener still in their TLS handshake or "
+	    "awaiting authorization; more are accepted and closed at once" },
+	{ "proxy.max_handshakes_per_source", NULL, "100", OPT_NUMBER,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_max_handshakes_per_source), NULL,
+	    "the same from one client address (IPv4 or IPv6); 0 disables" },
+	{ "proxy.handshake_timeout", NULL, "2s", OPT_DURATION,
 	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_handshake_timeout), NULL,
-	    "how long a client has to complete its TLS handshake" },
+	    "how long a client has to complete its TLS handshake, and then "
+	    "the elector to authorize it" },
 	{ "proxy.dial_timeout", NULL, "1s", OPT_DURATION,
 	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_dial_timeout), NULL,
 	    "how long connecting to a server or peer may take before the "
@@ -226,7 +234,7 @@ const struct opt_def opt_table[] = {
 	    "reader: refuse (403), or opaque: pass that connection unread, "
 	    "bypassing the command rules" },
 	{ "proxy.intentions.recheck", NULL, "false", OPT_BOOL,
-	    RELOAD_LIVE, 0, OFF(proxy_intentions_recheck), NULL,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_intentions_recheck), NULL,
 	    "when Consul's intentions change, ask again for the clients of "
 	    "open writer and reader connections and close those now denied; "
 	    "false lets them be (new connections are asked either way)" },
@@ -967,6 +975,12 @@ validate_timings(const struct config *cfg, char *err, size_t errlen)
 	if (cfg->dogstatsd_interval < 1000 || cfg->http_timeout < 100) {
 		snprintf(err, errlen, "dogstatsd.interval must be at least 1s "
 		    "and http.timeout at least 100ms");
+		return -1;
+	}
+	/* 0 would close every client before its first byte. */
+	if (cfg->proxy_handshake_timeout < 100) {
+		snprintf(err, errlen, "proxy.handshake_timeout must be at "
+		    "least 100ms");
 		return -1;
 	}
 	if (cfg->server_probe_interval < 50 ||

@@ -102,6 +102,8 @@ struct config {
 	int		 election_min_followers;
 
 	int		 proxy_max_connections;
+	int		 proxy_max_handshakes;
+	int		 proxy_max_handshakes_per_source; /* 0: no cap */
 	uint64_t	 proxy_handshake_timeout; /* ms */
 	uint64_t	 proxy_dial_timeout;	/* ms */
 	uint64_t	 proxy_hold_timeout;	/* ms; 0: no hold */

@@ -88,14 +88,93 @@ proxy_accept_resume(void *arg)
 	}
 }
 
+/*
+ * A connection closed over a handshake cap: said at once with the
+ * address that sent it, then at most once a second with how many more
+ * there were, for a flood comes from many connections and maybe many
+ * addresses.
+ */
+static void
+proxy_cap_log(struct proxy *px, enum admit a, const struct admit_key *src,
+    size_t n)
+{
+	uint64_t	now = ev_now();
+	char		addr[64], more[96] = "";
+
+	if (px->cap_log_at != 0 && now - px->cap_log_at < 1000) {
+		px->cap_log_quiet++;
+		return;
+	}
+	if (px->cap_log_quiet > 0)
+		snprintf(more, sizeof(more), " (and %llu more closed over a "
+		    "handshake cap since the last such line)",
+		    (unsigned long long)px->cap_log_quiet);
+	admit_key_text(src, addr, sizeof(addr));
+	log_warnx("connection from %s closed: %s (%zu %sin handshake)%s",
+	    addr, admit_why(a), n, a == ADMIT_SOURCE ? "from that address " :
+	    "", more);
+	px->cap_log_at = now;
+	px->cap_log_quiet = 0;
+}
+
+/* Take a new connection, or close it at once (proxy_admit.h). */
+static void
+proxy_admit(struct proxy *px, int fd, const struct sockaddr *sa,
+    socklen_t len)
+{
+	struct admit_view	 v;
+	struct admit_key	 src;
+	enum admit		 a;
+
+	/* No address (not IP): counted as one source, never loopback. */
+	(void)admit_key(sa, len, &src);
+	memset(&v, 0, sizeof(v));
+	v.kind = px->kind;
+	v.open = px->nconns;
+	v.max_open = (size_t)px->max_conns;
+	v.tls_ready = px->server_ctx != NULL;
+	v.loopback = admit_key_loopback(&src);
+	v.handshakes = px->nhandshakes;
+	v.max_handshakes = (size_t)px->cfg->proxy_max_handshakes;
+	v.source = admit_sources_count(&px->sources, &src);
+	v.max_source = (size_t)px->cfg->proxy_max_handshakes_per_source;
+	if ((a = admit_decide(&v)) == ADMIT_OK) {
+		conn_accept(px, fd, &src);
+		return;
+	}
+	close(fd);
+	px->refused++;
+	switch (a) {
+	case ADMIT_SOURCE:
+		px->src_cap_closed++;
+		proxy_cap_log(px, a, &src, v.source);
+		break;
+	case ADMIT_HANDSHAKES:
+		px->hs_cap_closed++;
+		proxy_cap_log(px, a, &src, v.handshakes);
+		break;
+	case ADMIT_NOT_LOOPBACK:
+		log_warnx("%s refused", admit_why(a));
+		break;
+	case ADMIT_FULL:
+		log_debug("connection limit %d reached", px->max_conns);
+		break;
+	default:
+		log_debug("%s: connection closed", admit_why(a));
+		break;
+	}
+}
+
 static void
 proxy_accept_cb(int fd, uint32_t events, void *arg)
 {
-	struct proxy	*px = arg;
-	int		 s, error;
+	struct proxy		*px = arg;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	int			 s, error;
 
 	(void)events;
-	while ((s = accept4(fd, NULL, NULL, SOCK_NONBLOCK |
+	while ((s = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) != -1) {
 		if (px->starved_at != 0) {
 			/* What was left out of the episode, said first. */
@@ -105,7 +184,8 @@ proxy_accept_cb(int fd, uint32_t events, void *arg)
 			px->starved_at = 0;
 		}
 		px->accept_pause = 0;
-		conn_accept(px, s);
+		proxy_admit(px, s, (struct sockaddr *)&ss, len);
+		len = sizeof(ss);
 	}
 	error = errno;
 	if (ev_accept_lost(error))
@@ -549,5 +629,6 @@ proxy_main(int kind, int foreground, int verbose)
 	SSL_CTX_free(px.server_ctx);
 	msg_tls_roots_clear(&px.roots);
 	conn_cache_flush(&px);
+	admit_sources_clear(&px.sources);
 	return rv;
 }

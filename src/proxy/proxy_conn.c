@@ -90,6 +90,12 @@ conn_stats(struct proxy *px, struct metric_set *set)
 	    METRIC_COUNTER, (double)px->accepted);
 	metric_put(set, "connections_refused", "listener", l,
 	    METRIC_COUNTER, (double)px->refused);
+	metric_put(set, "connections_in_handshake", "listener", l,
+	    METRIC_GAUGE, (double)px->nhandshakes);
+	metric_put(set, "handshake_limit_closed", "listener", l,
+	    METRIC_COUNTER, (double)px->hs_cap_closed);
+	metric_put(set, "source_limit_closed", "listener", l,
+	    METRIC_COUNTER, (double)px->src_cap_closed);
 	metric_put(set, "tls_handshake_failures", "listener", l,
 	    METRIC_COUNTER, (double)px->hs_failed);
 	metric_put(set, "authz_denied", "listener", l, METRIC_COUNTER,
@@ -129,12 +135,28 @@ conn_hold_end(struct conn *c)
 	c->state = CONN_DIAL;
 }
 
+/*
+ * The client is known (authorized, or held for want of an elector to
+ * ask), or its connection ends: it no longer counts against the caps of
+ * connections in handshake.
+ */
+static void
+conn_hs_leave(struct conn *c)
+{
+	if (!c->in_hs)
+		return;
+	c->in_hs = 0;
+	c->px->nhandshakes--;
+	admit_sources_del(&c->px->sources, &c->src);
+}
+
 void
 conn_close(struct conn *c, const char *why)
 {
 	struct proxy	*px = c->px;
 	struct ev_loop	*loop = px->child->loop;
 
+	conn_hs_leave(c);
 	if (c->state == CONN_HOLD || c->state == CONN_AUTHZ_HOLD)
 		conn_hold_end(c);
 	log_debug("connection closed: %s", why);
@@ -205,6 +227,7 @@ conn_hold(struct conn *c, enum conn_state state, const char *why)
 	struct proxy	*px = c->px;
 	uint64_t	 now = ev_now();
 
+	conn_hs_leave(c);
 	c->tries = 0;
 	c->held_why = why;
 	if (c->state == state)
@@ -691,6 +714,7 @@ conn_cache_flush(struct proxy *px)
 static void
 conn_authorized(struct conn *c, int allowed, const char *reason)
 {
+	conn_hs_leave(c);
 	if (!allowed) {
 		c->px->denied++;
 		log_info("client %s denied: %s", c->uri, reason);
@@ -821,47 +845,12 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	conn_authz_ask(c);
 }
 
-static int
-conn_from_loopback(int fd)
-{
-	struct sockaddr_storage	ss;
-	socklen_t		len = sizeof(ss);
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
-		return 0;
-	if (ss.ss_family == AF_INET)
-		return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >>
-		    24) == 127;
-	if (ss.ss_family == AF_INET6)
-		return IN6_IS_ADDR_LOOPBACK(
-		    &((struct sockaddr_in6 *)&ss)->sin6_addr);
-	return 0;
-}
-
 void
-conn_accept(struct proxy *px, int fd)
+conn_accept(struct proxy *px, int fd, const struct admit_key *src)
 {
 	struct conn	*c;
 
-	if (px->nconns >= (size_t)px->max_conns) {
-		px->refused++;
-		log_debug("connection limit %d reached", px->max_conns);
-		close(fd);
-		return;
-	}
-	if (px->kind != PROC_BRIDGE && px->server_ctx == NULL) {
-		px->refused++;
-		log_debug("no TLS material yet: connection closed");
-		close(fd);
-		return;
-	}
 	conn_nodelay(fd);
-	if (px->kind == PROC_BRIDGE && !conn_from_loopback(fd)) {
-		px->refused++;
-		log_warnx("bridge connection from outside loopback refused");
-		close(fd);
-		return;
-	}
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("connection");
 		close(fd);
@@ -870,6 +859,7 @@ conn_accept(struct proxy *px, int fd)
 	c->px = px;
 	c->cfd = c->ufd = -1;
 	c->dial_io.fd = -1;
+	c->src = *src;
 	ev_timer_init(&c->timer, conn_timeout, c);
 	TAILQ_INSERT_TAIL(&px->conns, c, entry);
 	px->nconns++;
@@ -880,6 +870,14 @@ conn_accept(struct proxy *px, int fd)
 		conn_route(c);
 		return;
 	}
+	if (admit_sources_add(&px->sources, src) == -1) {
+		log_warn("connection");
+		close(fd);
+		conn_close(c, "memory");
+		return;
+	}
+	c->in_hs = 1;
+	px->nhandshakes++;
 	c->state = CONN_HANDSHAKE;
 	c->hs = tls_hs_start(px->child->loop, px->server_ctx, fd, 1,
 	    px->cfg->proxy_handshake_timeout, conn_inbound_hs, c);

@@ -18,6 +18,7 @@
 #include "event.h"
 #include "metrics.h"
 #include "proto.h"
+#include "proxy_admit.h"
 #include "proxy_route.h"
 
 struct child;
@@ -80,6 +81,9 @@ struct conn {
 	uint64_t		 hold_until;	/* ev_now() when the first hold
 						   ends: holds add up */
 	struct relay		*relay;
+	struct admit_key	 src;		/* the client's address */
+	int			 in_hs;		/* counted in handshake
+						   (proxy_admit.h) */
 };
 
 struct authz_entry {
@@ -110,6 +114,8 @@ struct proxy {
 	uint64_t		 nofile_warned;
 	TAILQ_HEAD(, conn)	 conns;
 	size_t			 nconns;
+	size_t			 nhandshakes;	/* of them in handshake */
+	struct admit_sources	 sources;	/* those per address */
 
 	struct msg_role		 role;
 	uint64_t		 lease_until;	/* writer: msg_lease, ev_now() */
@@ -145,12 +151,17 @@ struct proxy {
 	uint64_t		 filter_closed;	/* connections the filter ended */
 	uint64_t		 filter_log_at;	/* ev_now() of the last line */
 	uint64_t		 filter_log_quiet; /* lines left out since */
+	uint64_t		 hs_cap_closed;	/* proxy.max_handshakes */
+	uint64_t		 src_cap_closed; /* ..._per_source */
+	uint64_t		 cap_log_at;	/* ev_now() of the last line */
+	uint64_t		 cap_log_quiet;	/* lines left out since */
 	uint64_t		 bytes_in;	/* from clients, closed relays */
 	uint64_t		 bytes_out;	/* to clients, closed relays */
 };
 
 /* proxy_conn.c */
-void	conn_accept(struct proxy *, int fd);
+/* A connection admitted (proxy_admit.h) from address src. */
+void	conn_accept(struct proxy *, int fd, const struct admit_key *src);
 void	conn_stats(struct proxy *, struct metric_set *);
 void	conn_authz_result(struct proxy *, uint32_t id, int allowed,
 	    const char *reason);

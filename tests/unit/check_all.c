@@ -12,7 +12,8 @@ main(void)
 	SRunner	*sr;
 	int	 failed;
 
-	sr = srunner_create(backoff_suite());
+	sr = srunner_create(admit_suite());
+	srunner_add_suite(sr, backoff_suite());
 	srunner_add_suite(sr, catalog_pick_suite());
 	srunner_add_suite(sr, cluster_view_suite());
 	srunner_add_suite(sr, cmd_class_suite());

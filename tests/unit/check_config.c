@@ -1056,7 +1056,8 @@ START_TEST(test_validate_size)
 		set_filled(&cfg, keys[i], strstr(keys[i], ".commands") !=
 		    NULL ? 4025 : 4023, 'a' + i);
 	set_filled(&cfg, "service.name.follower", 4023, 'z');
-	set_filled(&cfg, "chroot", 4023, '/');
+	/* Short enough that the token below outgrows the command lists. */
+	set_filled(&cfg, "chroot", 3945, '/');
 	ck_assert_msg(config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
 
 	/* The empty token is written as "" and a long one bare. */
@@ -1093,6 +1094,16 @@ START_TEST(test_type_count)
 	expect_set_error("proxy.max_connections", "-5",
 	    "proxy.max_connections: \"-5\" is not a whole number from 1 to "
 	    "1000000");
+	expect_set("proxy.max_handshakes", "1", "1");
+	expect_set_error("proxy.max_handshakes", "0",
+	    "proxy.max_handshakes: \"0\" is not a whole number from 1 to "
+	    "1000000");
+	/* 0: no cap per address. */
+	expect_set("proxy.max_handshakes_per_source", "0", "0");
+	expect_set("proxy.max_handshakes_per_source", "20", "20");
+	expect_set_error("proxy.max_handshakes_per_source", "-1",
+	    "proxy.max_handshakes_per_source: \"-1\" is not a whole number "
+	    "from 0 to 1000000");
 }
 END_TEST
 
@@ -1120,6 +1131,12 @@ START_TEST(test_validate_timings)
 	    "election.check.ttl");
 	expect_valid(base_conf, "election.lease 1250ms\n"
 	    "election.lock.delay 3s\nelection.check.ttl 1500ms\n");
+	/* A handshake timeout of 0 would close every client at once. */
+	expect_validate_error(base_conf, "proxy.handshake_timeout 0\n",
+	    "proxy.handshake_timeout must be at least 100ms");
+	expect_validate_error(base_conf, "proxy.handshake_timeout 99ms\n",
+	    "proxy.handshake_timeout must be at least 100ms");
+	expect_valid(base_conf, "proxy.handshake_timeout 100ms\n");
 	expect_validate_error(base_conf,
 	    "server.probe.interval 1s\nserver.down.timeout 1500ms\n",
 	    "server.probe.interval must be at least 50ms and "

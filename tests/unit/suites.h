@@ -4,6 +4,7 @@
 
 #include <check.h>
 
+Suite	*admit_suite(void);
 Suite	*backoff_suite(void);
 Suite	*catalog_pick_suite(void);
 Suite	*cluster_view_suite(void);
