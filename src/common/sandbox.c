@@ -348,12 +348,15 @@ static const char *const sb_admin[] = {
 /*
  * The sanitizers' own needs, in a build with them only: at exit the leak
  * checker clones a tracer task (no CLONE_THREAD), which ptrace()s the
- * process's threads, reads /proc/self/maps and /proc/self/task, and
- * waits for them; a report reads /proc/self/exe.
+ * process's threads, lists /proc/PID/task (getdents), reads
+ * /proc/self/maps and waits for them; a report asks whether stderr is a
+ * terminal (ioctl) and reads /proc/self/exe.  The process is made
+ * dumpable again for the tracer (prctl).
  */
 static const char *const sb_sanitizer[] = {
 	"clone", "ptrace", "wait4", "waitid", "prctl", "openat", "open",
-	"readlink", "readlinkat", "getdents64", "sigaltstack", "lseek",
+	"readlink", "readlinkat", "getdents", "getdents64", "ioctl",
+	"sigaltstack", "lseek",
 	"newfstatat", "stat", "sched_getaffinity", "kill", "tgkill",
 	"getppid", "prlimit64", "getrlimit", "set_robust_list", "rseq",
 };

@@ -523,6 +523,46 @@ START_TEST(test_noproc)
 }
 END_TEST
 
+#if SANDBOX_SANITIZED
+static void *volatile	leaked;
+
+/* A leak at exit, which the leak checker must find under the filter. */
+static int
+leak_child(void *arg)
+{
+	const int	*kind = arg;
+
+	if (sandbox_enter(*kind, geteuid() == 0 ? "nobody" : NULL, NULL,
+	    1) == -1)
+		return 1;
+	leaked = malloc(64);
+	leaked = NULL;
+	exit(0);
+}
+#endif
+
+START_TEST(test_filter_leak_check)
+{
+#if SANDBOX_SANITIZED
+	char	log[8192];
+	int	kind, logfd, rv;
+
+	for (kind = PROC_ELECTOR; kind < PROC_MAX; kind++) {
+		logfd = log_file();
+		rv = in_child(leak_child, &kind, logfd);
+		log_read(logfd, log, sizeof(log));
+		ck_assert_msg(rv > 0 && strstr(log, "LeakSanitizer: detected "
+		    "memory leaks") != NULL, "%s: status %#x, leak check "
+		    "did not report; log:\n%s", proc_name(kind), last_status,
+		    log);
+	}
+#else
+	fprintf(stderr, "check_sandbox: leak check under the filters: "
+	    "SKIPPED, not a sanitizer build\n");
+#endif
+}
+END_TEST
+
 Suite *
 sandbox_suite(void)
 {
@@ -547,6 +587,7 @@ sandbox_suite(void)
 	tcase_add_loop_test(tc, test_filter_calls, 0,
 	    (int)(sizeof(sys_tries) / sizeof(sys_tries[0])));
 	tcase_add_test(tc, test_noproc);
+	tcase_add_test(tc, test_filter_leak_check);
 	suite_add_tcase(s, tc);
 
 	return s;
