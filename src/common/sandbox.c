@@ -356,9 +356,9 @@ static const char *const sb_admin[] = {
 static const char *const sb_sanitizer[] = {
 	"clone", "ptrace", "wait4", "waitid", "prctl", "openat", "open",
 	"readlink", "readlinkat", "getdents", "getdents64", "ioctl",
-	"sigaltstack", "lseek",
-	"newfstatat", "stat", "sched_getaffinity", "kill", "tgkill",
-	"getppid", "prlimit64", "getrlimit", "set_robust_list", "rseq",
+	"sigaltstack", "lseek", "newfstatat", "stat", "sched_getaffinity",
+	"kill", "tgkill", "getppid", "prlimit64", "getrlimit",
+	"set_robust_list", "rseq",
 };
 #endif
 
@@ -417,8 +417,7 @@ sb_args(scmp_filter_ctx ctx, int kind)
 {
 	const scmp_datum_t	 rdonly = O_ACCMODE | O_CREAT | O_TRUNC |
 	    O_APPEND | (O_TMPFILE & ~O_DIRECTORY);
-	const scmp_datum_t	 nonflag = ~(scmp_datum_t)(SOCK_NONBLOCK |
-	    SOCK_CLOEXEC);
+	const scmp_datum_t	 type = 0xf;	/* the type, not its flags */
 	int			 rv = 0;
 
 	/* A limit read (the proxies' descriptor budget), never set. */
@@ -495,10 +494,10 @@ sb_args(scmp_filter_ctx ctx, int kind)
 		/* Upstreams: TCP, or the local server's UNIX socket. */
 		rv |= SB_RULE(ctx, SCMP_ACT_ALLOW, "socket",
 		    SCMP_A0(SCMP_CMP_EQ, AF_INET),
-		    SCMP_A1(SCMP_CMP_MASKED_EQ, nonflag, SOCK_STREAM));
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, type, SOCK_STREAM));
 		rv |= SB_RULE(ctx, SCMP_ACT_ALLOW, "socket",
 		    SCMP_A0(SCMP_CMP_EQ, AF_INET6),
-		    SCMP_A1(SCMP_CMP_MASKED_EQ, nonflag, SOCK_STREAM));
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, type, SOCK_STREAM));
 		/* ...and syslog's socket, opened again if the log restarts. */
 		rv |= SB_RULE(ctx, SCMP_ACT_ALLOW, "socket",
 		    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
