@@ -373,34 +373,73 @@ admin_dsd_tick(void *arg)
 		log_warnx("dogstatsd: out of memory");
 }
 
-/* Resolve the agent's address; a failure leaves DogStatsD off. */
+/*
+ * The sockets for the agent, one per address family, opened before the
+ * sandbox: the admin creates none once it runs, whatever address a
+ * reload gives.  A family the host lacks is left out.
+ */
+static void
+admin_dsd_open(struct admin *ad)
+{
+	static const int	 family[2] = { AF_INET, AF_INET6 };
+	int			 i;
+
+	for (i = 0; i < 2; i++) {
+		if (ad->dsd_sock[i] != -1)
+			continue;
+		ad->dsd_sock[i] = socket(family[i], SOCK_DGRAM |
+		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (ad->dsd_sock[i] == -1)
+			log_debug("dogstatsd: no socket for %s: %s",
+			    i == 0 ? "IPv4" : "IPv6", strerror(errno));
+	}
+}
+
+/*
+ * Resolve the agent's address; a failure leaves DogStatsD off.  Once
+ * sandboxed the admin opens no file and sends no DNS query: a name is
+ * resolved when it starts, and a reload must give an address.
+ */
 static void
 admin_dsd_resolve(struct admin *ad, const struct config *cfg)
 {
-	struct addrinfo	 hints, *res;
+	struct addrinfo	 hints, *res, *ai;
 	char		 port[8];
 	int		 rv;
 
-	if (ad->dsd_fd != -1)
-		close(ad->dsd_fd);
 	ad->dsd_fd = -1;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (ad->started)
+		hints.ai_flags |= AI_NUMERICHOST;
 	snprintf(port, sizeof(port), "%u", cfg->dogstatsd_port);
 	if ((rv = getaddrinfo(cfg->dogstatsd_addr, port, &hints,
 	    &res)) != 0) {
-		log_warnx("dogstatsd.addr %s: %s; no metrics sent",
-		    cfg->dogstatsd_addr, gai_strerror(rv));
+		if (rv == EAI_NONAME && ad->started)
+			log_warnx("dogstatsd.addr %s: a running admin takes "
+			    "an address, not a name (names are resolved when "
+			    "the daemon starts); no metrics sent",
+			    cfg->dogstatsd_addr);
+		else
+			log_warnx("dogstatsd.addr %s: %s; no metrics sent",
+			    cfg->dogstatsd_addr, gai_strerror(rv));
 		return;
 	}
-	ad->dsd_fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (ad->dsd_fd == -1)
-		log_warn("dogstatsd socket");
-	else {
-		memcpy(&ad->dsd_addr, res->ai_addr, res->ai_addrlen);
-		ad->dsd_addrlen = res->ai_addrlen;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET && ad->dsd_sock[0] != -1)
+			ad->dsd_fd = ad->dsd_sock[0];
+		else if (ai->ai_family == AF_INET6 && ad->dsd_sock[1] != -1)
+			ad->dsd_fd = ad->dsd_sock[1];
+		else
+			continue;
+		memcpy(&ad->dsd_addr, ai->ai_addr, ai->ai_addrlen);
+		ad->dsd_addrlen = ai->ai_addrlen;
+		break;
 	}
+	if (ad->dsd_fd == -1)
+		log_warnx("dogstatsd.addr %s: no socket for its address "
+		    "family; no metrics sent", cfg->dogstatsd_addr);
 	freeaddrinfo(res);
 }
 
@@ -441,6 +480,7 @@ admin_configure(struct child *c, const struct config *cfg, char *err,
 	ad->child = c;
 	ad->cfg = &c->cfg;
 	admin_owner(ad, cfg);
+	admin_dsd_open(ad);
 	admin_dsd_resolve(ad, cfg);
 	return 0;
 }
@@ -453,7 +493,10 @@ admin_reconfigure(struct child *c, const struct config *next, char *err,
 
 	(void)err;
 	(void)errlen;
-	admin_dsd_resolve(ad, next);
+	/* The same name again is not resolved again. */
+	if (strcmp(next->dogstatsd_addr, c->cfg.dogstatsd_addr) != 0 ||
+	    next->dogstatsd_port != c->cfg.dogstatsd_port)
+		admin_dsd_resolve(ad, next);
 	return 0;
 }
 
@@ -521,8 +564,10 @@ admin_cleanup(struct child *c)
 		close(ad->http.fd);
 	if (ad->ctl.fd != -1)
 		close(ad->ctl.fd);
-	if (ad->dsd_fd != -1)
-		close(ad->dsd_fd);
+	if (ad->dsd_sock[0] != -1)
+		close(ad->dsd_sock[0]);
+	if (ad->dsd_sock[1] != -1)
+		close(ad->dsd_sock[1]);
 	admin_state_free(ad);
 	dsd_free(ad->dsd);
 }
@@ -546,6 +591,7 @@ admin_main(int foreground, int verbose)
 		fatal("admin");
 	TAILQ_INIT(&ad->clients);
 	ad->http.fd = ad->ctl.fd = ad->dsd_fd = -1;
+	ad->dsd_sock[0] = ad->dsd_sock[1] = -1;
 	ad->http.io.fd = ad->ctl.io.fd = -1;
 	ad->http.ad = ad->ctl.ad = ad;
 	ad->ctl.control = 1;

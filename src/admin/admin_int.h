@@ -101,7 +101,8 @@ struct admin {
 	int			 srv_set;
 	struct metric_set	*sets[PROC_MAX];	/* by sender */
 
-	int			 dsd_fd;
+	int			 dsd_fd;	/* one of dsd_sock, or -1 */
+	int			 dsd_sock[2];	/* AF_INET, AF_INET6 */
 	struct sockaddr_storage	 dsd_addr;
 	socklen_t		 dsd_addrlen;
 	struct dsd		*dsd;

@@ -160,12 +160,14 @@ child_start(struct child *c)
 	if (!c->configured)
 		fatalx("start before configuration");
 	/*
-	 * Proxies need no files once they hold their sockets and TLS
-	 * material, so they are chrooted; the elector keeps the file system
-	 * because libcurl may need the resolver's files.
+	 * Proxies and the admin need no files once they hold their sockets
+	 * and TLS material, so they are chrooted; the elector keeps the file
+	 * system because libcurl needs the resolver's files and a reload
+	 * reads Consul's certificates again.  What each kind may still call
+	 * is in its allowlist in sandbox.c.
 	 */
-	root = PROC_IS_PROXY(c->kind) ? c->cfg.chroot : NULL;
-	if (sandbox_enter(c->cfg.user, root) == -1) {
+	root = c->kind != PROC_ELECTOR ? c->cfg.chroot : NULL;
+	if (sandbox_enter(c->kind, c->cfg.user, root, c->cfg.seccomp) == -1) {
 		child_exit(c, CHILD_EXIT_CONFIG);
 		return;
 	}

@@ -248,9 +248,13 @@ const struct opt_def opt_table[] = {
 	    "nobody, with a warning, when left at its default and missing" },
 	{ "chroot", NULL, "/var/empty", OPT_STRING, RELOAD_NEVER,
 	    0, OFF(chroot), NULL,
-	    "directory the proxies are chrooted to when started as root; "
-	    "empty disables; none, with a warning, when left at its default "
-	    "and missing" },
+	    "directory the proxies and the admin are chrooted to when started "
+	    "as root; empty disables; none, with a warning, when left at its "
+	    "default and missing" },
+	{ "seccomp", NULL, "true", OPT_BOOL, RELOAD_NEVER,
+	    0, OFF(seccomp), NULL,
+	    "false lets the children make any system call: for finding which "
+	    "call killed a child with SIGSYS, never in production" },
 	{ "log.level", "LOG_LEVEL", "info", OPT_ENUM, RELOAD_LIVE,
 	    0, OFF(log_level), level_choices,
 	    "log level: info or debug" },

@@ -117,6 +117,7 @@ struct config {
 
 	char		*user;
 	char		*chroot;
+	int		 seccomp;		/* bool */
 	int		 log_level;		/* enum log_level */
 	uint64_t	 shutdown_timeout;	/* ms */
 

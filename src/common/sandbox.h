@@ -13,13 +13,42 @@ struct config;
 #define SANDBOX_FALLBACK_USER	"nobody"
 
 /*
+ * Built with AddressSanitizer (and UBSan with it): the sandbox lets the
+ * sanitizers' run-time do at exit what it needs to (sandbox.c).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_SANITIZED	1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_SANITIZED	1
+#endif
+#endif
+#ifndef SANDBOX_SANITIZED
+#define SANDBOX_SANITIZED	0
+#endif
+
+/*
  * Always: no core dumps (RLIMIT_CORE 0, PR_SET_DUMPABLE 0) and
  * PR_SET_NO_NEW_PRIVS.  Only when running as root: chroot to dir (when dir
  * is neither NULL nor ""), then switch to user's uid, gid and groups with
- * setres[ug]id, and verify root cannot be regained.
+ * setres[ug]id, and verify root cannot be regained.  A kind (PROC_*) that
+ * starts no thread or process gets RLIMIT_NPROC 0.  Last, when filter is
+ * set, the system call allowlist of kind (sandbox_filter()).
  * Returns 0, or -1 with the reason logged.
  */
-int	sandbox_enter(const char *user, const char *chroot_dir);
+int	sandbox_enter(int kind, const char *user, const char *chroot_dir,
+	    int filter);
+
+/*
+ * Load the seccomp filter of a child kind (PROC_ELECTOR ... PROC_ADMIN):
+ * from then on a system call outside its allowlist kills the process
+ * with SIGSYS.  Needs PR_SET_NO_NEW_PRIVS or root.  Returns 0, or -1 with
+ * the reason logged.
+ */
+int	sandbox_filter(int kind);
+
+/* Whether a kind starts threads (the elector's resolver). */
+int	sandbox_spawns(int kind);
 
 /*
  * Start-up check run by the supervisor as root: user exists and dir (if

@@ -263,7 +263,8 @@ proxy_listener(struct child *c, int kind, int fd, const char *addr,
 
 /*
  * The local server's address, resolved while the file system is still
- * there; the proxy resolves nothing once it is chrooted.
+ * there.  Once sandboxed the proxy opens no file and sends no DNS query,
+ * so a new address given by a reload must be numeric.
  */
 static int
 proxy_resolve_local(struct proxy *px, const struct config *cfg, char *err,
@@ -275,10 +276,18 @@ proxy_resolve_local(struct proxy *px, const struct config *cfg, char *err,
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (px->child->started)
+		hints.ai_flags |= AI_NUMERICHOST;
 	snprintf(port, sizeof(port), "%u", cfg->server_port);
 	if ((rv = getaddrinfo(cfg->server_addr, port, &hints, &res)) != 0) {
-		snprintf(err, errlen, "server.addr %s: %s", cfg->server_addr,
-		    gai_strerror(rv));
+		if (rv == EAI_NONAME && px->child->started)
+			snprintf(err, errlen, "server.addr %s: a running proxy "
+			    "takes an address, not a name (names are resolved "
+			    "when the daemon starts)", cfg->server_addr);
+		else
+			snprintf(err, errlen, "server.addr %s: %s",
+			    cfg->server_addr, gai_strerror(rv));
 		return -1;
 	}
 	memcpy(&px->local, res->ai_addr, res->ai_addrlen);
@@ -564,7 +573,8 @@ proxy_configure(struct child *c, const struct config *cfg, char *err,
 
 	px->child = c;
 	px->cfg = &c->cfg;
-	if (proxy_rules(px, cfg, err, errlen) == -1 ||
+	if (tls_init(err, errlen) == -1 ||
+	    proxy_rules(px, cfg, err, errlen) == -1 ||
 	    proxy_resolve_local(px, cfg, err, errlen) == -1)
 		return -1;
 	proxy_clamp(px, cfg);

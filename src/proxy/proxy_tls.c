@@ -21,6 +21,7 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -62,6 +63,20 @@ static void	 tls_hs_finish(struct tls_hs *, int);
  * The reason of the oldest queued error: the first failure is the cause,
  * later entries are callers giving up because of it.
  */
+int
+tls_init(char *err, size_t errlen)
+{
+	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1) {
+		tls_err(err, errlen, "OpenSSL start-up");
+		return -1;
+	}
+	if (RAND_status() != 1) {
+		tls_err(err, errlen, "OpenSSL random generator");
+		return -1;
+	}
+	return 0;
+}
+
 static const char *
 tls_reason(void)
 {

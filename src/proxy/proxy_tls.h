@@ -18,6 +18,13 @@
 struct ev_loop;
 
 /*
+ * OpenSSL's start-up: its configuration file read and its random
+ * generator seeded, while the proxy may still open files (before the
+ * sandbox).  Returns 0, or -1 with err.
+ */
+int	tls_init(char *err, size_t errlen);
+
+/*
  * A server context: presents cert/key, requires a client certificate
  * that chains to roots (TLS 1.2 or later).  NULL with err on bad input.
  */

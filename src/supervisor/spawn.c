@@ -485,7 +485,7 @@ sv_child_reaped(struct sv_child *ch, int status)
 {
 	struct supervisor	*sv = ch->sv;
 	uint64_t		 ready_for, delay;
-	char			 how[64];
+	char			 how[192];
 	int			 was_ready = ch->state == CHILD_READY;
 
 	ready_for = was_ready ? ev_now() - ch->ready_at : 0;
@@ -497,7 +497,12 @@ sv_child_reaped(struct sv_child *ch, int status)
 	if (ch->kind == PROC_ELECTOR)
 		sv_lease_revoke(sv);
 
-	if (WIFSIGNALED(status))
+	/* SIGSYS is how the seccomp filter kills (sandbox.c). */
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(how, sizeof(how), "killed by signal %d (SIGSYS): it "
+		    "made a system call outside its sandbox (the kernel's "
+		    "audit log names it: type=1326, syscall=)", SIGSYS);
+	else if (WIFSIGNALED(status))
 		snprintf(how, sizeof(how), "killed by signal %d",
 		    WTERMSIG(status));
 	else

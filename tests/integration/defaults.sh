@@ -118,7 +118,7 @@ if [ "$(id -u)" = 0 ]; then
 		[ "$got" = "$user" ] || t_fail "n1's $k runs as $got, not $user"
 	done
 	if [ ! -e /var/empty ]; then
-		grep -q 'chroot "/var/empty" does not exist: the proxies are not chrooted' \
+		grep -q 'chroot "/var/empty" does not exist: the proxies and the admin are not chrooted' \
 		    "$T_DIR/n1.log" || t_fail "no warning about the missing chroot"
 	fi
 	t_ok "as root the children run as $user"

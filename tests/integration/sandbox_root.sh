@@ -1,6 +1,7 @@
 #!/bin/bash
 # Started as root, children run as the configured user with no new
-# privileges, proxies chrooted; a missing user is refused at start.
+# privileges, under their system call filters, proxies and admin chrooted;
+# a missing user is refused at start.
 . "$TESTS_SRCDIR/tests/integration/lib.sh" || exit 99
 . "$TESTS_SRCDIR/tests/integration/tcm.sh" || exit 99
 t_begin sandbox_root
@@ -23,16 +24,18 @@ for kind in elector writer reader bridge admin; do
 		t_fail "$kind uids: $(field "$pid" Uid)"
 	[ "$(awk '$1 == "NoNewPrivs:" { print $2 }' "/proc/$pid/status")" = 1 ] ||
 		t_fail "$kind without no_new_privs"
+	[ "$(awk '$1 == "Seccomp:" { print $2 }' "/proc/$pid/status")" = 2 ] ||
+		t_fail "$kind without its system call filter"
 	[ "$(awk '$1 == "CapEff:" { print $2 }' "/proc/$pid/status")" = 0000000000000000 ] ||
 		t_fail "$kind keeps capabilities"
 	root=$(readlink "/proc/$pid/root")
-	if [ "$kind" = elector ] || [ "$kind" = admin ]; then
+	if [ "$kind" = elector ]; then
 		[ "$root" = / ] || t_fail "$kind chrooted to $root"
 	else
 		[ "$root" = "$T_DIR/empty" ] || t_fail "$kind root is $root"
 	fi
 done
-t_ok "children run as nobody, no new privileges, no capabilities, proxies chrooted"
+t_ok "children run as nobody, no new privileges, filtered, no capabilities, proxies and admin chrooted"
 t_stop "$TCM_PID" 15 || t_fail "stop"
 
 # A user that does not exist is refused before anything starts.

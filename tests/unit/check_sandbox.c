@@ -5,8 +5,10 @@
  * the test reads afterwards.  The tests that switch users need root and
  * say so when they are skipped.
  */
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -14,13 +16,16 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "proto.h"
 #include "sandbox.h"
 #include "suites.h"
 
@@ -33,6 +38,8 @@ struct ids {
 };
 
 typedef int	(*child_fn)(void *);
+
+static int	last_status;	/* of the last in_child() */
 
 /* Temporary file for a child's log lines, already unlinked. */
 static int
@@ -78,6 +85,7 @@ in_child(child_fn fn, void *arg, int logfd)
 	}
 	while (waitpid(pid, &status, 0) == -1)
 		ck_assert_int_eq(errno, EINTR);
+	last_status = status;
 	if (!WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
@@ -176,7 +184,8 @@ static int
 enter_plain(void *arg)
 {
 	/* Root needs a user to become; anyone else keeps their own. */
-	if (sandbox_enter(geteuid() == 0 ? "nobody" : NULL, NULL) == -1)
+	if (sandbox_enter(PROC_ELECTOR, geteuid() == 0 ? "nobody" : NULL,
+	    NULL, 0) == -1)
 		return 1;
 	if (always_dropped() != 0)
 		return 2;
@@ -205,7 +214,7 @@ enter_chroot(void *arg)
 	gid_t		 groups[8];
 	char		 cwd[PATH_MAX];
 
-	if (sandbox_enter("nobody", ids->dir) == -1)
+	if (sandbox_enter(PROC_ELECTOR, "nobody", ids->dir, 0) == -1)
 		return 1;
 	if (getuid() != ids->uid || geteuid() != ids->uid)
 		return 2;
@@ -264,7 +273,7 @@ enter_unprivileged(void *arg)
 
 	/* Become an ordinary user first, without a chroot. */
 	if (uid == 0) {
-		if (sandbox_enter("nobody", NULL) == -1)
+		if (sandbox_enter(PROC_ELECTOR, "nobody", NULL, 0) == -1)
 			return 1;
 		uid = ids->uid;
 	}
@@ -274,7 +283,8 @@ enter_unprivileged(void *arg)
 	 * Neither the user nor the directory exists: 0 proves that the
 	 * root-only steps were skipped, not attempted.
 	 */
-	if (sandbox_enter(NO_SUCH_USER, "/nonexistent/t38cm") == -1)
+	if (sandbox_enter(PROC_ELECTOR, NO_SUCH_USER, "/nonexistent/t38cm",
+	    0) == -1)
 		return 3;
 	if (getuid() != uid || geteuid() != uid)
 		return 4;
@@ -305,15 +315,17 @@ static int
 enter_refused(void *arg)
 {
 	/* Each failure must leave the process as root, unchanged. */
-	if (sandbox_enter(NO_SUCH_USER, NULL) != -1 || geteuid() != 0)
-		return 1;
-	if (sandbox_enter("nobody", "/nonexistent/t38cm") != -1 ||
+	if (sandbox_enter(PROC_ELECTOR, NO_SUCH_USER, NULL, 0) != -1 ||
 	    geteuid() != 0)
+		return 1;
+	if (sandbox_enter(PROC_ELECTOR, "nobody", "/nonexistent/t38cm",
+	    0) != -1 || geteuid() != 0)
 		return 2;
-	if (sandbox_enter(NULL, NULL) != -1 || geteuid() != 0)
+	if (sandbox_enter(PROC_ELECTOR, NULL, NULL, 0) != -1 ||
+	    geteuid() != 0)
 		return 3;
 	/* Last: the drop "succeeds", but root is still there to regain. */
-	if (sandbox_enter("root", NULL) != -1)
+	if (sandbox_enter(PROC_ELECTOR, "root", NULL, 0) != -1)
 		return 4;
 	return 0;
 }
@@ -337,6 +349,220 @@ START_TEST(test_enter_root_failures)
 }
 END_TEST
 
+/* The system call filters */
+
+/* What a sandboxed child of some kind tries, and whether it must die. */
+struct sys_try {
+	int		 kind;
+	const char	*what;
+	int		 killed;	/* by SIGSYS, or it returns 0 */
+};
+
+static int	(*sys_call)(const struct sys_try *);
+
+static void *
+thread_fn(void *arg)
+{
+	return arg;
+}
+
+static int
+try_call(const struct sys_try *t)
+{
+	char		*argv[] = { "true", NULL };
+	pthread_t	 th;
+	void		*p;
+	int		 fd, pfd[2];
+
+	if (strcmp(t->what, "execve") == 0)
+		execve("/bin/true", argv, argv + 1);
+	else if (strcmp(t->what, "socket inet stream") == 0)
+		socket(AF_INET, SOCK_STREAM, 0);
+	else if (strcmp(t->what, "socket inet dgram") == 0)
+		socket(AF_INET, SOCK_DGRAM, 0);
+	else if (strcmp(t->what, "open read") == 0) {
+		if ((fd = open("/dev/null", O_RDONLY)) == -1)
+			return 10;
+		close(fd);
+	} else if (strcmp(t->what, "open write") == 0)
+		open("/dev/null", O_WRONLY);
+	else if (strcmp(t->what, "fork") == 0) {
+		/* Past the filter (it should not be), the child leaves. */
+		if (fork() == 0)
+			_exit(0);
+	} else if (strcmp(t->what, "thread") == 0) {
+		if (pthread_create(&th, NULL, thread_fn, NULL) != 0 ||
+		    pthread_join(th, NULL) != 0)
+			return 11;
+	} else if (strcmp(t->what, "mmap exec") == 0)
+		mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE |
+		    MAP_ANONYMOUS, -1, 0);
+	else if (strcmp(t->what, "ptrace") == 0)
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	else if (strcmp(t->what, "channel") == 0) {
+		/* What every child does: a socketpair's messages, memory. */
+		if (close(STDIN_FILENO) == -1 || (p = malloc(1 << 20)) == NULL)
+			return 12;
+		free(p);
+		(void)pfd;
+		log_info("still alive");
+	} else
+		return 13;
+	return 0;
+}
+
+static int
+filter_child(void *arg)
+{
+	const struct sys_try	*t = arg;
+
+	if (sandbox_enter(t->kind, geteuid() == 0 ? "nobody" : NULL, NULL,
+	    1) == -1)
+		return 1;
+	return sys_call(t);
+}
+
+static const struct sys_try sys_tries[] = {
+	/* Nobody runs a program, whatever the sanitizers need. */
+	{ PROC_ELECTOR, "execve", 1 },
+	{ PROC_WRITER, "execve", 1 },
+	{ PROC_READER, "execve", 1 },
+	{ PROC_BRIDGE, "execve", 1 },
+	{ PROC_ADMIN, "execve", 1 },
+	/* The admin creates no socket; a proxy dials TCP only. */
+	{ PROC_ADMIN, "socket inet stream", 1 },
+	{ PROC_ADMIN, "socket inet dgram", 1 },
+	{ PROC_WRITER, "socket inet dgram", 1 },
+	{ PROC_WRITER, "socket inet stream", 0 },
+	{ PROC_ELECTOR, "socket inet stream", 0 },
+	{ PROC_ELECTOR, "socket inet dgram", 0 },
+	/* No executable memory outside the elector's NSS modules. */
+	{ PROC_WRITER, "mmap exec", 1 },
+	{ PROC_ADMIN, "mmap exec", 1 },
+	{ PROC_ELECTOR, "mmap exec", 1 },
+	/* The elector reads files and starts threads, nothing else. */
+	{ PROC_ELECTOR, "open read", 0 },
+	{ PROC_ELECTOR, "thread", 0 },
+	/* Everyone's daily bread. */
+	{ PROC_ELECTOR, "channel", 0 },
+	{ PROC_WRITER, "channel", 0 },
+	{ PROC_ADMIN, "channel", 0 },
+#if !SANDBOX_SANITIZED
+	/* The sanitizers' leak check opens, clones and ptraces. */
+	{ PROC_ELECTOR, "open write", 1 },
+	{ PROC_ELECTOR, "fork", 1 },
+	{ PROC_BRIDGE, "open read", 1 },
+	{ PROC_ADMIN, "open read", 1 },
+	{ PROC_READER, "fork", 1 },
+	{ PROC_ADMIN, "fork", 1 },
+	{ PROC_ADMIN, "ptrace", 1 },
+#endif
+};
+
+START_TEST(test_filter_calls)
+{
+	const struct sys_try	*t = &sys_tries[_i];
+	char			 log[4096];
+	int			 logfd, rv;
+
+	sys_call = try_call;
+	logfd = log_file();
+	rv = in_child(filter_child, (void *)t, logfd);
+	log_read(logfd, log, sizeof(log));
+	if (t->killed)
+		ck_assert_msg(WIFSIGNALED(last_status) &&
+		    WTERMSIG(last_status) == SIGSYS, "%s in the %s: status "
+		    "%#x, not killed by SIGSYS; log:\n%s", t->what,
+		    proc_name(t->kind), last_status, log);
+	else
+		ck_assert_msg(rv == 0, "%s in the %s: status %#x; log:\n%s",
+		    t->what, proc_name(t->kind), last_status, log);
+}
+END_TEST
+
+static int
+noproc_child(void *arg)
+{
+	const int	*kind = arg;
+	struct rlimit	 rl;
+	pid_t		 pid;
+
+	if (sandbox_enter(*kind, geteuid() == 0 ? "nobody" : NULL, NULL,
+	    0) == -1)
+		return 1;
+	if (getrlimit(RLIMIT_NPROC, &rl) == -1)
+		return 2;
+	if (sandbox_spawns(*kind))
+		return rl.rlim_cur == 0 ? 3 : 0;
+	if (rl.rlim_cur != 0 || rl.rlim_max != 0)
+		return 4;
+	/* The limit alone, with the filter off, stops a fork(). */
+	if ((pid = fork()) == 0)
+		_exit(0);
+	if (pid != -1 || errno != EAGAIN)
+		return 5;
+	return 0;
+}
+
+START_TEST(test_noproc)
+{
+	int	kind, logfd, rv;
+
+	if (SANDBOX_SANITIZED) {
+		fprintf(stderr, "check_sandbox: RLIMIT_NPROC: SKIPPED, the "
+		    "sanitizers' leak check needs a process\n");
+		return;
+	}
+	for (kind = PROC_ELECTOR; kind < PROC_MAX; kind++) {
+		/* Root is exempt from the limit until it drops to nobody. */
+		logfd = log_file();
+		rv = in_child(noproc_child, &kind, logfd);
+		close(logfd);
+		ck_assert_msg(rv == 0, "%s: check %d", proc_name(kind), rv);
+	}
+}
+END_TEST
+
+#if SANDBOX_SANITIZED
+static void *volatile	leaked;
+
+/* A leak at exit, which the leak checker must find under the filter. */
+static int
+leak_child(void *arg)
+{
+	const int	*kind = arg;
+
+	if (sandbox_enter(*kind, geteuid() == 0 ? "nobody" : NULL, NULL,
+	    1) == -1)
+		return 1;
+	leaked = malloc(64);
+	leaked = NULL;
+	exit(0);
+}
+#endif
+
+START_TEST(test_filter_leak_check)
+{
+#if SANDBOX_SANITIZED
+	char	log[8192];
+	int	kind, logfd, rv;
+
+	for (kind = PROC_ELECTOR; kind < PROC_MAX; kind++) {
+		logfd = log_file();
+		rv = in_child(leak_child, &kind, logfd);
+		log_read(logfd, log, sizeof(log));
+		ck_assert_msg(rv > 0 && strstr(log, "LeakSanitizer: detected "
+		    "memory leaks") != NULL, "%s: status %#x, leak check "
+		    "did not report; log:\n%s", proc_name(kind), last_status,
+		    log);
+	}
+#else
+	fprintf(stderr, "check_sandbox: leak check under the filters: "
+	    "SKIPPED, not a sanitizer build\n");
+#endif
+}
+END_TEST
+
 Suite *
 sandbox_suite(void)
 {
@@ -355,6 +581,13 @@ sandbox_suite(void)
 	tcase_add_test(tc, test_enter_not_root);
 	tcase_add_test(tc, test_enter_root_chroot);
 	tcase_add_test(tc, test_enter_root_failures);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("filter");
+	tcase_add_loop_test(tc, test_filter_calls, 0,
+	    (int)(sizeof(sys_tries) / sizeof(sys_tries[0])));
+	tcase_add_test(tc, test_noproc);
+	tcase_add_test(tc, test_filter_leak_check);
 	suite_add_tcase(s, tc);
 
 	return s;
