@@ -10,7 +10,7 @@
  * With only files named (a crash reproducer, say), each is run once and
  * nothing else.  The loop stops after FUZZ_ITERS inputs or FUZZ_SECONDS
  * of wall time (5 by default), whichever comes first; FUZZ_SEED picks
- * another sequence.
+ * another sequence.  FUZZ_SECONDS=0 replays the corpus only.
  */
 #include <sys/stat.h>
 

@@ -7,6 +7,9 @@
 # test and leaves the input in tests/fuzz/ of the build tree, next to
 # the binary, to be replayed with "BINARY FILE" (or fuzz_NAME FILE).
 #
+# FUZZ_LIBFUZZER_SECONDS=0 skips the run (libFuzzer would take 0 for no
+# limit at all).
+#
 # libfuzzer.sh without an argument only says that the runs are skipped:
 # make check runs it so when configure found no clang with libFuzzer.
 set -u
@@ -25,6 +28,10 @@ corpus=$srcdir/tests/fuzz/corpus/$name
 secs=${FUZZ_LIBFUZZER_SECONDS:-10}
 timeout=${FUZZ_LIBFUZZER_TIMEOUT:-30}
 
+if [ "$secs" = 0 ]; then
+	echo "libfuzzer: FUZZ_LIBFUZZER_SECONDS=0: $name skipped"
+	exit 77
+fi
 if [ ! -d "$corpus" ]; then
 	echo "libfuzzer: no corpus $corpus" >&2
 	exit 99
