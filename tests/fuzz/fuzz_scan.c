@@ -5,35 +5,18 @@
  * keep their own invariants, and never read outside a piece (each piece
  * is a heap copy of exactly its length, for AddressSanitizer).
  *
- * With libFuzzer, from the top of the source tree, no configure needed:
- *
- *	clang-14 -g -O1 -fsanitize=fuzzer,address,undefined -DSCAN_LIBFUZZER \
- *	    -Isrc/proxy tests/fuzz/fuzz_scan.c src/proxy/cmd_scan.c \
- *	    src/proxy/reply_scan.c -o fuzz_scan
- *	./fuzz_scan -max_total_time=60
- *
- * Without it, main() is a small mutation loop over a corpus of valid
- * pipelines for "make check": deterministic, bounded by FUZZ_SCAN_ITERS
- * inputs and FUZZ_SCAN_SECONDS of wall time (10 by default).
+ * The corpus (corpus/scan/) holds valid pipelines of every framing and
+ * replies of every type; the driver also runs them end to end.
  */
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cmd_scan.h"
+#include "fuzz.h"
 #include "reply_scan.h"
 
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define FUZZ_CHECK(c)	do {						\
-	if (!(c)) {							\
-		fprintf(stderr, "fuzz_scan: %s:%d: %s\n", __FILE__,	\
-		    __LINE__, #c);					\
-		abort();						\
-	}								\
-} while (0)
+const char	fuzz_target[] = "scan";
 
 /* An FNV-1a digest of everything the events said, in order. */
 struct digest {
@@ -58,15 +41,6 @@ digest_num(struct digest *d, uint64_t v)
 	digest_add(d, &v, sizeof(v));
 }
 
-static uint64_t
-rng_next(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 /*
  * The cut points: none (whole), every byte, or random piece lengths
  * from a generator seeded with seed.
@@ -83,8 +57,8 @@ next_piece(int how, uint64_t *rng, size_t left)
 	if (how == CUT_BYTES)
 		return 1;
 	/* Mostly short pieces, sometimes long ones. */
-	n = rng_next(rng) % 8 == 0 ? 1 + rng_next(rng) % 4096 :
-	    1 + rng_next(rng) % 16;
+	n = fuzz_rng(rng) % 8 == 0 ? 1 + fuzz_rng(rng) % 4096 :
+	    1 + fuzz_rng(rng) % 16;
 	return n < left ? n : left;
 }
 
@@ -240,12 +214,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct digest	whole, other;
-	uint64_t	seed = 0x9e3779b97f4a7c15ULL;
-	size_t		i;
+	uint64_t	seed = fuzz_seed(data, size);
 	int		k;
-
-	for (i = 0; i < size && i < 64; i++)
-		seed = (seed ^ data[i]) * 0x100000001b3ULL;
 
 	run_cmd(data, size, CUT_WHOLE, seed, &whole);
 	for (k = 0; k < 3; k++) {
@@ -267,151 +237,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
-
-#ifndef SCAN_LIBFUZZER
-/* Valid streams to start from: requests of every framing, replies. */
-static const char *const seeds[] = {
-	"*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nvalue\r\n"
-	    "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
-	"*2\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n*1\r\n$0\r\n\r\n",
-	"PING\r\nset k v\r\n  get\tk \r\n\r\n\nPING\n",
-	"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-	"PING\nGET /a+b\nx HTTP/1.1\r\n",
-	"$9 GET fleet\r\n$4 PING\r\n$19 SET f t OBJECT {\"a\":1}\r\n",
-	"config \"get\" x\r\n'q' a\r\nFLUSHALL\r\n",
-	"+OK\r\n-ERR x\r\n:1\r\n$3\r\nfoo\r\n$-1\r\n*-1\r\n*0\r\n",
-	"*2\r\n*1\r\n+a\r\n$1\r\nb\r\n%1\r\n+k\r\n_\r\n~1\r\n#t\r\n",
-	"|1\r\n+ttl\r\n:3\r\n+OK\r\n>2\r\n+message\r\n+x\r\n,1.5\r\n(12\r\n",
-	"!3\r\nerr\r\n=7\r\ntxt:abc\r\n$11 {\"ok\":true}\r\n$0 \r\n",
-};
-
-static const char	interesting[] = "\r\n*$ \t\"'{}0123456789-+:_?>|%~GPO";
-
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static unsigned long
-env_num(const char *name, unsigned long def)
-{
-	const char	*v = getenv(name);
-	char		*end;
-	unsigned long	 n;
-
-	if (v == NULL || *v == '\0')
-		return def;
-	n = strtoul(v, &end, 10);
-	return *end == '\0' ? n : def;
-}
-
-/* One mutation of buf[0 .. *len), which has room for cap bytes. */
-static void
-mutate(uint8_t *buf, size_t *len, size_t cap, uint64_t *rng)
-{
-	const char	*o;
-	size_t		 at, n, olen, i;
-
-	at = *len > 0 ? rng_next(rng) % *len : 0;
-	switch (rng_next(rng) % 7) {
-	case 0:		/* flip a bit */
-		if (*len > 0)
-			buf[at] ^= (uint8_t)(1u << (rng_next(rng) % 8));
-		break;
-	case 1:		/* an interesting byte over one */
-		if (*len > 0)
-			buf[at] = (uint8_t)interesting[rng_next(rng) %
-			    (sizeof(interesting) - 1)];
-		break;
-	case 2:		/* insert a byte */
-		if (*len < cap) {
-			memmove(buf + at + 1, buf + at, *len - at);
-			buf[at] = rng_next(rng) % 2 ?
-			    (uint8_t)interesting[rng_next(rng) %
-			    (sizeof(interesting) - 1)] : (uint8_t)rng_next(rng);
-			(*len)++;
-		}
-		break;
-	case 3:		/* delete a few bytes */
-		n = 1 + rng_next(rng) % 4;
-		if (n > *len - at)
-			n = *len - at;
-		memmove(buf + at, buf + at + n, *len - at - n);
-		*len -= n;
-		break;
-	case 4:		/* splice in part of a seed */
-		o = seeds[rng_next(rng) % (sizeof(seeds) / sizeof(seeds[0]))];
-		olen = strlen(o);
-		i = rng_next(rng) % olen;
-		n = 1 + rng_next(rng) % (olen - i);
-		if (n > cap - *len)
-			n = cap - *len;
-		memmove(buf + at + n, buf + at, *len - at);
-		memcpy(buf + at, o + i, n);
-		*len += n;
-		break;
-	case 5:		/* repeat a chunk */
-		n = 1 + rng_next(rng) % 32;
-		if (n > *len - at)
-			n = *len - at;
-		if (n > cap - *len)
-			n = cap - *len;
-		memmove(buf + at + n, buf + at, *len - at);
-		*len += n;
-		break;
-	case 6:		/* a digit run, to reach the length limits */
-		if (*len > 0 && buf[at] >= '0' && buf[at] <= '9')
-			buf[at] = (uint8_t)('0' + rng_next(rng) % 10);
-		else if (*len > 0)
-			buf[at] = (uint8_t)('1' + rng_next(rng) % 9);
-		break;
-	}
-}
-
-int
-main(void)
-{
-	static uint8_t	 buf[8192];
-	unsigned long	 iters, secs, i;
-	uint64_t	 rng;
-	size_t		 len, k, m;
-	double		 start, t;
-	const char	*seed;
-
-	iters = env_num("FUZZ_SCAN_ITERS", 5000000);
-	secs = env_num("FUZZ_SCAN_SECONDS", 10);
-	rng = env_num("FUZZ_SCAN_SEED", 1) * 0x9e3779b97f4a7c15ULL | 1;
-	start = now();
-	for (k = 0; k < sizeof(seeds) / sizeof(seeds[0]); k++)
-		LLVMFuzzerTestOneInput((const uint8_t *)seeds[k],
-		    strlen(seeds[k]));
-	for (i = 0; i < iters; i++) {
-		if (i % 256 == 0 && now() - start >= (double)secs)
-			break;
-		seed = seeds[rng_next(&rng) %
-		    (sizeof(seeds) / sizeof(seeds[0]))];
-		len = strlen(seed);
-		memcpy(buf, seed, len);
-		/* Sometimes a pipeline of several seeds. */
-		for (m = rng_next(&rng) % 3; m > 0; m--) {
-			seed = seeds[rng_next(&rng) %
-			    (sizeof(seeds) / sizeof(seeds[0]))];
-			if (len + strlen(seed) <= sizeof(buf)) {
-				memcpy(buf + len, seed, strlen(seed));
-				len += strlen(seed);
-			}
-		}
-		for (m = 1 + rng_next(&rng) % 8; m > 0; m--)
-			mutate(buf, &len, sizeof(buf), &rng);
-		LLVMFuzzerTestOneInput(buf, len);
-	}
-	t = now() - start;
-	printf("fuzz_scan: %lu inputs in %.1f s (%.0f/s)\n", i, t,
-	    t > 0 ? (double)i / t : 0.0);
-	return 0;
-}
-#endif
