@@ -1,10 +1,12 @@
 /*
  * idle_tls: open COUNT mutual-TLS connections to HOST:PORT with a client
- * certificate, finish every handshake, print "ready COUNT", then hold the
- * connections idle for SECONDS and exit (the kernel closes them).
- * bench/proxy uses it to measure a listener's memory per idle connection.
+ * certificate, finish every handshake and, when COMMAND is given, send it
+ * on each connection (an inline command, e.g. PING) and read its one-line
+ * reply; print "ready COUNT", then hold the connections idle for SECONDS
+ * and exit (the kernel closes them).  bench/proxy uses it to measure a
+ * listener's memory per idle connection that has carried a request.
  *
- * Usage: idle_tls host port cert key ca count seconds
+ * Usage: idle_tls host port cert key ca count seconds [command]
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -18,6 +20,23 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+
+/* Send cmd and read up to the end of its one-line reply: 0, or -1. */
+static int
+request(SSL *ssl, const char *cmd)
+{
+	char	line[512], c;
+	int	n;
+
+	n = snprintf(line, sizeof(line), "%s\r\n", cmd);
+	if (n <= 0 || (size_t)n >= sizeof(line) || SSL_write(ssl, line, n) != n)
+		return -1;
+	do {
+		if (SSL_read(ssl, &c, 1) != 1)
+			return -1;
+	} while (c != '\n');
+	return 0;
+}
 
 /* A connected TCP socket, or -1. */
 static int
@@ -55,9 +74,9 @@ main(int argc, char *argv[])
 	SSL		*ssl;
 	int		 count, seconds, i, fd;
 
-	if (argc != 8) {
+	if (argc != 8 && argc != 9) {
 		fprintf(stderr, "usage: idle_tls host port cert key ca count "
-		    "seconds\n");
+		    "seconds [command]\n");
 		return 2;
 	}
 	count = atoi(argv[6]);
@@ -93,6 +112,12 @@ main(int argc, char *argv[])
 		    SSL_connect(ssl) != 1) {
 			fprintf(stderr, "idle_tls: connection %d: handshake "
 			    "failed\n", i + 1);
+			ERR_print_errors_fp(stderr);
+			return 1;
+		}
+		if (argc == 9 && request(ssl, argv[8]) == -1) {
+			fprintf(stderr, "idle_tls: connection %d: no reply to "
+			    "%s\n", i + 1, argv[8]);
 			ERR_print_errors_fp(stderr);
 			return 1;
 		}
