@@ -35,7 +35,6 @@
 #include "sandbox.h"
 
 static int	sandbox_nouser(int);
-static int	sandbox_nocore(void);
 static int	sandbox_setuser(const char *, const char *);
 static int	sandbox_noproc(void);
 
@@ -50,17 +49,26 @@ sandbox_nouser(int error)
 	    error == EBADF || error == EPERM;
 }
 
-/* A core file of a child could hold keys, tokens and client data. */
+/* A resource limit of 0, soft and hard. */
 static int
-sandbox_nocore(void)
+sandbox_rlimit_zero(int resource, const char *name)
 {
 	struct rlimit	rl;
 
 	rl.rlim_cur = rl.rlim_max = 0;
-	if (setrlimit(RLIMIT_CORE, &rl) == -1) {
-		log_warn("setrlimit RLIMIT_CORE");
+	if (setrlimit(resource, &rl) == -1) {
+		log_warn("setrlimit %s", name);
 		return -1;
 	}
+	return 0;
+}
+
+/* A core file could hold keys, tokens and client data. */
+int
+sandbox_nocore(void)
+{
+	if (sandbox_rlimit_zero(RLIMIT_CORE, "RLIMIT_CORE") == -1)
+		return -1;
 	/* Also keeps other processes of the same user from ptrace()ing us. */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1) {
 		log_warn("prctl PR_SET_DUMPABLE");
@@ -151,14 +159,7 @@ sandbox_setuser(const char *user, const char *dir)
 static int
 sandbox_noproc(void)
 {
-	struct rlimit	rl;
-
-	rl.rlim_cur = rl.rlim_max = 0;
-	if (setrlimit(RLIMIT_NPROC, &rl) == -1) {
-		log_warn("setrlimit RLIMIT_NPROC");
-		return -1;
-	}
-	return 0;
+	return sandbox_rlimit_zero(RLIMIT_NPROC, "RLIMIT_NPROC");
 }
 
 int

@@ -68,4 +68,12 @@ int	sandbox_check(const char *user, const char *chroot_dir, char *err,
  */
 void	sandbox_defaults(struct config *, int warn);
 
+/*
+ * No core file (RLIMIT_CORE 0) and not dumpable: no process of the same
+ * user may read our memory or /proc/PID/environ, nor ptrace us.  Part of
+ * sandbox_enter(); the supervisor, which holds every secret, calls it at
+ * start.  Returns 0, or -1 with the reason logged.
+ */
+int	sandbox_nocore(void);
+
 #endif

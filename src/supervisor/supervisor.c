@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -14,6 +13,7 @@
 
 #include "child.h"
 #include "log.h"
+#include "sandbox.h"
 #include "sd_notify.h"
 #include "supervisor.h"
 
@@ -219,22 +219,6 @@ sv_raise_nofile(void)
 		    (unsigned long long)rl.rlim_cur);
 }
 
-/*
- * The supervisor holds the Consul token, the server's password and both
- * private keys: no core file may take them to disk, and no process of the
- * same user may read its memory or environment (/proc/PID/mem, environ).
- */
-static void
-sv_protect(void)
-{
-	struct rlimit	rl;
-
-	rl.rlim_cur = rl.rlim_max = 0;
-	if (setrlimit(RLIMIT_CORE, &rl) == -1)
-		fatal("setrlimit RLIMIT_CORE");
-	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
-		fatal("prctl PR_SET_DUMPABLE");
-}
 
 /*
  * The environment children are started with: only what changes how they
@@ -290,7 +274,13 @@ supervisor_main(const struct cli *cli, struct config *cfg, const char *self)
 	memset(cfg, 0, sizeof(*cfg));
 	strlcpy(sv.self, self, sizeof(sv.self));
 	sv.generation = 1;
-	sv_protect();
+	/*
+	 * We hold the Consul token, the server's password and both private
+	 * keys: no core file may take them to disk, and no process of our
+	 * user may read our memory or environment (/proc/PID/mem, environ).
+	 */
+	if (sandbox_nocore() == -1)
+		fatalx("cannot keep our secrets out of core files and /proc");
 	sv.child_env = sv_child_env();
 	/* main() set our title; children name theirs. */
 	log_procname("supervisor");

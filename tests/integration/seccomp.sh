@@ -11,11 +11,7 @@
 t_begin seccomp
 
 [ -x "$TCMCTL" ] || t_fail "no tile38-clusterctl ($TCMCTL)"
-[ -x "$UDP_SINK" ] || t_fail "no udp_sink ($UDP_SINK)"
-
-t_bg udp_sink "$UDP_SINK" "$T_DIR/dsd.port" "$T_DIR/dsd.out"
-t_wait "the UDP sink" 5 test -s "$T_DIR/dsd.port"
-DSD_PORT=$(cat "$T_DIR/dsd.port")
+tcm_udp_sink
 
 cl_init
 cl_server 1

@@ -5,6 +5,7 @@
 # tcm_wait_log NAME REGEX [S]	wait until NAME.log matches REGEX
 # tcm_child NAME KIND		pid of the supervisor's child of that kind
 # tcm_check_log NAME		fail on any sanitizer report in NAME.log
+# tcm_udp_sink			a DogStatsD sink on DSD_PORT, writing $T_DIR/dsd.out
 
 tcm_conf() {
 	local file=$1 line key
@@ -67,4 +68,11 @@ tcm_check_log() {
 # Established TCP connections whose local port is $1.
 tcm_established() {
 	ss -Htn state established "( sport = :$1 )" | wc -l
+}
+
+tcm_udp_sink() {
+	[ -x "$UDP_SINK" ] || t_fail "no udp_sink ($UDP_SINK)"
+	t_bg udp_sink "$UDP_SINK" "$T_DIR/dsd.port" "$T_DIR/dsd.out"
+	t_wait "the UDP sink" 5 test -s "$T_DIR/dsd.port"
+	DSD_PORT=$(cat "$T_DIR/dsd.port")
 }
