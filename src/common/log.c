@@ -131,16 +131,26 @@ log_out(int pri, const char *msg)
 		fprintf(stderr, "%s: %s\n", log_proc, msg);
 }
 
-/* msg, and how many like it were left out over the last ms. */
+/*
+ * How many like msg were left out over the last ms: after a copy of it
+ * written now, or before it when the count is all there is to say.
+ */
 static void
-log_out_count(int pri, const char *msg, int cut, uint64_t left, uint64_t ms)
+log_out_count(int pri, const char *msg, int cut, uint64_t left, uint64_t ms,
+    int alone)
 {
-	char	line[2200];
+	char	line[2200], count[80];
 
-	snprintf(line, sizeof(line), "%s%s (%llu more like this in the last "
-	    "%llu.%llus)", msg, cut ? "..." : "", (unsigned long long)left,
+	snprintf(count, sizeof(count), "(%llu more like this in the last "
+	    "%llu.%llus)", (unsigned long long)left,
 	    (unsigned long long)(ms / 1000),
 	    (unsigned long long)(ms % 1000 / 100));
+	if (alone)
+		snprintf(line, sizeof(line), "%s %s%s", count, msg,
+		    cut ? "..." : "");
+	else
+		snprintf(line, sizeof(line), "%s%s %s", msg, cut ? "..." : "",
+		    count);
 	log_out(pri, line);
 }
 
@@ -167,7 +177,7 @@ log_slot_is(const struct log_slot *s, uint64_t h, int pri, const char *msg)
 static void
 log_slot_count(struct log_slot *s, uint64_t now)
 {
-	log_out_count(s->pri, s->text, s->cut, s->left, now - s->since);
+	log_out_count(s->pri, s->text, s->cut, s->left, now - s->since, 1);
 	s->left = 0;
 	log_pending--;
 	s->since = now;
@@ -239,7 +249,7 @@ log_emit(int pri, const char *msg)
 		log_sweep(now, 0, s);
 	if (s != NULL) {
 		if (s->left > 0) {
-			log_out_count(pri, msg, 0, s->left, now - s->since);
+			log_out_count(pri, msg, 0, s->left, now - s->since, 0);
 			s->left = 0;
 			log_pending--;
 			/* Still coming as its while ended: a longer one. */

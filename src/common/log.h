@@ -5,9 +5,12 @@
  *
  * A line repeated word for word is written once, then left out for a
  * while (1 s, doubling while it keeps coming, up to 60 s) and counted:
- * its next copy written, or the next line of any kind once the while is
- * over, says "(N more like this in the last Xs)"; the counts still held
- * at exit are written then.  fatal() and fatalx() are never left out.
+ * its next copy written says "MSG (N more like this in the last Xs)".
+ * When no copy comes, the next line of any kind once the while is over
+ * writes the count alone, "(N more like this in the last Xs) MSG": it
+ * tells of past lines, not of an event now, and reads differently so
+ * that nothing takes it for one.  The counts still held at exit are
+ * written then.  fatal() and fatalx() are never left out.
  */
 #ifndef LOG_H
 #define LOG_H
