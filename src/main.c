@@ -47,7 +47,7 @@ main(int argc, char **argv)
 {
 	struct cli	 cli;
 	struct config	 cfg;
-	char		 err[1024], self[PATH_MAX], title[4096];
+	char		 err[1024], self[PATH_MAX], dir[PATH_MAX], title[4096];
 	ssize_t		 n;
 	int		 rv;
 
@@ -94,8 +94,10 @@ main(int argc, char **argv)
 
 	/* Children drop to this user; catch a missing one before we start. */
 	sandbox_defaults(&cfg, 1);
-	if (geteuid() == 0 && sandbox_check(cfg.user, cfg.chroot, err,
-	    sizeof(err)) == -1) {
+	/* The proxies' is the server socket's directory, when there is one. */
+	if (geteuid() == 0 && (sandbox_check(cfg.user, cfg.chroot, err,
+	    sizeof(err)) == -1 || sandbox_check(cfg.user, sandbox_root(&cfg,
+	    PROC_WRITER, dir, sizeof(dir)), err, sizeof(err)) == -1)) {
 		fprintf(stderr, "tile38-cluster-manager: %s\n", err);
 		config_clear(&cfg);
 		cli_clear(&cli);

@@ -3,6 +3,7 @@
  * malformed message from it means the channel is corrupt, which is fatal.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,7 @@ static void
 child_start(struct child *c)
 {
 	const char	*root;
+	char		 dir[PATH_MAX];
 
 	if (!c->configured)
 		fatalx("start before configuration");
@@ -166,7 +168,7 @@ child_start(struct child *c)
 	 * reads Consul's certificates again.  What each kind may still call
 	 * is in its allowlist in sandbox.c.
 	 */
-	root = c->kind != PROC_ELECTOR ? c->cfg.chroot : NULL;
+	root = sandbox_root(&c->cfg, c->kind, dir, sizeof(dir));
 	if (sandbox_enter(c->kind, c->cfg.user, root, c->cfg.seccomp) == -1) {
 		child_exit(c, CHILD_EXIT_CONFIG);
 		return;

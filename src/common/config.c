@@ -6,6 +6,7 @@
  * --help in config_cli.c.
  */
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -52,7 +53,14 @@ const struct opt_def opt_table[] = {
 	    "address of the local Tile38 (or Redis) server" },
 	{ "server.port", "SERVER_PORT", NULL, OPT_PORT, RELOAD_LIVE,
 	    OPT_REQUIRED, OFF(server_port), NULL,
-	    "port of the local Tile38 (or Redis) server" },
+	    "port of the local Tile38 (or Redis) server; not needed with "
+	    "server.socket" },
+	/* To every child: it decides whether server.port is required. */
+	{ "server.socket", "SERVER_SOCKET", "", OPT_STRING, RELOAD_NEVER,
+	    0, OFF(server_socket), NULL,
+	    "UNIX socket of the local server (Tile38 -s, Redis unixsocket), "
+	    "used instead of server.addr and server.port; as root the "
+	    "proxies are chrooted to its directory" },
 	{ "server.kind", "SERVER_KIND", "tile38", OPT_ENUM, RELOAD_NEVER,
 	    0, OFF(server_kind), kind_choices,
 	    "local server kind: tile38 (FOLLOW) or redis (REPLICAOF)" },
@@ -901,6 +909,29 @@ addrs_overlap(const char *a, const char *b)
 	    memcmp(ba, bb, len) == 0;
 }
 
+/* A path a sockaddr_un holds, and absolute: a chroot changes the rest. */
+static int
+validate_socket(const struct config *cfg, char *err, size_t errlen)
+{
+	const char		*s = nonnull(cfg->server_socket);
+	struct sockaddr_un	 sun;
+
+	if (*s == '\0')
+		return 0;
+	if (*s != '/') {
+		snprintf(err, errlen, "server.socket: \"%.*s\" is not an "
+		    "absolute path", MSG_VALUE_MAX, s);
+		return -1;
+	}
+	if (strlen(s) >= sizeof(sun.sun_path)) {
+		snprintf(err, errlen, "server.socket: a path of %zu bytes, "
+		    "longer than a UNIX socket's %zu", strlen(s),
+		    sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 validate_listeners(const struct config *cfg, char *err, size_t errlen)
 {
@@ -1106,6 +1137,10 @@ config_validate(const struct config *cfg, char *err, size_t errlen)
 		opt = &opt_table[i];
 		if (!(opt->flags & OPT_REQUIRED) || opt_is_set(cfg, opt))
 			continue;
+		/* Reached over its UNIX socket, the server needs no port. */
+		if (opt->offset == OFF(server_port) &&
+		    *nonnull(cfg->server_socket) != '\0')
+			continue;
 		if (n++ == 0)
 			snprintf(err, errlen, "missing required options: ");
 		else
@@ -1135,6 +1170,8 @@ config_validate(const struct config *cfg, char *err, size_t errlen)
 		    "consul.client.key must be set together");
 		return -1;
 	}
+	if (validate_socket(cfg, err, errlen) == -1)
+		return -1;
 	if (validate_commands(cfg, err, errlen) == -1)
 		return -1;
 	if (validate_timings(cfg, err, errlen) == -1)
@@ -1291,7 +1328,8 @@ config_write(const struct config *cfg, FILE *fp, int redact)
 	size_t	i;
 
 	for (i = 0; i < opt_count; i++)
-		config_write_opt(cfg, &opt_table[i], fp, redact);
+		if (opt_is_set(cfg, &opt_table[i]))
+			config_write_opt(cfg, &opt_table[i], fp, redact);
 }
 
 void
@@ -1332,8 +1370,10 @@ config_text(const struct config *cfg, int kind)
 
 	if ((fp = open_memstream(&buf, &len)) == NULL)
 		return NULL;
+	/* An option left unset (server.port, with server.socket) stays so. */
 	for (i = 0; i < opt_count; i++)
-		if (opt_used_by(&opt_table[i], kind))
+		if (opt_used_by(&opt_table[i], kind) &&
+		    opt_is_set(cfg, &opt_table[i]))
 			config_write_opt(cfg, &opt_table[i], fp, 0);
 	bad = ferror(fp);
 	if (fclose(fp) != 0 || bad) {

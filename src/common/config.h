@@ -60,6 +60,7 @@ struct config {
 	uint16_t	 server_port;
 	int		 server_kind;		/* enum server_kind */
 	char		*server_password;
+	char		*server_socket;		/* "": TCP, server.addr:port */
 
 	char		*bind_addr_leader;
 	uint16_t	 bind_port_leader;

@@ -569,3 +569,42 @@ fail:
 	seccomp_release(ctx);
 	return -1;
 }
+
+/* Whether children of this daemon are chrooted at all. */
+static int
+sandbox_chroots(const struct config *cfg)
+{
+	return geteuid() == 0 && cfg->chroot != NULL && *cfg->chroot != '\0';
+}
+
+const char *
+sandbox_root(const struct config *cfg, int kind, char *buf, size_t len)
+{
+	const char	*sock = cfg->server_socket, *slash;
+
+	if (kind == PROC_ELECTOR || cfg->chroot == NULL ||
+	    *cfg->chroot == '\0')
+		return NULL;
+	if (!PROC_IS_PROXY(kind) || sock == NULL || *sock == '\0')
+		return cfg->chroot;
+	slash = strrchr(sock, '/');
+	if (slash == sock)
+		return "/";
+	if ((size_t)(slash - sock) >= len)
+		return NULL;
+	memcpy(buf, sock, (size_t)(slash - sock));
+	buf[slash - sock] = '\0';
+	return buf;
+}
+
+const char *
+sandbox_socket_path(const struct config *cfg, char *buf, size_t len)
+{
+	const char	*sock = cfg->server_socket;
+
+	if (!sandbox_chroots(cfg))
+		return sock;
+	if ((size_t)snprintf(buf, len, "%s", strrchr(sock, '/')) >= len)
+		return NULL;
+	return buf;
+}

@@ -76,4 +76,20 @@ void	sandbox_defaults(struct config *, int warn);
  */
 int	sandbox_nocore(void);
 
+/*
+ * The directory a child of that kind is chrooted to when started as root,
+ * or NULL for none: the elector keeps the file system, the admin takes
+ * "chroot", and so do the proxies, unless the local server is reached
+ * over server.socket: then its directory, where alone they can reach it.
+ * "chroot" "" turns every chroot off.  buf holds a directory made here.
+ */
+const char	*sandbox_root(const struct config *, int kind, char *buf,
+		    size_t len);
+/*
+ * server.socket as a proxy sees it once sandboxed: "/NAME" in its chroot,
+ * the path itself where there is none.  NULL when it does not fit.
+ */
+const char	*sandbox_socket_path(const struct config *, char *buf,
+		    size_t len);
+
 #endif

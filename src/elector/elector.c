@@ -194,6 +194,7 @@ elector_srvctl_opts(const struct config *cfg, struct srvctl_opts *o)
 	o->kind = cfg->server_kind;
 	o->host = cfg->server_addr;
 	o->port = cfg->server_port;
+	o->socket = cfg->server_socket;
 	o->password = cfg->server_password;
 	o->probe_ms = cfg->server_probe_interval;
 	o->timeout_ms = cfg->server_down_timeout;

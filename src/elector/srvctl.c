@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -119,8 +120,9 @@ struct srvctl {
 	void			*arg;
 
 	int			 kind;
-	char			*host;
-	uint16_t		 port;
+	char			*host;		/* or the UNIX socket's path */
+	uint16_t		 port;		/* 0: host is a UNIX socket */
+	char			 name[128];	/* for messages */
 	char			*password;	/* NULL when none */
 	uint64_t		 probe_ms;
 	uint64_t		 timeout_ms;
@@ -323,10 +325,10 @@ sc_fail(struct srvctl *s, const char *fmt, ...)
 	va_end(ap);
 	/* Once per kind of failure, not once per retry every 2 s. */
 	if (strcmp(msg, s->last_fail) != 0) {
-		log_warnx("server %s:%u: %s", s->host, s->port, msg);
+		log_warnx("server %s: %s", s->name, msg);
 		strlcpy(s->last_fail, msg, sizeof(s->last_fail));
 	} else
-		log_debug("server %s:%u: %s", s->host, s->port, msg);
+		log_debug("server %s: %s", s->name, msg);
 	strlcpy(s->st.error, msg, sizeof(s->st.error));
 	sc_close(s);
 	sc_set_down(s);
@@ -675,8 +677,8 @@ sc_probe_redis(struct srvctl *s, const struct resp *r)
 		/* Too long to compare: it cannot be a target we asked for. */
 		if ((size_t)snprintf(st->following, sizeof(st->following),
 		    "%s:%s", host, port) >= sizeof(st->following))
-			log_debug("server %s:%u: master_host too long",
-			    s->host, s->port);
+			log_debug("server %s: master_host too long",
+			    s->name);
 		st->link_up = resp_info_get(r->str, "master_link_status", v,
 		    sizeof(v)) == 0 && strcmp(v, "up") == 0;
 		st->caught_up = st->link_up && resp_info_get(r->str,
@@ -783,7 +785,7 @@ sc_apply_start(struct srvctl *s)
 		snprintf(s->st.error, sizeof(s->st.error),
 		    "%s needs a target address", sc_want_name(s->want));
 		if (s->logged_gen != s->gen)
-			log_warnx("server %s:%u: %s", s->host, s->port,
+			log_warnx("server %s: %s", s->name,
 			    s->st.error);
 		s->logged_gen = s->gen;
 		return 0;
@@ -792,12 +794,12 @@ sc_apply_start(struct srvctl *s)
 		return 0;
 	/* Role changes at info level, their retries at debug. */
 	if (s->logged_gen != s->gen)
-		log_info("server %s:%u: %s%s%s%s", s->host, s->port,
+		log_info("server %s: %s%s%s%s", s->name,
 		    sc_want_name(s->want), s->want == SRV_WANT_LEAD ? "" : " ",
 		    s->want == SRV_WANT_LEAD ? "" : s->want_addr,
 		    s->fresh ? " (discarding the local dataset first)" : "");
 	else
-		log_debug("server %s:%u: retrying %s", s->host, s->port,
+		log_debug("server %s: retrying %s", s->name,
 		    sc_want_name(s->want));
 	s->logged_gen = s->gen;
 	s->applying = 1;
@@ -904,8 +906,8 @@ sc_step_reply(struct srvctl *s, const struct sc_pending *p,
 	}
 	if (r->type == RESP_ERROR && p->step == STEP_PAUSE &&
 	    !s->pause_refused) {
-		log_warnx("server %s:%u: CLIENT PAUSE WRITE: %s; fencing it as "
-		    "a replica of the bridge instead", s->host, s->port, r->str);
+		log_warnx("server %s: CLIENT PAUSE WRITE: %s; fencing it as "
+		    "a replica of the bridge instead", s->name, r->str);
 		s->pause_refused = 1;
 		s->applying = 0;
 		return sc_probe_soon(s);
@@ -915,9 +917,9 @@ sc_step_reply(struct srvctl *s, const struct sc_pending *p,
 		snprintf(msg, sizeof(msg), "%s: %s", name, r->str);
 		/* Retried for long: say it again only when it changes. */
 		if (strcmp(msg, s->st.error) != 0)
-			log_warnx("server %s:%u: %s", s->host, s->port, msg);
+			log_warnx("server %s: %s", s->name, msg);
 		else
-			log_debug("server %s:%u: %s", s->host, s->port, msg);
+			log_debug("server %s: %s", s->name, msg);
 		strlcpy(s->st.error, msg, sizeof(s->st.error));
 		s->applying = 0;
 		return sc_probe_soon(s);
@@ -966,7 +968,7 @@ sc_probe_done(struct srvctl *s)
 	s->backoff = SC_BACKOFF_MIN_MS;
 	s->last_fail[0] = '\0';
 	if (!was_up)
-		log_debug("server %s:%u: up (%s)", s->host, s->port,
+		log_debug("server %s: up (%s)", s->name,
 		    s->st.version);
 	sc_update_applied(s);
 	if (s->st.applied) {
@@ -996,8 +998,8 @@ sc_sync_delay(struct srvctl *s, const struct resp *r)
 
 	if (r->type == RESP_ERROR) {
 		if (!s->sync_delay_logged)
-			log_warnx("server %s:%u: CONFIG GET "
-			    "repl-diskless-sync-delay: %s", s->host, s->port,
+			log_warnx("server %s: CONFIG GET "
+			    "repl-diskless-sync-delay: %s", s->name,
 			    r->str);
 		s->sync_delay_logged = 1;
 		return 0;
@@ -1046,7 +1048,7 @@ sc_reply(struct srvctl *s, const struct resp *r)
 		}
 		/* Once, not on every reconnection. */
 		if (strcmp(s->auth_err, r->str) != 0)
-			log_warnx("server %s:%u: AUTH: %s", s->host, s->port,
+			log_warnx("server %s: AUTH: %s", s->name,
 			    r->str);
 		strlcpy(s->auth_err, r->str, sizeof(s->auth_err));
 		s->auth_refused = 1;
@@ -1056,13 +1058,13 @@ sc_reply(struct srvctl *s, const struct resp *r)
 		return sc_sync_delay(s, r);
 	case OP_SYNC_DELAY_SET:
 		if (r->type == RESP_ERROR)
-			log_warnx("server %s:%u: CONFIG SET "
-			    "repl-diskless-sync-delay 0: %s", s->host, s->port,
+			log_warnx("server %s: CONFIG SET "
+			    "repl-diskless-sync-delay 0: %s", s->name,
 			    r->str);
 		else
-			log_info("server %s:%u: repl-diskless-sync-delay was "
+			log_info("server %s: repl-diskless-sync-delay was "
 			    "Redis' default, %s s; now 0: a new follower's "
-			    "first sync starts at once", s->host, s->port,
+			    "first sync starts at once", s->name,
 			    REDIS_SYNC_DELAY_DEFAULT);
 		return 0;
 	case OP_PROBE:
@@ -1186,11 +1188,11 @@ sc_connected(struct srvctl *s)
 	ev_timer_stop(s->loop, &s->t_deadline);
 	s->conn = SC_UP;
 	/* Small commands and replies: no Nagle delay on the probe. */
-	if (setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	if (s->port != 0 && setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one,
 	    sizeof(one)) == -1)
-		log_debug("server %s:%u: TCP_NODELAY: %s", s->host, s->port,
+		log_debug("server %s: TCP_NODELAY: %s", s->name,
 		    strerror(errno));
-	log_debug("server %s:%u: connected", s->host, s->port);
+	log_debug("server %s: connected", s->name);
 	/*
 	 * OUTPUT first: Tile38 accepts it without AUTH, and a server
 	 * started with JSON output would answer even AUTH in JSON.
@@ -1240,8 +1242,17 @@ sc_sockaddr(const char *host, uint16_t port, struct sockaddr_storage *ss,
 {
 	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
 	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_un	*sun = (struct sockaddr_un *)ss;
 
 	memset(ss, 0, sizeof(*ss));
+	if (port == 0) {
+		if (strlcpy(sun->sun_path, host, sizeof(sun->sun_path)) >=
+		    sizeof(sun->sun_path))
+			return -1;
+		sun->sun_family = AF_UNIX;
+		*len = sizeof(*sun);
+		return 0;
+	}
 	if (strcmp(host, "localhost") == 0)
 		host = "127.0.0.1";
 	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
@@ -1267,7 +1278,8 @@ sc_connect(struct srvctl *s)
 
 	sc_close(s);
 	if (sc_sockaddr(s->host, s->port, &ss, &len) == -1) {
-		sc_fail(s, "not a numeric address: %s", s->host);
+		sc_fail(s, "not a numeric address or a UNIX socket: %s",
+		    s->host);
 		return;
 	}
 	s->fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
@@ -1299,9 +1311,33 @@ sc_retry_cb(void *arg)
 static int
 sc_opts_valid(const struct srvctl_opts *o)
 {
-	return o != NULL && o->host != NULL && o->host[0] != '\0' &&
-	    o->port != 0 && o->probe_ms > 0 && o->timeout_ms > 0 &&
-	    (o->kind == SERVER_TILE38 || o->kind == SERVER_REDIS);
+	if (o == NULL || o->probe_ms == 0 || o->timeout_ms == 0 ||
+	    (o->kind != SERVER_TILE38 && o->kind != SERVER_REDIS))
+		return 0;
+	if (o->socket != NULL && o->socket[0] != '\0')
+		return o->socket[0] == '/';
+	return o->host != NULL && o->host[0] != '\0' && o->port != 0;
+}
+
+/* Where o says the server is: host and port, or a socket and port 0. */
+static const char *
+sc_opts_where(const struct srvctl_opts *o, uint16_t *port)
+{
+	if (o->socket != NULL && o->socket[0] != '\0') {
+		*port = 0;
+		return o->socket;
+	}
+	*port = o->port;
+	return o->host;
+}
+
+static void
+sc_set_name(struct srvctl *s)
+{
+	if (s->port == 0)
+		snprintf(s->name, sizeof(s->name), "%s", s->host);
+	else
+		snprintf(s->name, sizeof(s->name), "%s:%u", s->host, s->port);
 }
 
 /* An empty password is no password. */
@@ -1316,6 +1352,7 @@ srvctl_new(struct ev_loop *loop, const struct srvctl_opts *o, srvctl_cb cb,
     void *arg)
 {
 	struct srvctl	*s;
+	const char	*where;
 
 	if (!sc_opts_valid(o) || cb == NULL) {
 		errno = EINVAL;
@@ -1327,7 +1364,7 @@ srvctl_new(struct ev_loop *loop, const struct srvctl_opts *o, srvctl_cb cb,
 	s->cb = cb;
 	s->arg = arg;
 	s->kind = o->kind;
-	s->port = o->port;
+	where = sc_opts_where(o, &s->port);
 	s->probe_ms = o->probe_ms;
 	s->timeout_ms = o->timeout_ms;
 	s->fd = -1;
@@ -1338,8 +1375,9 @@ srvctl_new(struct ev_loop *loop, const struct srvctl_opts *o, srvctl_cb cb,
 	ev_timer_init(&s->t_deadline, sc_deadline_cb, s);
 	ev_timer_init(&s->t_probe, sc_probe_cb, s);
 	ev_timer_init(&s->t_notify, sc_notify_cb, s);
-	if ((s->host = strdup(o->host)) == NULL)
+	if ((s->host = strdup(where)) == NULL)
 		goto fail;
+	sc_set_name(s);
 	s->password = sc_password(o->password);
 	if (s->password == NULL && o->password != NULL &&
 	    o->password[0] != '\0')
@@ -1373,7 +1411,9 @@ srvctl_free(struct srvctl *s)
 void
 srvctl_set_opts(struct srvctl *s, const struct srvctl_opts *o)
 {
-	char	*host, *pw;
+	const char	*where;
+	char		*host, *pw, was[sizeof(s->name)];
+	uint16_t	 port;
 
 	if (!sc_opts_valid(o)) {
 		log_warnx("server control: invalid options ignored");
@@ -1386,28 +1426,30 @@ srvctl_set_opts(struct srvctl *s, const struct srvctl_opts *o)
 		log_warn("server control: options");
 		return;
 	}
-	if (o->kind == s->kind && o->port == s->port &&
-	    strcmp(o->host, s->host) == 0 && (pw == NULL ?
+	where = sc_opts_where(o, &port);
+	if (o->kind == s->kind && port == s->port &&
+	    strcmp(where, s->host) == 0 && (pw == NULL ?
 	    s->password == NULL : s->password != NULL &&
 	    strcmp(pw, s->password) == 0)) {
 		free(pw);
 		return;
 	}
-	if ((host = strdup(o->host)) == NULL) {
+	if ((host = strdup(where)) == NULL) {
 		log_warn("server control: options");
 		free(pw);
 		return;
 	}
-	log_info("server %s:%u: now %s:%u, reconnecting", s->host, s->port,
-	    host, o->port);
+	strlcpy(was, s->name, sizeof(was));
 	free(s->host);
 	s->host = host;
+	s->port = port;
+	sc_set_name(s);
+	log_info("server %s: now %s, reconnecting", was, s->name);
 	if (s->password != NULL)
 		explicit_bzero(s->password, strlen(s->password));
 	free(s->password);
 	s->password = pw;
 	s->kind = o->kind;
-	s->port = o->port;
 	sc_close(s);
 	sc_set_down(s);
 	s->backoff = SC_BACKOFF_MIN_MS;
@@ -1431,8 +1473,8 @@ srvctl_want(struct srvctl *s, enum srv_want want, const char *host,
 			strlcpy(s->want_host, host, sizeof(s->want_host));
 			s->want_port = port;
 		} else {
-			log_warnx("server %s:%u: target address too long",
-			    s->host, s->port);
+			log_warnx("server %s: target address too long",
+			    s->name);
 			s->want_addr[0] = '\0';
 		}
 	}
@@ -1444,7 +1486,7 @@ srvctl_want(struct srvctl *s, enum srv_want want, const char *host,
 	s->gen++;
 	s->apply_backoff = SC_BACKOFF_MIN_MS;
 	s->apply_at = 0;
-	log_debug("server %s:%u: want %s %s%s", s->host, s->port,
+	log_debug("server %s: want %s %s%s", s->name,
 	    sc_want_name(want), s->want_addr, s->fresh ? " fresh" : "");
 	sc_update_applied(s);
 	/* The probe's answer is compared with the new wish and acted on. */

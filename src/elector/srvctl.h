@@ -69,6 +69,7 @@ struct srvctl_opts {
 	int		 kind;		/* enum server_kind (config.h) */
 	const char	*host;
 	uint16_t	 port;
+	const char	*socket;	/* a UNIX socket instead, or NULL */
 	const char	*password;	/* AUTH, and leaderauth/masterauth */
 	uint64_t	 probe_ms;	/* probe interval */
 	uint64_t	 timeout_ms;	/* connect and reply timeout */

@@ -20,6 +20,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "child.h"
@@ -29,6 +30,7 @@
 #include "proxy_filter.h"
 #include "proxy_int.h"
 #include "proxy_tls.h"
+#include "sandbox.h"
 
 static void	proxy_accept_cb(int, uint32_t, void *);
 
@@ -270,10 +272,25 @@ static int
 proxy_resolve_local(struct proxy *px, const struct config *cfg, char *err,
     size_t errlen)
 {
-	struct addrinfo	 hints, *res;
-	char		 port[8];
-	int		 rv;
+	struct addrinfo		 hints, *res;
+	struct sockaddr_un	*sun = (struct sockaddr_un *)&px->local;
+	const char		*path;
+	char			 port[8], buf[sizeof(sun->sun_path)];
+	int			 rv;
 
+	if (cfg->server_socket != NULL && *cfg->server_socket != '\0') {
+		memset(&px->local, 0, sizeof(px->local));
+		path = sandbox_socket_path(cfg, buf, sizeof(buf));
+		if (path == NULL || strlcpy(sun->sun_path, path,
+		    sizeof(sun->sun_path)) >= sizeof(sun->sun_path)) {
+			snprintf(err, errlen, "server.socket %s: too long",
+			    cfg->server_socket);
+			return -1;
+		}
+		sun->sun_family = AF_UNIX;
+		px->local_len = sizeof(*sun);
+		return 0;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;

@@ -571,7 +571,8 @@ conn_dial(struct conn *c, const struct sockaddr_storage *ss, socklen_t len)
 		conn_close(c, "socket");
 		return;
 	}
-	conn_nodelay(c->ufd);
+	if (ss->ss_family != AF_UNIX)
+		conn_nodelay(c->ufd);
 	if (connect(c->ufd, (const struct sockaddr *)ss, len) == 0) {
 		conn_connected(c);
 		return;

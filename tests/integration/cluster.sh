@@ -81,7 +81,7 @@ cl_manager() {
 	local i=$1
 	shift
 	tcm_conf "$T_DIR/n$i.conf" "id n$i" "server.kind $CL_KIND" \
-		"server.port ${SRV_PORT[$i]}" "consul.addr $CONSUL_HTTP_ADDR" \
+		"server.port ${SRV_PORT[$i]:-1}" "consul.addr $CONSUL_HTTP_ADDR" \
 		"consul.lock.prefix $CL_PREFIX" "service.manage true" "$@"
 	MGR_W[$i]=$TCM_PORT_W
 	MGR_R[$i]=$TCM_PORT_R

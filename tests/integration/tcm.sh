@@ -31,11 +31,12 @@ tcm_conf() {
 	if [ "$(id -u)" = 0 ]; then
 		lines+=("user nobody" 'chroot ""')
 	fi
-	# A line given by the caller replaces the default of the same key.
+	# A line given by the caller replaces the default of the same key;
+	# a key alone drops it.
 	for line in "$@"; do
 		key=${line%% *}
 		lines=("${lines[@]/#$key */}")
-		lines+=("$line")
+		[ "$line" = "$key" ] || lines+=("$line")
 	done
 	printf '%s\n' "${lines[@]}" | grep -v '^$' >"$file"
 }

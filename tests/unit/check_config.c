@@ -947,6 +947,50 @@ START_TEST(test_validate_other)
 }
 END_TEST
 
+/*
+ * server.socket: an absolute path a UNIX socket holds; with it the server
+ * needs no port, and a child's text leaves the unset port out.
+ */
+START_TEST(test_server_socket)
+{
+	static const char	 noport[] = "id n\nadvertise a\n"
+	    "bind.port.leader 2\nbind.port.follower 3\n";
+	struct config		 cfg, child;
+	char			 err[ERRLEN], *text, path[200];
+
+	expect_validate_error(base_conf, "server.socket run/t.sock\n",
+	    "server.socket: \"run/t.sock\" is not an absolute path");
+	memset(path, 'x', sizeof(path) - 1);
+	path[0] = '/';
+	path[108] = '\0';
+	snprintf(err, sizeof(err), "server.socket %s\n", path);
+	expect_validate_error(base_conf, err, "server.socket: a path of 108 "
+	    "bytes, longer than a UNIX socket's 107");
+	path[107] = '\0';
+	snprintf(err, sizeof(err), "server.socket %s\n", path);
+	expect_valid(base_conf, err);
+
+	ck_assert_int_eq(parse(&cfg, noport, err), 0);
+	ck_assert_int_eq(config_validate(&cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--server.port (SERVER_PORT)"));
+	config_clear(&cfg);
+	ck_assert_int_eq(parse(&cfg, noport, err), 0);
+	ck_assert_int_eq(config_set(&cfg, opt_lookup("server.socket"),
+	    "/run/tile38/t.sock", err, sizeof(err)), 0);
+	ck_assert_msg(config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_nonnull(text = config_serialize_for(&cfg, PROC_WRITER));
+	ck_assert_ptr_null(strstr(text, "server.port"));
+	ck_assert_ptr_nonnull(strstr(text, "server.socket /run/tile38/t.sock"));
+	ck_assert_int_eq(parse(&child, text, err), 0);
+	ck_assert_msg(config_validate(&child, err, sizeof(err)) == 0, "%s",
+	    err);
+	ck_assert_uint_eq(child.server_port, 0);
+	config_text_free(text);
+	config_clear(&child);
+	config_clear(&cfg);
+}
+END_TEST
+
 /* A value of n copies of c, for options that take any text. */
 static char *
 filled(size_t n, int c)
@@ -1057,7 +1101,7 @@ START_TEST(test_validate_size)
 		    NULL ? 4025 : 4023, 'a' + i);
 	set_filled(&cfg, "service.name.follower", 4023, 'z');
 	/* Short enough that the token below outgrows the command lists. */
-	set_filled(&cfg, "chroot", 3945, '/');
+	set_filled(&cfg, "chroot", 3920, '/');
 	ck_assert_msg(config_validate(&cfg, err, sizeof(err)) == 0, "%s", err);
 
 	/* The empty token is written as "" and a long one bare. */
@@ -1671,6 +1715,7 @@ config_suite(void)
 	tcase_add_checked_fixture(tc, env_setup, env_teardown);
 	tcase_add_test(tc, test_serialize_roundtrip);
 	tcase_add_test(tc, test_serialize_for);
+	tcase_add_test(tc, test_server_socket);
 	tcase_add_test(tc, test_option_users);
 	tcase_add_test(tc, test_cli_title);
 	tcase_add_test(tc, test_print);

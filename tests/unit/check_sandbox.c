@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "proto.h"
 #include "sandbox.h"
@@ -130,6 +131,48 @@ always_dropped(void)
 }
 
 /* sandbox_check */
+
+/* Where each kind is chrooted, and how a proxy names server.socket. */
+START_TEST(test_roots)
+{
+	struct config	 cfg;
+	char		 buf[PATH_MAX], sock[108];
+	const char	*p;
+
+	config_init(&cfg);
+	ck_assert_ptr_null(sandbox_root(&cfg, PROC_ELECTOR, buf, sizeof(buf)));
+	ck_assert_str_eq(sandbox_root(&cfg, PROC_WRITER, buf, sizeof(buf)),
+	    "/var/empty");
+	ck_assert_str_eq(sandbox_root(&cfg, PROC_ADMIN, buf, sizeof(buf)),
+	    "/var/empty");
+
+	free(cfg.server_socket);
+	ck_assert_ptr_nonnull(cfg.server_socket = strdup("/run/t38/t.sock"));
+	ck_assert_str_eq(sandbox_root(&cfg, PROC_READER, buf, sizeof(buf)),
+	    "/run/t38");
+	ck_assert_str_eq(sandbox_root(&cfg, PROC_BRIDGE, buf, sizeof(buf)),
+	    "/run/t38");
+	ck_assert_str_eq(sandbox_root(&cfg, PROC_ADMIN, buf, sizeof(buf)),
+	    "/var/empty");
+	ck_assert_ptr_null(sandbox_root(&cfg, PROC_ELECTOR, buf, sizeof(buf)));
+	p = sandbox_socket_path(&cfg, sock, sizeof(sock));
+	ck_assert_str_eq(p, geteuid() == 0 ? "/t.sock" : "/run/t38/t.sock");
+
+	free(cfg.server_socket);
+	ck_assert_ptr_nonnull(cfg.server_socket = strdup("/t.sock"));
+	ck_assert_str_eq(sandbox_root(&cfg, PROC_WRITER, buf, sizeof(buf)),
+	    "/");
+
+	/* chroot "" turns them all off; the socket keeps its path. */
+	free(cfg.chroot);
+	ck_assert_ptr_nonnull(cfg.chroot = strdup(""));
+	ck_assert_ptr_null(sandbox_root(&cfg, PROC_WRITER, buf, sizeof(buf)));
+	ck_assert_ptr_null(sandbox_root(&cfg, PROC_ADMIN, buf, sizeof(buf)));
+	ck_assert_str_eq(sandbox_socket_path(&cfg, sock, sizeof(sock)),
+	    "/t.sock");
+	config_clear(&cfg);
+}
+END_TEST
 
 START_TEST(test_check_no_user)
 {
@@ -572,6 +615,7 @@ sandbox_suite(void)
 	s = suite_create("sandbox");
 
 	tc = tcase_create("check");
+	tcase_add_test(tc, test_roots);
 	tcase_add_test(tc, test_check_no_user);
 	tcase_add_test(tc, test_check_chroot);
 	suite_add_tcase(s, tc);
