@@ -224,12 +224,17 @@ cl_now_ms() {
 	date +%s%3N
 }
 
+# The agent signs leaves once its Connect CA is up, which a loaded host
+# may not have reached when the agent has a leader.
+_cl_client_leaf() {
+	curl -sf "http://$CONSUL_HTTP_ADDR/v1/agent/connect/ca/leaf/t38-client" \
+		>"$T_DIR/client.json"
+}
+
 cl_client() {
-	local leaf
-	leaf=$(curl -sf "http://$CONSUL_HTTP_ADDR/v1/agent/connect/ca/leaf/t38-client") ||
-		t_fail "client leaf"
-	jq -r .CertPEM <<<"$leaf" >"$T_DIR/client.pem"
-	jq -r .PrivateKeyPEM <<<"$leaf" >"$T_DIR/client.key"
+	t_wait "a client leaf from the Connect CA" 30 _cl_client_leaf
+	jq -r .CertPEM "$T_DIR/client.json" >"$T_DIR/client.pem"
+	jq -r .PrivateKeyPEM "$T_DIR/client.json" >"$T_DIR/client.key"
 	curl -sf "http://$CONSUL_HTTP_ADDR/v1/agent/connect/ca/roots" |
 		jq -r '.Roots[].RootCert' >"$T_DIR/roots.pem"
 }
