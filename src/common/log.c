@@ -133,24 +133,18 @@ log_out(int pri, const char *msg)
 
 /*
  * How many like msg were left out over the last ms: after a copy of it
- * written now, or before it when the count is all there is to say.
+ * written now, or, alone, when no copy came since.
  */
 static void
 log_out_count(int pri, const char *msg, int cut, uint64_t left, uint64_t ms,
     int alone)
 {
-	char	line[2200], count[80];
+	char	line[2200];
 
-	snprintf(count, sizeof(count), "(%llu more like this in the last "
-	    "%llu.%llus)", (unsigned long long)left,
+	snprintf(line, sizeof(line), "%s%s (%llu more like this in the last "
+	    "%llu.%llus%s)", msg, cut ? "..." : "", (unsigned long long)left,
 	    (unsigned long long)(ms / 1000),
-	    (unsigned long long)(ms % 1000 / 100));
-	if (alone)
-		snprintf(line, sizeof(line), "%s %s%s", count, msg,
-		    cut ? "..." : "");
-	else
-		snprintf(line, sizeof(line), "%s%s %s", msg, cut ? "..." : "",
-		    count);
+	    (unsigned long long)(ms % 1000 / 100), alone ? ", none since" : "");
 	log_out(pri, line);
 }
 

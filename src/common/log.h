@@ -7,10 +7,10 @@
  * while (1 s, doubling while it keeps coming, up to 60 s) and counted:
  * its next copy written says "MSG (N more like this in the last Xs)".
  * When no copy comes, the next line of any kind once the while is over
- * writes the count alone, "(N more like this in the last Xs) MSG": it
- * tells of past lines, not of an event now, and reads differently so
- * that nothing takes it for one.  The counts still held at exit are
- * written then.  fatal() and fatalx() are never left out.
+ * writes the count alone, "MSG (N more like this in the last Xs, none
+ * since)": it tells of past lines, not of an event at its own time, and
+ * says so, so that nothing takes it for one.  The counts still held at
+ * exit are written then.  fatal() and fatalx() are never left out.
  */
 #ifndef LOG_H
 #define LOG_H

@@ -286,6 +286,8 @@ cl_stored() {
 # on a consistent read) is not counted: the node had not released.
 cl_false_acquisitions() {
 	awk '
+		# A count of lines written before: not an event of its own.
+		/more like this in the last [0-9.]+s, none since\)$/ { next }
 		/elector: releasing the lock/ { if (pend) bad++; pend = 0; rel = 1 }
 		/elector: lock .*\/leader acquired/ { if (pend) bad++; pend = rel }
 		/elector: leadership (lost|not confirmed)/ { if (pend) bad++; pend = 0 }
