@@ -90,6 +90,8 @@ msg_name(uint32_t type)
 		return "pong";
 	case MSG_STOP_REFUSED:
 		return "stop_refused";
+	case MSG_WRITER_QUIET:
+		return "writer_quiet";
 	case MSG_CONFIG:
 		return "config";
 	case MSG_LISTENER:
@@ -130,6 +132,8 @@ msg_name(uint32_t type)
 		return "lease_update";
 	case MSG_PING:
 		return "ping";
+	case MSG_WRITER_QUIET_UPDATE:
+		return "writer_quiet_update";
 	}
 	return "unknown";
 }

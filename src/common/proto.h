@@ -59,6 +59,8 @@ enum msg_type {
 	MSG_STOP_REFUSED,	/* empty: the elector did not hand over and
 				   leads on (election.handover.lagging keep):
 				   the graceful stop is called off */
+	MSG_WRITER_QUIET,	/* empty: the writer sends nothing more to the
+				   local server (its lease was revoked) */
 
 	/* supervisor -> child */
 	MSG_CONFIG = 200,	/* config: generation, canonical config text */
@@ -83,6 +85,7 @@ enum msg_type {
 				   still under way; peerid = request */
 	MSG_LEASE_UPDATE,	/* lease: forwarded to the writer */
 	MSG_PING,		/* ping: is the elector's event loop turning? */
+	MSG_WRITER_QUIET_UPDATE, /* empty: forwarded to the elector */
 };
 
 /*

@@ -32,6 +32,13 @@
 #include "log.h"
 
 #define TICK_MS			100
+/*
+ * How long a handover waits for the writer to say it passes the server
+ * nothing more before it holds the server's writes anyway.  The writer
+ * answers within a turn of its loop; one that does not is gone or hung,
+ * and its lease keeps it from acknowledging anything.
+ */
+#define QUIET_WAIT_MS		500
 #define PUBLISH_EVERY_MS	1000
 #define PUBLISH_MIN_MS		100
 #define ACQUIRE_RETRY_MS	200
@@ -160,10 +167,11 @@ lease_send(struct elector *e, uint64_t expires)
 	    sizeof(buf)));
 }
 
+/* again: even when already revoked, so that the writer answers. */
 static void
-lease_revoke(struct elector *e)
+lease_revoke(struct elector *e, int again)
 {
-	if (e->lease_sent != 0)
+	if (e->lease_sent != 0 || again)
 		lease_send(e, 0);
 }
 
@@ -199,7 +207,7 @@ lease_confirmed(struct elector *e)
 	uint64_t	expires = e->confirmed_at + e->cfg->election_lease;
 
 	if (!lease_allowed(e))
-		lease_revoke(e);
+		lease_revoke(e, 0);
 	else if (expires > e->lease_sent)
 		lease_send(e, expires);
 }
@@ -237,7 +245,11 @@ lead_apply(struct elector *e, enum lead_ev ev, uint64_t gen,
 	if (act & LACT_UNFENCE_LOG)
 		log_info("leadership confirmed again; unfenced");
 	if (act & LACT_LEASE_REVOKE)
-		lease_revoke(e);
+		lease_revoke(e, act & LACT_QUIET_WAIT);
+	if (act & LACT_QUIET_WAIT) {
+		e->quiet_since = ev_now();
+		ev_timer_start(e->loop, &e->quiet, QUIET_WAIT_MS);
+	}
 	if (act & LACT_TAKEN) {
 		log_info("lock %s/leader acquired",
 		    e->cfg->consul_lock_prefix);
@@ -829,8 +841,8 @@ election_tick(void *arg)
 
 	ev_timer_start(e->loop, &e->tick, TICK_MS);
 	/* Released (or not leading any more), and nobody took over. */
-	if (e->lead.mode == MODE_SWITCH && e->lead.state != LEAD_HANDOVER &&
-	    now >= e->switch_deadline)
+	if (e->lead.mode == MODE_SWITCH && e->lead.state != LEAD_QUIESCING &&
+	    e->lead.state != LEAD_HANDOVER && now >= e->switch_deadline)
 		switchover_done(e, 1, "the lock is released; no new leader"
 		    " yet");
 	if ((lead_holds(&e->lead) || e->lead.state == LEAD_CONFIRMING) &&
@@ -866,6 +878,36 @@ election_session_lost(struct elector *e)
 	election_evaluate(e);
 }
 
+/*
+ * A handover holds the server's writes only once the writer passes it
+ * none: a write the writer passed on as the server was held would fail
+ * there, for a client that only had to wait.
+ */
+void
+election_writer_quiet(struct elector *e)
+{
+	if (e->lead.state != LEAD_QUIESCING)
+		return;
+	ev_timer_stop(e->loop, &e->quiet);
+	log_info("the writer passes the server no more writes (after %llu "
+	    "ms); holding writes on the server",
+	    (unsigned long long)(ev_now() - e->quiet_since));
+	lead_apply(e, LEV_WRITER_QUIET, 0, NULL);
+}
+
+static void
+election_quiet_late(void *arg)
+{
+	struct elector	*e = arg;
+
+	if (e->lead.state != LEAD_QUIESCING)
+		return;
+	log_warnx("the writer did not say within %d ms that it passes the "
+	    "server no more writes; holding writes on the server anyway",
+	    QUIET_WAIT_MS);
+	lead_apply(e, LEV_WRITER_QUIET, 0, NULL);
+}
+
 void
 election_start(struct elector *e)
 {
@@ -875,6 +917,7 @@ election_start(struct elector *e)
 	watch_init(&e->nodes, e, 0, nodes_watch_retry);
 	watch_init(&e->publish, e, 0, NULL);
 	ev_timer_init(&e->tick, election_tick, e);
+	ev_timer_init(&e->quiet, election_quiet_late, e);
 	ev_timer_start(e->loop, &e->tick, TICK_MS);
 	lock_watch(e);
 	nodes_watch(e);
@@ -1232,6 +1275,7 @@ election_stop(struct elector *e)
 	watch_cancel(&e->nodes);
 	watch_cancel(&e->publish);
 	ev_timer_stop(e->loop, &e->tick);
+	ev_timer_stop(e->loop, &e->quiet);
 	for (i = 0; i < e->npeers; i++)
 		freshness_clear(&e->peers[i]);
 	free(e->peers);

@@ -101,6 +101,8 @@ struct elector {
 	}			 last_leader;	/* its last record */
 	int			 behind_logged;
 	struct ev_timer		 tick;		/* fencing, retries, publish */
+	struct ev_timer		 quiet;		/* a handover awaits the writer */
+	uint64_t		 quiet_since;
 	uint64_t		 published_at;
 	uint64_t		 stop_deadline;
 	uint64_t		 stop_offset;	/* ours once writes stopped */
@@ -193,6 +195,8 @@ void	election_start(struct elector *);
 void	election_session_ready(struct elector *);
 void	election_session_lost(struct elector *);
 void	election_server_changed(struct elector *);
+/* The writer says it sends the local server nothing more. */
+void	election_writer_quiet(struct elector *);
 void	election_shutdown(struct elector *);
 void	election_stop(struct elector *);
 

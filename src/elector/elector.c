@@ -595,6 +595,11 @@ elector_dispatch(struct child *c, struct imsg *m)
 	case MSG_CTL:
 		elector_ctl(e, m);
 		break;
+	case MSG_WRITER_QUIET_UPDATE:
+		if (m->datalen != 0)
+			fatalx("malformed %s message", msg_name(m->hdr.type));
+		election_writer_quiet(e);
+		break;
 	default:
 		fatalx("unexpected %s message", msg_name(m->hdr.type));
 	}

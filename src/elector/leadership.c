@@ -9,14 +9,14 @@
 #include "proto.h"
 
 static const char *const state_names[LEAD_NSTATES] = {
-	"none", "confirming", "starting", "leading", "fenced", "handover",
-	"releasing", "released",
+	"none", "confirming", "starting", "leading", "fenced", "quiescing",
+	"handover", "releasing", "released",
 };
 
 static const char *const event_names[LEV_NEVENTS] = {
 	"acquired", "lock-ours", "lock-lost", "confirmed", "confirm-lost",
 	"server-ready", "lease-expired", "server-down", "switchover", "stop",
-	"caught-up", "deadline", "release-done", "switch-end",
+	"caught-up", "deadline", "release-done", "switch-end", "writer-quiet",
 };
 
 const char *
@@ -38,6 +38,7 @@ lead_holds(const struct lead *l)
 	case LEAD_STARTING:
 	case LEAD_LEADING:
 	case LEAD_FENCED:
+	case LEAD_QUIESCING:
 	case LEAD_HANDOVER:
 		return 1;
 	default:
@@ -50,7 +51,7 @@ lead_role(const struct lead *l, int other)
 {
 	if (l->state == LEAD_LEADING)
 		return ROLE_LEADER;
-	if (l->state == LEAD_HANDOVER)
+	if (l->state == LEAD_QUIESCING || l->state == LEAD_HANDOVER)
 		return ROLE_HANDOVER;
 	if (!lead_holds(l) && other)
 		return ROLE_FOLLOWER;
@@ -92,12 +93,13 @@ release(struct lead *l, int reason)
 	    LACT_CATALOG;
 }
 
+/* The writer first, then the server. */
 static unsigned
 handover(struct lead *l, enum lead_mode mode)
 {
-	l->state = LEAD_HANDOVER;
+	l->state = LEAD_QUIESCING;
 	l->mode = mode;
-	return LACT_LEASE_REVOKE | LACT_SERVER_HOLD;
+	return LACT_LEASE_REVOKE | LACT_QUIET_WAIT;
 }
 
 /*
@@ -213,15 +215,22 @@ lead_step(struct lead *l, const struct lead_obs *o)
 		return release(l, l->mode == MODE_STOP ? LOCK_REASON_STOP :
 		    LOCK_REASON_SWITCHOVER);
 	case LEV_DEADLINE:
-		return l->state == LEAD_HANDOVER ? deadline(l, o) : 0;
+		return l->state == LEAD_QUIESCING ||
+		    l->state == LEAD_HANDOVER ? deadline(l, o) : 0;
 	case LEV_RELEASE_DONE:
 		if (l->state == LEAD_RELEASING)
 			l->state = LEAD_RELEASED;
 		return 0;
 	case LEV_SWITCH_END:
-		if (l->mode == MODE_SWITCH && l->state != LEAD_HANDOVER)
+		if (l->mode == MODE_SWITCH && l->state != LEAD_QUIESCING &&
+		    l->state != LEAD_HANDOVER)
 			l->mode = MODE_RUN;
 		return 0;
+	case LEV_WRITER_QUIET:
+		if (l->state != LEAD_QUIESCING)
+			return 0;
+		l->state = LEAD_HANDOVER;
+		return LACT_SERVER_HOLD;
 	default:
 		return LACT_REFUSED;
 	}

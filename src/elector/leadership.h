@@ -12,8 +12,13 @@
  *			each confirmation of the lock
  *	FENCED		the lock was not confirmed for election.lease: the
  *			lease is revoked until a confirmation comes
- *	HANDOVER	a switchover or graceful stop: writes are held while
- *			a follower catches up
+ *	QUIESCING	a switchover or graceful stop begins: the writer's
+ *			lease is revoked, and the server takes writes until
+ *			the writer says it sends it none any more (or a
+ *			while passes), so that no write it passed on just
+ *			before finds the server held and fails
+ *	HANDOVER	writes are held at the server while a follower
+ *			catches up
  *	RELEASING	the release is on its way to Consul
  *	RELEASED	this node let go of the lock of its session: only an
  *			acquire makes it leader again, as any answer saying
@@ -35,6 +40,7 @@ enum lead_state {
 	LEAD_STARTING,
 	LEAD_LEADING,
 	LEAD_FENCED,
+	LEAD_QUIESCING,
 	LEAD_HANDOVER,
 	LEAD_RELEASING,
 	LEAD_RELEASED,
@@ -65,6 +71,8 @@ enum lead_ev {
 	LEV_DEADLINE,		/* the handover's time is up */
 	LEV_RELEASE_DONE,	/* Consul answered the release */
 	LEV_SWITCH_END,		/* the switchover is answered, either way */
+	LEV_WRITER_QUIET,	/* the writer sends the server nothing more,
+				   or it did not say so in time */
 	LEV_NEVENTS
 };
 
@@ -86,6 +94,7 @@ enum lead_ev {
 #define LACT_CATALOG		0x4000	/* the writer service's health moved */
 #define LACT_REFUSED		0x8000	/* the event is not allowed now */
 #define LACT_SERVER_HOLD	0x10000	/* no writes, followers still served */
+#define LACT_QUIET_WAIT		0x20000	/* wait for LEV_WRITER_QUIET */
 
 struct lead {
 	enum lead_state	 state;

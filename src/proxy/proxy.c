@@ -487,6 +487,13 @@ proxy_lease(struct proxy *px, struct imsg *m)
 	else {
 		ev_timer_stop(px->child->loop, &px->lease_timer);
 		proxy_lease_lapsed(px);
+		/*
+		 * Revoked: the cut above left nothing that passes writes to
+		 * the server.  A handover holds the server's writes once it
+		 * hears so.
+		 */
+		if (proto_send_empty(px->child->chan, MSG_WRITER_QUIET) == 0)
+			child_flush(px->child);
 	}
 	conn_retry_held(px);
 }

@@ -436,6 +436,14 @@ sv_child_dispatch(struct sv_child *ch, struct imsg *m)
 		else
 			sv_intentions_changed(ch->sv);
 		break;
+	case MSG_WRITER_QUIET:
+		/* A handover holds the server's writes once this comes. */
+		if (m->datalen != 0)
+			sv_child_kill(ch, "malformed quiet message");
+		else if (ch->sv->children[PROC_ELECTOR].configured)
+			sv_child_send(&ch->sv->children[PROC_ELECTOR],
+			    MSG_WRITER_QUIET_UPDATE, 0, -1, NULL, 0);
+		break;
 	default:
 		/* Let through by sv_msg_check() but not handled here. */
 		sv_child_kill(ch, "unexpected message");

@@ -44,6 +44,7 @@ static const struct sv_msg_rule {
 	{ MSG_LEASE, FROM(PROC_ELECTOR) },
 	{ MSG_PONG, FROM(PROC_ELECTOR) },
 	{ MSG_STOP_REFUSED, FROM(PROC_ELECTOR) },
+	{ MSG_WRITER_QUIET, FROM(PROC_WRITER) },
 };
 
 enum sv_msg_verdict

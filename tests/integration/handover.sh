@@ -67,6 +67,12 @@ gone() { ! t_alive "${MGR_PID[1]}"; }
 t_wait "n1's manager to exit" 20 gone
 tcm_log_has n1 'has caught up' ||
 	t_fail "n1 released the lock without a follower caught up: $(grep -E 'releasing|caught up|refused' "$T_DIR/n1.log")"
+# The writer stops passing writes before the server holds them: a write
+# it passed on just before would otherwise fail at the held server.
+quiet=$(grep -n 'elector: the writer passes the server no more writes' "$T_DIR/n1.log" | head -n 1)
+hold=$(grep -n 'elector: server .*: hold writes on' "$T_DIR/n1.log" | head -n 1)
+[ -n "$quiet" ] && [ -n "$hold" ] && [ "${quiet%%:*}" -lt "${hold%%:*}" ] ||
+	t_fail "n1 held the server's writes before its writer stopped passing them: ${quiet:-no quiet line} / ${hold:-no hold line}"
 all_on "${new#n}" "SIGTERM of the new cluster's leader"
 # Through the nodes that stay, the handover is a pause, not an error.
 for i in 2 3; do

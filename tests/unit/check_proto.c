@@ -86,7 +86,10 @@ START_TEST(test_msg_names)
 	ck_assert_str_eq(msg_name(MSG_CTL_NOTE), "ctl_note");
 	ck_assert_str_eq(msg_name(MSG_LEASE_UPDATE), "lease_update");
 	ck_assert_str_eq(msg_name(MSG_PING), "ping");
-	ck_assert_str_eq(msg_name(MSG_PING + 1), "unknown");
+	ck_assert_str_eq(msg_name(MSG_WRITER_QUIET), "writer_quiet");
+	ck_assert_str_eq(msg_name(MSG_WRITER_QUIET_UPDATE),
+	    "writer_quiet_update");
+	ck_assert_str_eq(msg_name(MSG_WRITER_QUIET_UPDATE + 1), "unknown");
 	ck_assert_str_eq(msg_name(UINT32_MAX), "unknown");
 }
 END_TEST

@@ -15,6 +15,7 @@
 #define P	((1u << PROC_WRITER) | (1u << PROC_READER) | \
 		    (1u << PROC_BRIDGE))
 #define A	(1u << PROC_ADMIN)
+#define W	(1u << PROC_WRITER)
 #define ANY	(E | P | A)
 
 /* The policy, written out again independently of trust.c. */
@@ -41,6 +42,7 @@ static const struct {
 	{ MSG_LEASE, E },
 	{ MSG_PONG, E },
 	{ MSG_STOP_REFUSED, E },
+	{ MSG_WRITER_QUIET, W },
 };
 
 #define NSENDERS	(sizeof(senders) / sizeof(senders[0]))
@@ -69,9 +71,9 @@ START_TEST(test_msg_check_table)
 	size_t			 ntypes = 0, i;
 	int			 kind, fd, row, want;
 
-	for (type = MSG_HELLO; type <= MSG_STOP_REFUSED + 1; type++)
+	for (type = MSG_HELLO; type <= MSG_WRITER_QUIET + 1; type++)
 		types[ntypes++] = type;
-	for (type = MSG_CONFIG; type <= MSG_PING + 1; type++)
+	for (type = MSG_CONFIG; type <= MSG_WRITER_QUIET_UPDATE + 1; type++)
 		types[ntypes++] = type;
 	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
 		types[ntypes++] = odd[i];
