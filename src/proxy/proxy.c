@@ -471,6 +471,24 @@ proxy_lease_lapsed(void *arg)
 	conn_cut(px);
 }
 
+/* Until no connection drains; then the elector hears we are quiet. */
+static void
+proxy_drain_check(void *arg)
+{
+	struct proxy	*px = arg;
+
+	if (conn_drain_done(px) > 0) {
+		ev_timer_start(px->child->loop, &px->drain_check,
+		    PROXY_DRAIN_TICK_MS);
+		return;
+	}
+	if (px->quiet_due) {
+		px->quiet_due = 0;
+		if (proto_send_empty(px->child->chan, MSG_WRITER_QUIET) == 0)
+			child_flush(px->child);
+	}
+}
+
 static void
 proxy_lease(struct proxy *px, struct imsg *m)
 {
@@ -480,20 +498,23 @@ proxy_lease(struct proxy *px, struct imsg *m)
 	if (px->kind != PROC_WRITER ||
 	    msg_lease_decode(&l, m->data, m->datalen) == -1)
 		fatalx("malformed %s message", msg_name(m->hdr.type));
+	/* Revoked before its time: answers already due may still go. */
+	px->lease_was = l.expires <= now && px->lease_until > now ?
+	    px->lease_until : 0;
 	px->lease_until = l.expires;
 	if (l.expires > now)
 		ev_timer_start(px->child->loop, &px->lease_timer,
 		    l.expires - now);
 	else {
 		ev_timer_stop(px->child->loop, &px->lease_timer);
-		proxy_lease_lapsed(px);
 		/*
-		 * Revoked: the cut above left nothing that passes writes to
-		 * the server.  A handover holds the server's writes once it
-		 * hears so.
+		 * Revoked: the cut passes nothing more to the server, and
+		 * connections whose request is at the server drain first.
+		 * A handover holds the server's writes once we say so.
 		 */
-		if (proto_send_empty(px->child->chan, MSG_WRITER_QUIET) == 0)
-			child_flush(px->child);
+		proxy_lease_lapsed(px);
+		px->quiet_due = 1;
+		proxy_drain_check(px);
 	}
 	conn_retry_held(px);
 }
@@ -611,6 +632,7 @@ proxy_cleanup(struct child *c)
 	struct proxy	*px = c->arg;
 
 	ev_timer_stop(c->loop, &px->lease_timer);
+	ev_timer_stop(c->loop, &px->drain_check);
 	ev_timer_stop(c->loop, &px->drain_timer);
 	ev_timer_stop(c->loop, &px->recheck_timer);
 	conn_close_all(px);
@@ -648,6 +670,7 @@ proxy_main(int kind, int foreground, int verbose)
 	px.listen_fd = -1;
 	TAILQ_INIT(&px.conns);
 	ev_timer_init(&px.lease_timer, proxy_lease_lapsed, &px);
+	ev_timer_init(&px.drain_check, proxy_drain_check, &px);
 	ev_timer_init(&px.drain_timer, proxy_drain, &px);
 	ev_timer_init(&px.accept_timer, proxy_accept_resume, &px);
 	ev_timer_init(&px.recheck_timer, conn_recheck_settled, &px);

@@ -159,6 +159,10 @@ conn_close(struct conn *c, const char *why)
 	conn_hs_leave(c);
 	if (c->state == CONN_HOLD || c->state == CONN_AUTHZ_HOLD)
 		conn_hold_end(c);
+	if (c->draining) {
+		c->draining = 0;
+		px->ndraining--;
+	}
 	log_debug("connection closed: %s", why);
 	ev_timer_stop(loop, &c->timer);
 	if (c->hs != NULL)
@@ -401,13 +405,24 @@ conn_filter(struct conn *c)
  * acknowledgement.
  */
 static const char *
-conn_lease_gate(void *arg)
+conn_lease_gate(void *arg, int to_server)
 {
 	struct conn	*c = arg;
 	const char	*leader;
 
 	if (proxy_route_role(c->px, &leader) == ROLE_LEADER)
 		return NULL;
+	/*
+	 * Revoked for a handover while this request was at the server: its
+	 * answer still goes out within the lease we had, the next request
+	 * waits for the cut.
+	 */
+	if (c->draining) {
+		if (to_server)
+			return relay_gate_hold;
+		if (ev_now() < c->px->lease_was)
+			return NULL;
+	}
 	return "write lease lapsed";
 }
 
@@ -956,6 +971,8 @@ conn_cut(struct proxy *px)
 		 * stays until another node leads (DESIGN 5.2): everything
 		 * the old leader acknowledged reaches it.
 		 */
+		if (c->draining)
+			continue;	/* conn_drain_done() ends it */
 		if (c->route == ROUTE_LOCAL)
 			cut = role != ROLE_LEADER &&
 			    !(c->internal && c->hops == 0 &&
@@ -968,9 +985,30 @@ conn_cut(struct proxy *px)
 			    !conn_hop_pending(c);
 		if (cut && px->kind == PROC_WRITER && c->state != CONN_RELAY)
 			conn_reroute(c);
-		else if (cut)
+		else if (cut && px->kind == PROC_WRITER &&
+		    c->route == ROUTE_LOCAL && ev_now() < px->lease_was &&
+		    relay_in_flight(c->relay)) {
+			/* Its answer first: see conn_lease_gate(). */
+			c->draining = 1;
+			px->ndraining++;
+		} else if (cut)
 			conn_close(c, "the leader changed");
 	}
+}
+
+size_t
+conn_drain_done(struct proxy *px)
+{
+	struct conn	*c, *next;
+
+	for (c = TAILQ_FIRST(&px->conns); c != NULL && px->ndraining > 0;
+	    c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->draining && (!relay_in_flight(c->relay) ||
+		    ev_now() >= px->lease_was))
+			conn_close(c, "the leader changed");
+	}
+	return px->ndraining;
 }
 
 /*

@@ -66,6 +66,8 @@ struct conn {
 	int			 internal;	/* another node's proxy */
 	int			 hops;		/* internal: tls_hop() */
 	int			 hop_taken;	/* the peer said it (tls_hop()) */
+	int			 draining;	/* writer: lease revoked, the
+						   server's answer still due */
 	int			 repl;		/* a bridge's replication stream
 						   (internal, no hop; marked
 						   by tls_repl() from now) */
@@ -119,6 +121,15 @@ struct proxy {
 
 	struct msg_role		 role;
 	uint64_t		 lease_until;	/* writer: msg_lease, ev_now() */
+	/*
+	 * Writer: the lease it held when the elector revoked it.  Until
+	 * then the server's answers to writes it already passed on may
+	 * still reach their clients: the lease allowed as much.
+	 */
+	uint64_t		 lease_was;
+	size_t			 ndraining;
+	struct ev_timer		 drain_check;	/* until none is draining */
+	int			 quiet_due;	/* MSG_WRITER_QUIET once none */
 	struct ev_timer		 lease_timer;	/* fires when it lapses */
 	struct ev_timer		 drain_timer;	/* a stop: answers to come */
 	uint64_t		 drain_until;	/* ev_now(); 0: not stopping */
@@ -169,6 +180,8 @@ void	conn_authz_result(struct proxy *, uint32_t id, int allowed,
 void	conn_cache_flush(struct proxy *);
 /* Close the connections that now point to the wrong place. */
 void	conn_cut(struct proxy *);
+/* Close the draining connections that are done; how many are left. */
+size_t	conn_drain_done(struct proxy *);
 /*
  * The view changed: route the held connections that can go now, and ask
  * the elector again for those it could not answer.

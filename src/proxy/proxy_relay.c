@@ -88,6 +88,7 @@ struct relay_dir {
 	size_t		 scanned;	/* seen by the filter */
 	int		 drop;		/* scanned after fwd goes */
 	int		 paused;	/* until the filter's reply is out */
+	int		 gated;		/* the gate holds it */
 	int		 poke;		/* ask reply() though nothing is new */
 };
 
@@ -374,8 +375,14 @@ relay_write(struct relay *r, struct relay_dir *d)
 	size_t		 chunk;
 	ssize_t		 n;
 
-	if (r->gate != NULL && (why = r->gate(r->gate_arg)) != NULL)
-		return relay_fail(r, "%s", why);
+	if (r->gate != NULL && (why = r->gate(r->gate_arg,
+	    d == &r->dir[0])) != NULL) {
+		if (why != relay_gate_hold)
+			return relay_fail(r, "%s", why);
+		d->gated = 1;
+		return 0;
+	}
+	d->gated = 0;
 	chunk = r->size - d->head;
 	if (chunk > relay_ready(r, d))
 		chunk = relay_ready(r, d);
@@ -557,7 +564,9 @@ relay_watch(struct relay *r, struct relay_end *e, struct relay_dir *out,
 
 	if (!out->eof && out->len < r->size)
 		want |= e->rd_ev;
-	if (relay_ready(r, in) > 0 || (in->eof && !in->shut && in->len == 0))
+	/* Held by the gate: nothing to write, whatever the socket says. */
+	if ((relay_ready(r, in) > 0 && !in->gated) ||
+	    (in->eof && !in->shut && in->len == 0))
 		want |= e->wr_ev;
 	/* the filter's reply waits for a to take it */
 	if (r->filtered && e == &r->end[0] && r->dir[1].paused &&
@@ -760,6 +769,14 @@ relay_free(struct ev_loop *loop, struct relay *r)
 			pool_put(r->dir[i].buf, r->size);
 	free(r);
 	errno = saved;
+}
+
+const char	relay_gate_hold[] = "held";
+
+int
+relay_in_flight(const struct relay *r)
+{
+	return r->last == 0 || r->dir[1].len > 0;
 }
 
 int

@@ -30,12 +30,15 @@ typedef void	(*relay_done_cb)(struct relay *, const char *why, void *arg);
 struct relay	*relay_new(struct ev_loop *, int a_fd, SSL *a_ssl, int b_fd,
 		    SSL *b_ssl, size_t bufsize, relay_done_cb, void *arg);
 /*
- * Asked before any byte is written either way: NULL lets it pass, a
- * reason ends the relay (relay_done_cb gets it).  A writer's lease is
- * checked there: no write reaches the server, and no answer reaches the
- * client, once it has lapsed.
+ * Asked before any byte is written, a -> b (to_b) or b -> a: NULL lets
+ * it pass, relay_gate_hold keeps that direction's bytes where they are
+ * (no write, no wait for the socket) until the relay ends, and a reason
+ * ends the relay (relay_done_cb gets it).  A writer's lease is checked
+ * there: no write reaches the server, and no answer reaches the client,
+ * once it has lapsed.
  */
-typedef const char *(*relay_gate_cb)(void *arg);
+typedef const char *(*relay_gate_cb)(void *arg, int to_b);
+extern const char	 relay_gate_hold[];
 void		 relay_gate(struct relay *, relay_gate_cb, void *arg);
 /*
  * A filter sees every byte both ways before it may be written, in the
@@ -85,6 +88,11 @@ void		 relay_free(struct ev_loop *, struct relay *);
  * for a client on a and a server on b.
  */
 int		 relay_awaits(const struct relay *);
+/*
+ * b has bytes to send a that a has not had all of: a spoke last, or b's
+ * answer is still buffered.  A request under way at a server on b.
+ */
+int		 relay_in_flight(const struct relay *);
 /* Bytes moved a -> b and b -> a so far. */
 void		 relay_bytes(const struct relay *, uint64_t *a_to_b,
 		    uint64_t *b_to_a);

@@ -406,6 +406,7 @@ struct half {
 	size_t		 ngot;
 	int		 eof;
 	int		 fd;		/* whose turn to read */
+	int		 ticks;
 };
 
 static int
@@ -558,12 +559,81 @@ START_TEST(test_reset)
 END_TEST
 
 static const char *
-gate_shut(void *arg)
+gate_shut(void *arg, int to_b)
 {
 	int	*open = arg;
 
+	(void)to_b;
 	return *open ? NULL : "gate closed";
 }
+
+/* *mode 0: open; 1: a's bytes held, b's pass (a writer draining). */
+static const char *
+gate_drain(void *arg, int to_b)
+{
+	int	*mode = arg;
+
+	return *mode == 1 && to_b ? relay_gate_hold : NULL;
+}
+
+static int
+half_quiet_ms(void *arg)
+{
+	struct half	*h = arg;
+
+	/* 50 ticks of 1 ms with nothing arriving. */
+	return ++h->ticks >= 50;
+}
+
+/*
+ * A writer drains a connection: the answer to a request already at the
+ * server passes, a request sent after stays where it is (not written,
+ * the relay goes on), and relay_in_flight() says when the answer is out.
+ */
+START_TEST(test_gate_hold)
+{
+	struct ev_loop	*loop;
+	struct half	 h;
+	int		 av[2], bv[2], mode = 0;
+
+	ck_assert_ptr_nonnull(loop = ev_loop_new());
+	memset(&h, 0, sizeof(h));
+	nb_socketpair(av);
+	nb_socketpair(bv);
+	h.ta = av[0];
+	h.tb = bv[0];
+	h.done.loop = loop;
+	ck_assert_ptr_nonnull(h.done.r = relay_new(loop, av[1], NULL, bv[1],
+	    NULL, BUFSZ, done_cb, &h.done));
+	relay_gate(h.done.r, gate_drain, &mode);
+	ck_assert(!relay_in_flight(h.done.r));
+	/* half_read() takes 5 bytes. */
+	ck_assert_int_eq(write(h.ta, "SETKV", 5), 5);
+	h.fd = h.tb;
+	run_until(loop, half_read, &h);
+	ck_assert_int_eq(h.ngot, 5);
+	ck_assert(relay_in_flight(h.done.r));
+
+	mode = 1;
+	ck_assert_int_eq(write(h.tb, "+OK\r\n", 5), 5);
+	h.fd = h.ta;
+	h.ngot = 0;
+	run_until(loop, half_read, &h);
+	ck_assert_int_eq(h.ngot, 5);
+	ck_assert(!relay_in_flight(h.done.r));
+
+	ck_assert_int_eq(write(h.ta, "SETKW", 5), 5);
+	h.ticks = 0;
+	run_until(loop, half_quiet_ms, &h);
+	ck_assert_int_eq(inq(h.tb), 0);
+	ck_assert_int_eq(h.done.calls, 0);
+	ck_assert(!relay_in_flight(h.done.r));
+	relay_free(loop, h.done.r);
+	close(h.ta);
+	close(h.tb);
+	ev_loop_free(loop);
+}
+END_TEST
 
 /*
  * A gate: bytes pass both ways while it is open; once it closes, the
@@ -1376,6 +1446,7 @@ relay_suite(void)
 	tcase_add_test(tc, test_half_close);
 	tcase_add_test(tc, test_reset);
 	tcase_add_test(tc, test_gate);
+	tcase_add_test(tc, test_gate_hold);
 	tcase_add_test(tc, test_free_other_in_done);
 	tcase_add_test(tc, test_filter_order);
 	tcase_add_test(tc, test_filter_first_and_large);
