@@ -848,6 +848,9 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	c->internal = px->leaf[svc].uri != NULL &&
 	    strcmp(c->uri, px->leaf[svc].uri) == 0;
 	c->hops = c->internal ? tls_hop(ssl) : 0;
+	/* Its address may bring many at once: see admit_decide(). */
+	if (c->internal)
+		admit_peers_add(&px->peer_srcs, &c->src);
 	/*
 	 * Another node's writer says what it brings: a client's write on
 	 * its way (a hop) or a bridge's replication stream.  A node of an

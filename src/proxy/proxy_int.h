@@ -118,6 +118,7 @@ struct proxy {
 	size_t			 nconns;
 	size_t			 nhandshakes;	/* of them in handshake */
 	struct admit_sources	 sources;	/* those per address */
+	struct admit_peers	 peer_srcs;	/* other nodes' addresses */
 
 	struct msg_role		 role;
 	uint64_t		 lease_until;	/* writer: msg_lease, ev_now() */
