@@ -41,6 +41,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -443,6 +444,22 @@ deadlines(uint64_t now)
 	}
 }
 
+/* Where the clients are, on standard error, once a second of a storm. */
+static void
+progress(uint64_t now)
+{
+	int	st[S_IDLE + 1] = { 0 }, i;
+
+	for (i = 0; i < nconns; i++)
+		st[conns[i].st]++;
+	fprintf(stderr, "progress ms=%llu cut=%d done=%d wait=%d connect=%d "
+	    "handshake=%d send=%d recv=%d idle=%d attempts=%lu hs_closed=%lu "
+	    "closed_before_ack=%lu\n", (unsigned long long)(now - t_storm),
+	    ncut, ndone, st[S_WAIT], st[S_CONNECT], st[S_HANDSHAKE],
+	    st[S_SEND], st[S_RECV], st[S_IDLE], cnt.attempts, cnt.hs_closed,
+	    cnt.closed_before_ack);
+}
+
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -501,7 +518,7 @@ main(int argc, char *argv[])
 	struct addrinfo		 hints;
 	struct rlimit		 rl;
 	struct rusage		 ru;
-	uint64_t		 now, end, last_scan = 0;
+	uint64_t		 now, end, last_scan = 0, last_progress = 0;
 	int			 i, n, seconds, timeout;
 
 	if (argc != 9 && argc != 10) {
@@ -522,6 +539,8 @@ main(int argc, char *argv[])
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+	/* A connection closed at once by a cap is written to: not a death. */
+	signal(SIGPIPE, SIG_IGN);
 	srandom((unsigned)getpid());
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -601,6 +620,10 @@ main(int argc, char *argv[])
 			print_counts();
 		}
 		if (phase == P_STORM) {
+			if (now - last_progress >= 1000) {
+				progress(now);
+				last_progress = now;
+			}
 			probe_uncut();
 			if (ndone == nconns) {
 				storm_report();
