@@ -83,6 +83,8 @@ struct conn {
 	uint64_t		 hold_until;	/* ev_now() when the first hold
 						   ends: holds add up */
 	struct relay		*relay;
+	char			*pending;	/* sent by the client, not yet */
+	size_t			 npending;	/* passed on: a relay taken back */
 	struct admit_key	 src;		/* the client's address */
 	int			 in_hs;		/* counted in handshake
 						   (proxy_admit.h) */
