@@ -140,6 +140,7 @@ proxy_admit(struct proxy *px, int fd, const struct sockaddr *sa,
 	v.max_handshakes = (size_t)px->cfg->proxy_max_handshakes;
 	v.source = admit_sources_count(&px->sources, &src);
 	v.max_source = (size_t)px->cfg->proxy_max_handshakes_per_source;
+	v.peer = admit_peers_has(&px->peer_srcs, &src);
 	if ((a = admit_decide(&v)) == ADMIT_OK) {
 		conn_accept(px, fd, &src);
 		return;

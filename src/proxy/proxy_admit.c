@@ -36,7 +36,7 @@ admit_decide(const struct admit_view *v)
 		return v->loopback ? ADMIT_OK : ADMIT_NOT_LOOPBACK;
 	if (!v->tls_ready)
 		return ADMIT_NO_TLS;
-	if (v->max_source > 0 && v->source >= v->max_source)
+	if (v->max_source > 0 && !v->peer && v->source >= v->max_source)
 		return ADMIT_SOURCE;
 	if (v->handshakes >= v->max_handshakes)
 		return ADMIT_HANDSHAKES;
@@ -196,4 +196,26 @@ admit_sources_clear(struct admit_sources *t)
 		t->b[i] = NULL;
 	}
 	t->n = 0;
+}
+
+int
+admit_peers_has(const struct admit_peers *p, const struct admit_key *k)
+{
+	size_t	i;
+
+	for (i = 0; i < p->n; i++)
+		if (memcmp(p->k[i].a, k->a, sizeof(k->a)) == 0)
+			return 1;
+	return 0;
+}
+
+void
+admit_peers_add(struct admit_peers *p, const struct admit_key *k)
+{
+	if (admit_peers_has(p, k))
+		return;
+	p->k[p->next] = *k;
+	p->next = (p->next + 1) % ADMIT_PEERS;
+	if (p->n < ADMIT_PEERS)
+		p->n++;
 }

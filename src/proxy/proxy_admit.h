@@ -40,12 +40,15 @@ struct admit_view {
 	size_t	 max_handshakes; /* proxy.max_handshakes */
 	size_t	 source;	/* of those, from the client's address */
 	size_t	 max_source;	/* proxy.max_handshakes_per_source; 0: none */
+	int	 peer;		/* the address is another node's (below) */
 };
 
 /*
  * The first refusal that applies, in this order: the listener full, no
  * TLS yet, a bridge's client from outside, the client's address over its
- * cap, then every address together over theirs.  The address's cap
+ * cap (not another node's: a follower's writer passes on every write of
+ * its clients from its one address), then every address together over
+ * theirs.  The address's cap
  * comes before the listener's so that a single flooding host is named
  * as such.  A bridge has no handshake: its clients are loopback only.
  */
@@ -90,5 +93,23 @@ int		 admit_sources_add(struct admit_sources *,
 void		 admit_sources_del(struct admit_sources *,
 		    const struct admit_key *);
 void		 admit_sources_clear(struct admit_sources *);
+
+/*
+ * The addresses other nodes of the cluster came from: those of clients
+ * that showed this listener's own service identity (a hop, a bridge's
+ * stream).  The most recent ADMIT_PEERS are kept.
+ */
+#define ADMIT_PEERS	64
+
+struct admit_peers {
+	struct admit_key	 k[ADMIT_PEERS];
+	size_t			 n;
+	size_t			 next;	/* the oldest, replaced next */
+};
+
+int		 admit_peers_has(const struct admit_peers *,
+		    const struct admit_key *);
+void		 admit_peers_add(struct admit_peers *,
+		    const struct admit_key *);
 
 #endif

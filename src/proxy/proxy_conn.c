@@ -170,6 +170,7 @@ conn_close(struct conn *c, const char *why)
 	if (c->filter != NULL)
 		px->cmd_refused += filter_refused(c->filter);
 	filter_free(c->filter);
+	free(c->pending);
 	if (c->relay != NULL) {
 		proxy_relay_bytes(px, c->relay);
 		relay_free(loop, c->relay);
@@ -437,10 +438,14 @@ conn_start_relay(struct conn *c)
 	/* The relay owns the sockets now, even when it failed. */
 	c->cfd = c->ufd = -1;
 	c->cssl = c->ussl = NULL;
-	if (c->relay == NULL || conn_filter(c) == -1) {
+	if (c->relay == NULL || conn_filter(c) == -1 ||
+	    relay_preload(c->relay, c->pending, c->npending) == -1) {
 		conn_close(c, "relay");
 		return;
 	}
+	free(c->pending);
+	c->pending = NULL;
+	c->npending = 0;
 	/* Not the followers' streams: they only take from the server. */
 	if (px->kind == PROC_WRITER && c->route == ROUTE_LOCAL &&
 	    !(c->internal && c->hops == 0))
@@ -848,6 +853,9 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	c->internal = px->leaf[svc].uri != NULL &&
 	    strcmp(c->uri, px->leaf[svc].uri) == 0;
 	c->hops = c->internal ? tls_hop(ssl) : 0;
+	/* Its address may bring many at once: see admit_decide(). */
+	if (c->internal)
+		admit_peers_add(&px->peer_srcs, &c->src);
 	/*
 	 * Another node's writer says what it brings: a client's write on
 	 * its way (a hop) or a bridge's replication stream.  A node of an
@@ -905,6 +913,28 @@ conn_accept(struct proxy *px, int fd, const struct admit_key *src)
  * A writer's connection still on its way to the wrong place has sent
  * its upstream nothing: it is routed again, as if it had just come.
  */
+/*
+ * A relay to the server that has passed nothing either way yet, as a
+ * handover revokes the lease: its client gets its connection back, with
+ * what it sent, to be routed again (to the next leader) instead of cut.
+ */
+static int
+conn_unrelay(struct conn *c)
+{
+	struct proxy	*px = c->px;
+
+	if (c->relay == NULL || c->pending != NULL ||
+	    relay_detach_a(px->child->loop, c->relay, &c->cfd, &c->cssl,
+	    &c->pending, &c->npending) == -1)
+		return -1;
+	c->relay = NULL;
+	filter_free(c->filter);
+	c->filter = NULL;
+	c->state = CONN_DIAL;
+	log_debug("connection to the local server taken back: routed again");
+	return 0;
+}
+
 static void
 conn_reroute(struct conn *c)
 {
@@ -984,6 +1014,10 @@ conn_cut(struct proxy *px)
 			    strcmp(c->peer_id, leader) != 0) &&
 			    !conn_hop_pending(c);
 		if (cut && px->kind == PROC_WRITER && c->state != CONN_RELAY)
+			conn_reroute(c);
+		else if (cut && px->kind == PROC_WRITER &&
+		    c->route == ROUTE_LOCAL && ev_now() < px->lease_was &&
+		    conn_unrelay(c) == 0)
 			conn_reroute(c);
 		else if (cut && px->kind == PROC_WRITER &&
 		    c->route == ROUTE_LOCAL && ev_now() < px->lease_was &&

@@ -83,6 +83,8 @@ struct conn {
 	uint64_t		 hold_until;	/* ev_now() when the first hold
 						   ends: holds add up */
 	struct relay		*relay;
+	char			*pending;	/* sent by the client, not yet */
+	size_t			 npending;	/* passed on: a relay taken back */
 	struct admit_key	 src;		/* the client's address */
 	int			 in_hs;		/* counted in handshake
 						   (proxy_admit.h) */
@@ -118,6 +120,7 @@ struct proxy {
 	size_t			 nconns;
 	size_t			 nhandshakes;	/* of them in handshake */
 	struct admit_sources	 sources;	/* those per address */
+	struct admit_peers	 peer_srcs;	/* other nodes' addresses */
 
 	struct msg_role		 role;
 	uint64_t		 lease_until;	/* writer: msg_lease, ev_now() */

@@ -774,6 +774,54 @@ relay_free(struct ev_loop *loop, struct relay *r)
 const char	relay_gate_hold[] = "held";
 
 int
+relay_detach_a(struct ev_loop *loop, struct relay *r, int *fd, SSL **ssl,
+    char **pending, size_t *len)
+{
+	struct relay_dir	*d = &r->dir[0];
+	char			*buf = NULL;
+	size_t			 first;
+
+	if (r->last != -1 || d->eof || r->dir[1].len > 0)
+		return -1;
+	if (d->len > 0) {
+		if ((buf = malloc(d->len)) == NULL)
+			return -1;
+		first = r->size - d->head < d->len ? r->size - d->head :
+		    d->len;
+		memcpy(buf, d->buf + d->head, first);
+		memcpy(buf + first, d->buf, d->len - first);
+	}
+	*pending = buf;
+	*len = d->len;
+	*fd = r->end[0].fd;
+	*ssl = r->end[0].ssl;
+	ev_io_stop(loop, &r->end[0].io);
+	r->end[0].fd = -1;
+	r->end[0].ssl = NULL;
+	relay_free(loop, r);
+	return 0;
+}
+
+int
+relay_preload(struct relay *r, const char *p, size_t len)
+{
+	struct relay_dir	*d = &r->dir[0];
+
+	if (len == 0)
+		return 0;
+	if (len > r->size || d->len > 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (d->buf == NULL && (d->buf = pool_get(r->size)) == NULL)
+		return -1;
+	memcpy(d->buf, p, len);
+	d->head = 0;
+	d->len = len;
+	return 0;
+}
+
+int
 relay_in_flight(const struct relay *r)
 {
 	return r->last == 0 || r->dir[1].len > 0;

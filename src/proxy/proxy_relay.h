@@ -93,6 +93,16 @@ int		 relay_awaits(const struct relay *);
  * answer is still buffered.  A request under way at a server on b.
  */
 int		 relay_in_flight(const struct relay *);
+/*
+ * Nothing went either way yet: hand a's end back (its fd and SSL) with
+ * the bytes it sent that b never got (malloc'd, or NULL), close b's end
+ * and free the relay.  0, or -1 with nothing changed when bytes already
+ * went, a has ended, or memory ran out.
+ */
+int		 relay_detach_a(struct ev_loop *, struct relay *, int *fd,
+		    SSL **, char **pending, size_t *len);
+/* Before the relay's first turn: bytes a sent that go to b first. */
+int		 relay_preload(struct relay *, const char *, size_t);
 /* Bytes moved a -> b and b -> a so far. */
 void		 relay_bytes(const struct relay *, uint64_t *a_to_b,
 		    uint64_t *b_to_a);

@@ -22,44 +22,49 @@ START_TEST(test_decide_table)
 #define W	PROC_WRITER
 #define R	PROC_READER
 #define B	PROC_BRIDGE
-		/* kind open max tls lo hs maxhs src maxsrc */
-		{ { W, 0, 10000, 1, 0, 0, 1000, 0, 100 }, ADMIT_OK },
-		{ { R, 0, 10000, 1, 0, 0, 1000, 0, 100 }, ADMIT_OK },
-		{ { W, 9999, 10000, 1, 0, 0, 1000, 0, 100 }, ADMIT_OK },
-		{ { W, 10000, 10000, 1, 0, 0, 1000, 0, 100 }, ADMIT_FULL },
+		/* kind open max tls lo hs maxhs src maxsrc peer */
+		{ { W, 0, 10000, 1, 0, 0, 1000, 0, 100, 0 }, ADMIT_OK },
+		{ { R, 0, 10000, 1, 0, 0, 1000, 0, 100, 0 }, ADMIT_OK },
+		{ { W, 9999, 10000, 1, 0, 0, 1000, 0, 100, 0 }, ADMIT_OK },
+		{ { W, 10000, 10000, 1, 0, 0, 1000, 0, 100, 0 }, ADMIT_FULL },
 		/* the listener full comes first, also from a flooding host */
-		{ { W, 10000, 10000, 1, 0, 1000, 1000, 100, 100 },
+		{ { W, 10000, 10000, 1, 0, 1000, 1000, 100, 100, 0 },
 		    ADMIT_FULL },
-		{ { W, 5, 10000, 0, 0, 0, 1000, 0, 100 }, ADMIT_NO_TLS },
-		{ { W, 5, 10000, 0, 1, 1000, 1000, 100, 100 }, ADMIT_NO_TLS },
+		{ { W, 5, 10000, 0, 0, 0, 1000, 0, 100, 0 }, ADMIT_NO_TLS },
+		{ { W, 5, 10000, 0, 1, 1000, 1000, 100, 100, 0 }, ADMIT_NO_TLS },
 		/* served connections do not count as in handshake */
-		{ { W, 9000, 10000, 1, 0, 999, 1000, 99, 100 }, ADMIT_OK },
-		{ { W, 1000, 10000, 1, 0, 1000, 1000, 0, 100 },
+		{ { W, 9000, 10000, 1, 0, 999, 1000, 99, 100, 0 }, ADMIT_OK },
+		{ { W, 1000, 10000, 1, 0, 1000, 1000, 0, 100, 0 },
 		    ADMIT_HANDSHAKES },
-		{ { R, 1000, 10000, 1, 0, 1001, 1000, 0, 100 },
+		{ { R, 1000, 10000, 1, 0, 1001, 1000, 0, 100, 0 },
 		    ADMIT_HANDSHAKES },
-		{ { W, 100, 10000, 1, 0, 100, 1000, 100, 100 }, ADMIT_SOURCE },
-		{ { W, 100, 10000, 1, 0, 150, 1000, 101, 100 }, ADMIT_SOURCE },
+		{ { W, 100, 10000, 1, 0, 100, 1000, 100, 100, 0 }, ADMIT_SOURCE },
+		{ { W, 100, 10000, 1, 0, 150, 1000, 101, 100, 0 }, ADMIT_SOURCE },
 		/* both over: the address is named */
-		{ { W, 1000, 10000, 1, 0, 1000, 1000, 100, 100 },
+		{ { W, 1000, 10000, 1, 0, 1000, 1000, 100, 100, 0 },
 		    ADMIT_SOURCE },
 		/* 0: no cap per address, the listener's still holds */
-		{ { W, 500, 10000, 1, 0, 500, 1000, 500, 0 }, ADMIT_OK },
-		{ { W, 1000, 10000, 1, 0, 1000, 1000, 1000, 0 },
+		{ { W, 500, 10000, 1, 0, 500, 1000, 500, 0, 0 }, ADMIT_OK },
+		{ { W, 1000, 10000, 1, 0, 1000, 1000, 1000, 0, 0 },
 		    ADMIT_HANDSHAKES },
 		/* a per-address cap above the listener's never binds first */
-		{ { W, 1000, 10000, 1, 0, 1000, 1000, 1000, 5000 },
+		{ { W, 1000, 10000, 1, 0, 1000, 1000, 1000, 5000, 0 },
 		    ADMIT_HANDSHAKES },
 		/* loopback is no exception on W and R */
-		{ { W, 100, 10000, 1, 1, 100, 1000, 100, 100 }, ADMIT_SOURCE },
+		{ { W, 100, 10000, 1, 1, 100, 1000, 100, 100, 0 }, ADMIT_SOURCE },
 		/* the bridge: loopback only, no handshake, no TLS needed */
-		{ { B, 0, 10000, 0, 1, 0, 1000, 0, 100 }, ADMIT_OK },
-		{ { B, 0, 10000, 0, 0, 0, 1000, 0, 100 }, ADMIT_NOT_LOOPBACK },
-		{ { B, 10000, 10000, 0, 1, 0, 1000, 0, 100 }, ADMIT_FULL },
-		{ { B, 5, 10000, 0, 1, 1000, 1000, 100, 100 }, ADMIT_OK },
+		{ { B, 0, 10000, 0, 1, 0, 1000, 0, 100, 0 }, ADMIT_OK },
+		{ { B, 0, 10000, 0, 0, 0, 1000, 0, 100, 0 }, ADMIT_NOT_LOOPBACK },
+		{ { B, 10000, 10000, 0, 1, 0, 1000, 0, 100, 0 }, ADMIT_FULL },
+		{ { B, 5, 10000, 0, 1, 1000, 1000, 100, 100, 0 }, ADMIT_OK },
+		/* another node's address: its hops pass the address's cap */
+		{ { W, 100, 10000, 1, 0, 100, 1000, 100, 100, 1 }, ADMIT_OK },
+		{ { W, 500, 10000, 1, 0, 500, 1000, 400, 100, 1 }, ADMIT_OK },
+		{ { W, 1000, 10000, 1, 0, 1000, 1000, 400, 100, 1 },
+		    ADMIT_HANDSHAKES },
 		/* a limit lowered below what is open already */
-		{ { W, 50, 10, 1, 0, 0, 1000, 0, 100 }, ADMIT_FULL },
-		{ { W, 50, 10000, 1, 0, 50, 10, 0, 100 }, ADMIT_HANDSHAKES },
+		{ { W, 50, 10, 1, 0, 0, 1000, 0, 100, 0 }, ADMIT_FULL },
+		{ { W, 50, 10000, 1, 0, 50, 10, 0, 100, 0 }, ADMIT_HANDSHAKES },
 #undef W
 #undef R
 #undef B
@@ -210,6 +215,39 @@ START_TEST(test_sources)
 }
 END_TEST
 
+/* Other nodes' addresses: the most recent ADMIT_PEERS, once each. */
+START_TEST(test_peers)
+{
+	struct admit_peers	p;
+	struct admit_key	k;
+	char			a[32];
+	int			i;
+
+	memset(&p, 0, sizeof(p));
+	k = key4("10.0.0.1");
+	ck_assert(!admit_peers_has(&p, &k));
+	admit_peers_add(&p, &k);
+	admit_peers_add(&p, &k);
+	ck_assert(admit_peers_has(&p, &k));
+	ck_assert_uint_eq(p.n, 1);
+	k = key6("2001:db8::1");
+	ck_assert(!admit_peers_has(&p, &k));
+	/* More than it keeps: the oldest goes. */
+	for (i = 0; i < ADMIT_PEERS; i++) {
+		snprintf(a, sizeof(a), "10.1.0.%d", i);
+		k = key4(a);
+		admit_peers_add(&p, &k);
+	}
+	ck_assert_uint_eq(p.n, ADMIT_PEERS);
+	k = key4("10.0.0.1");
+	ck_assert(!admit_peers_has(&p, &k));
+	k = key4("10.1.0.0");
+	ck_assert(admit_peers_has(&p, &k));
+	k = key4("10.1.0.63");
+	ck_assert(admit_peers_has(&p, &k));
+}
+END_TEST
+
 Suite *
 admit_suite(void)
 {
@@ -219,6 +257,7 @@ admit_suite(void)
 	tcase_add_test(tc, test_decide_table);
 	tcase_add_test(tc, test_key);
 	tcase_add_test(tc, test_sources);
+	tcase_add_test(tc, test_peers);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1272,6 +1272,65 @@ START_TEST(test_tls_pending)
 }
 END_TEST
 
+/*
+ * A relay that has passed nothing yet gives its client end back with
+ * what the client sent (b's end closed), and a new relay passes those
+ * bytes on first: a connection taken back from a server that is about to
+ * stop taking writes, and sent to another.  Once bytes went, it refuses.
+ */
+START_TEST(test_detach_preload)
+{
+	struct ev_loop	*loop;
+	struct half	 h;
+	int		 av[2], bv[2], cv[2], mode = 1, fd;
+	SSL		*ssl;
+	char		*pend, c;
+	size_t		 n;
+
+	ck_assert_ptr_nonnull(loop = ev_loop_new());
+	memset(&h, 0, sizeof(h));
+	nb_socketpair(av);
+	nb_socketpair(bv);
+	nb_socketpair(cv);
+	h.ta = av[0];
+	h.done.loop = loop;
+	ck_assert_ptr_nonnull(h.done.r = relay_new(loop, av[1], NULL, bv[1],
+	    NULL, BUFSZ, done_cb, &h.done));
+	/* Held, so that the bytes stay in the relay. */
+	relay_gate(h.done.r, gate_drain, &mode);
+	ck_assert_int_eq(write(h.ta, "HELLO", 5), 5);
+	h.ticks = 0;
+	run_until(loop, half_quiet_ms, &h);
+	ck_assert_int_eq(inq(bv[0]), 0);
+
+	ck_assert_int_eq(relay_detach_a(loop, h.done.r, &fd, &ssl, &pend,
+	    &n), 0);
+	ck_assert_int_eq(fd, av[1]);
+	ck_assert_ptr_null(ssl);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_int_eq(memcmp(pend, "HELLO", 5), 0);
+	ck_assert_int_eq(read(bv[0], &c, 1), 0);	/* b's end is closed */
+
+	ck_assert_ptr_nonnull(h.done.r = relay_new(loop, fd, NULL, cv[1],
+	    NULL, BUFSZ, done_cb, &h.done));
+	ck_assert_int_eq(relay_preload(h.done.r, pend, n), 0);
+	free(pend);
+	h.tb = cv[0];
+	h.fd = h.tb;
+	h.ngot = 0;
+	run_until(loop, half_read, &h);
+	ck_assert_int_eq(memcmp(h.got, "HELLO", 5), 0);
+	/* Bytes went: it stays. */
+	ck_assert_int_eq(relay_detach_a(loop, h.done.r, &fd, &ssl, &pend,
+	    &n), -1);
+	relay_free(loop, h.done.r);
+	close(h.ta);
+	close(bv[0]);
+	close(cv[0]);
+	ev_loop_free(loop);
+}
+END_TEST
+
 /* One request and its reply across a TLS client and a plain server. */
 struct exchange {
 	int	 fd;		/* the server's end */
@@ -1447,6 +1506,7 @@ relay_suite(void)
 	tcase_add_test(tc, test_reset);
 	tcase_add_test(tc, test_gate);
 	tcase_add_test(tc, test_gate_hold);
+	tcase_add_test(tc, test_detach_preload);
 	tcase_add_test(tc, test_free_other_in_done);
 	tcase_add_test(tc, test_filter_order);
 	tcase_add_test(tc, test_filter_first_and_large);
