@@ -130,10 +130,11 @@ t_wait "the flood's end" 12 done_is flood_one
 t=$(reached flood_one 100 300)
 [ -n "$t" ] && [ "$t" -le 1000 ] ||
 	t_fail "127.0.0.1 did not keep 100 connections in handshake, the rest closed at once: $(cat "$T_DIR/flood_one.log")"
-tail -n 1 "$T_DIR/flood_one.log" >"$T_DIR/last"
+# Its "done" line: a sanitizer build may write a report after it.
+grep '^done ' "$T_DIR/flood_one.log" >"$T_DIR/last"
 read -r _ _ open _ closed _ longest <"$T_DIR/last"
 [ "$open" = 0 ] && [ "$closed" = "$MAXC" ] ||
-	t_fail "flood from 127.0.0.1: $(tail -n 1 "$T_DIR/flood_one.log")"
+	t_fail "flood from 127.0.0.1: $(cat "$T_DIR/last")"
 [ "$longest" -ge 1500 ] && [ "$longest" -le 3000 ] ||
 	t_fail "connections in handshake lived $longest ms, not the default proxy.handshake_timeout (2 s)"
 SRC_CLOSED=$((SRC_CLOSED + 300))
@@ -144,7 +145,7 @@ t_ok "from 127.0.0.1 alone: 100 kept in handshake, 300 closed in $t ms; the 100 
 
 flood flood_partial "$HS_FLOOD" 127.0.0.1 "$W" 50 6 partial
 t_wait "the flood's end" 10 done_is flood_partial
-tail -n 1 "$T_DIR/flood_partial.log" >"$T_DIR/last"
+grep '^done ' "$T_DIR/flood_partial.log" >"$T_DIR/last"
 read -r _ _ open _ closed _ longest <"$T_DIR/last"
 [ "$open" = 0 ] && [ "$closed" = 50 ] && [ "$longest" -le 3000 ] ||
 	t_fail "partial ClientHellos: $(cat "$T_DIR/last"), not all closed by the timeout"

@@ -133,5 +133,10 @@ main(int argc, char *argv[])
 	}
 	printf("done open %d closed %d longest %llu\n", open, closed,
 	    (unsigned long long)longest);
+	for (i = 0; i < count; i++)
+		if (pfd[i].fd != -1)
+			close(pfd[i].fd);
+	free(pfd);
+	free(born);
 	return 0;
 }
