@@ -209,6 +209,10 @@ const struct opt_def opt_table[] = {
 	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_handshake_timeout), NULL,
 	    "how long a client has to complete its TLS handshake, and then "
 	    "the elector to authorize it" },
+	{ "proxy.resumption", NULL, "24h", OPT_DURATION,
+	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_resumption), NULL,
+	    "how long a client may resume its TLS session with a ticket "
+	    "instead of a full handshake (0: never)" },
 	{ "proxy.dial_timeout", NULL, "1s", OPT_DURATION,
 	    RELOAD_LIVE, OPT_PROXY, OFF(proxy_dial_timeout), NULL,
 	    "how long connecting to a server or peer may take before the "
@@ -1010,6 +1014,13 @@ validate_timings(const struct config *cfg, char *err, size_t errlen)
 	if (cfg->dogstatsd_interval < 1000 || cfg->http_timeout < 100) {
 		snprintf(err, errlen, "dogstatsd.interval must be at least 1s "
 		    "and http.timeout at least 100ms");
+		return -1;
+	}
+	/* RFC 8446 4.6.1: a ticket lives at most seven days. */
+	if (cfg->proxy_resumption > 7 * 24 * 3600 * 1000ULL ||
+	    (cfg->proxy_resumption != 0 && cfg->proxy_resumption < 1000)) {
+		snprintf(err, errlen, "proxy.resumption must be 0 or from 1s "
+		    "to 168h");
 		return -1;
 	}
 	/* 0 would close every client before its first byte. */

@@ -106,6 +106,7 @@ struct config {
 	int		 proxy_max_handshakes;
 	int		 proxy_max_handshakes_per_source; /* 0: no cap */
 	uint64_t	 proxy_handshake_timeout; /* ms */
+	uint64_t	 proxy_resumption;	/* ms, 0: no tickets */
 	uint64_t	 proxy_dial_timeout;	/* ms */
 	uint64_t	 proxy_hold_timeout;	/* ms; 0: no hold */
 	char		*proxy_writer_commands;	/* cmd_class.h rules */

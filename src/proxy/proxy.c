@@ -328,7 +328,7 @@ proxy_tls_rebuild(struct proxy *px)
 		if (px->leaf[i].cert_pem == NULL)
 			continue;
 		ctx = tls_client_ctx(px->leaf[i].cert_pem, px->leaf[i].key_pem,
-		    px->roots.pem, err, sizeof(err));
+		    px->roots.pem, px->resumption, err, sizeof(err));
 		if (ctx == NULL) {
 			log_warnx("TLS client context: %s", err);
 			continue;
@@ -339,8 +339,10 @@ proxy_tls_rebuild(struct proxy *px)
 	}
 	if (px->kind == PROC_BRIDGE || px->leaf[own].cert_pem == NULL)
 		return;
+	/* A ticket one listener gave is no use on the other. */
 	ctx = tls_server_ctx(px->leaf[own].cert_pem, px->leaf[own].key_pem,
-	    px->roots.pem, err, sizeof(err));
+	    px->roots.pem, px->kind == PROC_WRITER ? "t38cm-writer" :
+	    "t38cm-reader", px->resumption, err, sizeof(err));
 	if (ctx == NULL) {
 		log_warnx("TLS server context: %s", err);
 		return;
@@ -624,6 +626,11 @@ proxy_configure(struct child *c, const struct config *cfg, char *err,
 	    proxy_resolve_local(px, cfg, err, errlen) == -1)
 		return -1;
 	proxy_clamp(px, cfg);
+	/* New contexts, new ticket keys: new connections take it. */
+	if (px->resumption != cfg->proxy_resumption) {
+		px->resumption = cfg->proxy_resumption;
+		proxy_tls_rebuild(px);
+	}
 	return 0;
 }
 

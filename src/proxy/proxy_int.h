@@ -145,6 +145,7 @@ struct proxy {
 	struct msg_tls_roots	 roots;
 	SSL_CTX			*server_ctx;	/* W, R: our own service */
 	SSL_CTX			*client_ctx[2];	/* dialling W, R */
+	uint64_t		 resumption;	/* the contexts', ms */
 
 	uint32_t		 next_authz;
 	uint32_t		 authz_gen;	/* cache flushes so far */

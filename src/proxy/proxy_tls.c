@@ -28,6 +28,7 @@
 
 #include "event.h"
 #include "proxy_tls.h"
+#include "tls_resume.h"
 
 struct tls_hs {
 	struct ev_loop	*loop;
@@ -51,7 +52,7 @@ static int	 tls_load_cert(SSL_CTX *, const char *, char *, size_t);
 static int	 tls_load_key(SSL_CTX *, const char *, char *, size_t);
 static int	 tls_load_roots(SSL_CTX *, const char *, char *, size_t);
 static SSL_CTX	*tls_ctx_new(int, const char *, const char *,
-		    const char *, char *, size_t);
+		    const char *, const char *, uint64_t, char *, size_t);
 static X509	*tls_peer_cert(SSL *);
 static void	 tls_hs_io(int, uint32_t, void *);
 static void	 tls_hs_timeout(void *);
@@ -320,7 +321,8 @@ tls_repl(SSL *ssl)
 
 static SSL_CTX *
 tls_ctx_new(int server, const char *cert_pem, const char *key_pem,
-    const char *roots_pem, char *err, size_t errlen)
+    const char *roots_pem, const char *sid, uint64_t resume_ms, char *err,
+    size_t errlen)
 {
 	SSL_CTX	*ctx;
 	int	 mode;
@@ -343,15 +345,14 @@ tls_ctx_new(int server, const char *cert_pem, const char *key_pem,
 	}
 	/*
 	 * No renegotiation: it would let SSL_write want to read in TLS 1.2
-	 * for no benefit.  No sessions to resume either: connections are
-	 * long-lived, and an unused cache and tickets only cost memory.
+	 * for no benefit.  No session cache: a session is resumed from a
+	 * ticket (tls_resume.h) or not at all.
 	 */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	if (server && SSL_CTX_set_num_tickets(ctx, 0) != 1) {
-		tls_err(err, errlen, "context");
+	if (server ? tls_resume_server(ctx, sid, resume_ms, err, errlen) == -1 :
+	    resume_ms != 0 && tls_resume_client(ctx, err, errlen) == -1)
 		goto fail;
-	}
 	/*
 	 * The relay writes from a ring buffer: it may pass a retry at a
 	 * different address and wants each record's progress reported.
@@ -393,16 +394,19 @@ tls_ctx_new(int server, const char *cert_pem, const char *key_pem,
 
 SSL_CTX *
 tls_server_ctx(const char *cert_pem, const char *key_pem,
-    const char *roots_pem, char *err, size_t errlen)
+    const char *roots_pem, const char *sid, uint64_t resume_ms, char *err,
+    size_t errlen)
 {
-	return tls_ctx_new(1, cert_pem, key_pem, roots_pem, err, errlen);
+	return tls_ctx_new(1, cert_pem, key_pem, roots_pem, sid, resume_ms,
+	    err, errlen);
 }
 
 SSL_CTX *
 tls_client_ctx(const char *cert_pem, const char *key_pem,
-    const char *roots_pem, char *err, size_t errlen)
+    const char *roots_pem, uint64_t resume_ms, char *err, size_t errlen)
 {
-	return tls_ctx_new(0, cert_pem, key_pem, roots_pem, err, errlen);
+	return tls_ctx_new(0, cert_pem, key_pem, roots_pem, NULL, resume_ms,
+	    err, errlen);
 }
 
 /*
@@ -516,8 +520,10 @@ tls_hs_start(struct ev_loop *loop, SSL_CTX *ctx, int fd, int server,
 	}
 	if (server)
 		SSL_set_accept_state(hs->ssl);
-	else
+	else {
 		SSL_set_connect_state(hs->ssl);
+		tls_resume_offer(hs->ssl, fd);
+	}
 	/*
 	 * Nothing runs before the loop does, so a handshake that fails at
 	 * once still reports from the loop: the client's hello waits for

@@ -26,13 +26,20 @@ int	tls_init(char *err, size_t errlen);
 
 /*
  * A server context: presents cert/key, requires a client certificate
- * that chains to roots (TLS 1.2 or later).  NULL with err on bad input.
+ * that chains to roots (TLS 1.2 or later), and resumes sessions for
+ * resume_ms (0: never; tls_resume.h), sid naming the listener.  NULL
+ * with err on bad input.
  */
 SSL_CTX	*tls_server_ctx(const char *cert_pem, const char *key_pem,
-	    const char *roots_pem, char *err, size_t errlen);
-/* A client context: presents cert/key, verifies the server chains to roots. */
+	    const char *roots_pem, const char *sid, uint64_t resume_ms,
+	    char *err, size_t errlen);
+/*
+ * A client context: presents cert/key, verifies the server chains to
+ * roots, and offers the sessions its servers gave when resume_ms is not 0.
+ */
 SSL_CTX	*tls_client_ctx(const char *cert_pem, const char *key_pem,
-	    const char *roots_pem, char *err, size_t errlen);
+	    const char *roots_pem, uint64_t resume_ms, char *err,
+	    size_t errlen);
 
 /*
  * An internal hop to a writer names in its ClientHello (ALPN) how many

@@ -1136,9 +1136,9 @@ tls_connect(struct ev_loop *loop, int *rfd, SSL **rssl, int *tfd,
 	char		 err[256] = "", *uri;
 	int		 sv[2];
 
-	ck_assert_msg((sctx = tls_server_ctx(id_cert, id_key, id_cert, err,
-	    sizeof(err))) != NULL, "%s", err);
-	ck_assert_msg((cctx = tls_client_ctx(id_cert, id_key, id_cert, err,
+	ck_assert_msg((sctx = tls_server_ctx(id_cert, id_key, id_cert, "test",
+	    0, err, sizeof(err))) != NULL, "%s", err);
+	ck_assert_msg((cctx = tls_client_ctx(id_cert, id_key, id_cert, 0, err,
 	    sizeof(err))) != NULL, "%s", err);
 	memset(side, 0, sizeof(side));
 	nb_socketpair(sv);

@@ -26,6 +26,7 @@
 #include "event.h"
 #include "proxy_tls.h"
 #include "suites.h"
+#include "tls_resume.h"
 
 
 #define GUARD_MS	3000
@@ -194,7 +195,8 @@ srv_ctx(const struct cred *c, const char *roots)
 	SSL_CTX	*ctx;
 	char	 err[256] = "";
 
-	ctx = tls_server_ctx(c->cert, c->key, roots, err, sizeof(err));
+	ctx = tls_server_ctx(c->cert, c->key, roots, "test", 0, err,
+	    sizeof(err));
 	ck_assert_msg(ctx != NULL, "server ctx: %s", err);
 	return ctx;
 }
@@ -205,7 +207,7 @@ cli_ctx(const struct cred *c, const char *roots)
 	SSL_CTX	*ctx;
 	char	 err[256] = "";
 
-	ctx = tls_client_ctx(c->cert, c->key, roots, err, sizeof(err));
+	ctx = tls_client_ctx(c->cert, c->key, roots, 0, err, sizeof(err));
 	ck_assert_msg(ctx != NULL, "client ctx: %s", err);
 	return ctx;
 }
@@ -584,11 +586,11 @@ START_TEST(test_key_mismatch)
 	char	err[256] = "";
 
 	ck_assert_ptr_null(tls_server_ctx(pki.srv.cert, pki.cli.key,
-	    pki.ca.cert, err, sizeof(err)));
+	    pki.ca.cert, "test", 0, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "does not match") != NULL, "%s", err);
 	err[0] = '\0';
 	ck_assert_ptr_null(tls_client_ctx(pki.cli.cert, pki.srv.key,
-	    pki.ca.cert, err, sizeof(err)));
+	    pki.ca.cert, 0, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "does not match") != NULL, "%s", err);
 	ck_assert_uint_eq(ERR_peek_error(), 0);
 }
@@ -615,13 +617,13 @@ START_TEST(test_garbage_pem)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		err[0] = '\0';
 		ck_assert_ptr_null(tls_server_ctx(cases[i].cert, cases[i].key,
-		    cases[i].roots, err, sizeof(err)));
+		    cases[i].roots, "test", 0, err, sizeof(err)));
 		ck_assert_msg(strncmp(err, cases[i].prefix,
 		    strlen(cases[i].prefix)) == 0 && strlen(err) >
 		    strlen(cases[i].prefix), "case %zu: %s", i, err);
 		err[0] = '\0';
 		ck_assert_ptr_null(tls_client_ctx(cases[i].cert, cases[i].key,
-		    cases[i].roots, err, sizeof(err)));
+		    cases[i].roots, 0, err, sizeof(err)));
 		ck_assert_msg(err[0] != '\0', "case %zu", i);
 		ck_assert_uint_eq(ERR_peek_error(), 0);
 	}
@@ -631,14 +633,14 @@ START_TEST(test_garbage_pem)
 	strlcpy(half + strlen(half) / 2, "\n-----END CERTIFICATE-----\n",
 	    strlen(half) - strlen(half) / 2);
 	err[0] = '\0';
-	ck_assert_ptr_null(tls_server_ctx(half, pki.srv.key, pki.ca.cert, err,
-	    sizeof(err)));
+	ck_assert_ptr_null(tls_server_ctx(half, pki.srv.key, pki.ca.cert,
+	    "test", 0, err, sizeof(err)));
 	ck_assert_msg(strncmp(err, "certificate: ", 13) == 0, "%s", err);
 	free(half);
 
 	/* NULL err is allowed */
 	ck_assert_ptr_null(tls_server_ctx("garbage", pki.srv.key,
-	    pki.ca.cert, NULL, 0));
+	    pki.ca.cert, "test", 0, NULL, 0));
 }
 END_TEST
 
@@ -833,6 +835,118 @@ START_TEST(test_idle_memory)
 }
 END_TEST
 
+/* Key ages and tickets: every row of the decisions (tls_resume.h). */
+START_TEST(test_resume_decisions)
+{
+	static const struct {
+		uint64_t	now, born;
+		int		current;
+		enum resume_key	seal, open;
+	} keys[] = {
+		/* life 1000 ms throughout */
+		{ 100, 100, 1, RESUME_KEY_USE, RESUME_KEY_USE },
+		{ 1099, 100, 1, RESUME_KEY_USE, RESUME_KEY_USE },
+		{ 1100, 100, 1, RESUME_KEY_ROTATE, RESUME_KEY_RENEW },
+		{ 2099, 100, 1, RESUME_KEY_ROTATE, RESUME_KEY_RENEW },
+		{ 2100, 100, 1, RESUME_KEY_ROTATE, RESUME_KEY_REFUSE },
+		{ 500, 100, 0, RESUME_KEY_USE, RESUME_KEY_RENEW },
+		{ 2099, 100, 0, RESUME_KEY_ROTATE, RESUME_KEY_RENEW },
+		{ 2100, 100, 0, RESUME_KEY_ROTATE, RESUME_KEY_REFUSE },
+		{ 90000, 100, 0, RESUME_KEY_ROTATE, RESUME_KEY_REFUSE },
+	};
+	static const struct {
+		uint64_t	now, verified;
+		int		cert_ok, want;
+	} tickets[] = {
+		{ 5000, 4500, 1, 1 },
+		{ 5000, 4001, 1, 1 },
+		{ 5000, 4000, 1, 0 },	/* verified a lifetime ago */
+		{ 5000, 100, 1, 0 },
+		{ 5000, 4500, 0, 0 },	/* certificate expired since */
+		{ 5000, 0, 1, 0 },	/* no record of its verification */
+		{ 5000, 5001, 1, 0 },	/* from the future: not ours */
+		{ 5000, 5000, 1, 1 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		ck_assert_msg(resume_key_seal(keys[i].now, keys[i].born,
+		    1000) == keys[i].seal, "seal row %zu", i);
+		ck_assert_msg(resume_key_open(keys[i].now, keys[i].born,
+		    1000, keys[i].current) == keys[i].open, "open row %zu", i);
+	}
+	for (i = 0; i < sizeof(tickets) / sizeof(tickets[0]); i++)
+		ck_assert_msg(resume_ticket_ok(tickets[i].now,
+		    tickets[i].verified, 1000, tickets[i].cert_ok) ==
+		    tickets[i].want, "ticket row %zu", i);
+}
+END_TEST
+
+/*
+ * One full handshake, then a ticket read with the first reply: the next
+ * dial to the same address resumes, and the server still knows who the
+ * client is.  A context built anew (rotated leaf or roots) and a server
+ * with resumption off both mean a full handshake.
+ */
+static int
+resume_round(struct ev_loop *loop, SSL_CTX *s, SSL_CTX *c)
+{
+	struct hs_run	 run;
+	char		 buf[8];
+	int		 reused;
+
+	handshake(&run, loop, s, c);
+	ck_assert_msg(run.side[0].ok, "server: %s", run.side[0].err);
+	ck_assert_msg(run.side[1].ok, "client: %s", run.side[1].err);
+	reused = SSL_session_reused(run.side[0].ssl);
+	ck_assert_int_eq(SSL_session_reused(run.side[1].ssl), reused);
+	assert_str_free(tls_peer_uri(run.side[0].ssl), CLI_URI);
+	assert_str_free(tls_peer_uri(run.side[1].ssl), SRV_URI);
+	/* the client takes its ticket with the first reply it reads */
+	ck_assert_int_eq(SSL_write(run.side[0].ssl, "pong", 4), 4);
+	ck_assert_int_eq(SSL_read(run.side[1].ssl, buf, sizeof(buf)), 4);
+	side_close(&run.side[0]);
+	side_close(&run.side[1]);
+	ERR_clear_error();
+	return reused;
+}
+
+START_TEST(test_resume)
+{
+	struct ev_loop	*loop;
+	SSL_CTX		*s, *s2, *off, *c;
+	char		 err[256] = "";
+
+	ck_assert_ptr_nonnull(loop = ev_loop_new());
+	ck_assert_msg((s = tls_server_ctx(pki.srv.cert, pki.srv.key,
+	    pki.ca.cert, "t38cm-writer", 60000, err, sizeof(err))) != NULL,
+	    "%s", err);
+	ck_assert_msg((s2 = tls_server_ctx(pki.srv.cert, pki.srv.key,
+	    pki.ca.cert, "t38cm-writer", 60000, err, sizeof(err))) != NULL,
+	    "%s", err);
+	off = srv_ctx(&pki.srv, pki.ca.cert);
+	ck_assert_msg((c = tls_client_ctx(pki.cli.cert, pki.cli.key,
+	    pki.ca.cert, 60000, err, sizeof(err))) != NULL, "%s", err);
+
+	ck_assert_int_eq(resume_round(loop, s, c), 0);
+	ck_assert_int_eq(resume_round(loop, s, c), 1);
+	ck_assert_int_eq(resume_round(loop, s, c), 1);
+	/* another context's keys open none of these tickets */
+	ck_assert_int_eq(resume_round(loop, s2, c), 0);
+	ck_assert_int_eq(resume_round(loop, s2, c), 1);
+	ck_assert_int_eq(resume_round(loop, s, c), 0);
+	/* resumption off: no ticket is taken, none given */
+	ck_assert_int_eq(resume_round(loop, off, c), 0);
+	ck_assert_int_eq(resume_round(loop, off, c), 0);
+
+	SSL_CTX_free(s);
+	SSL_CTX_free(s2);
+	SSL_CTX_free(off);
+	SSL_CTX_free(c);
+	ev_loop_free(loop);
+}
+END_TEST
+
 Suite *
 tls_suite(void)
 {
@@ -858,6 +972,8 @@ tls_suite(void)
 	tcase_add_test(tc, test_garbage_peer);
 	tcase_add_test(tc, test_cancel);
 	tcase_add_test(tc, test_idle_memory);
+	tcase_add_test(tc, test_resume_decisions);
+	tcase_add_test(tc, test_resume);
 	suite_add_tcase(s, tc);
 	return s;
 }
