@@ -17,14 +17,20 @@
  *
  * rate: CONC connections in flight for SECONDS: each opens, finishes
  * the handshake, sends PING, reads +PONG and closes; prints how many
- * completed per second.  No session is resumed: every handshake is a
- * full one.
+ * completed per second.
+ *
+ * Every handshake is a full one, unless STORM_RESUME=1 is in the
+ * environment: then each client (each slot in rate mode) keeps the TLS
+ * session of its last connection, with the ticket the server sent, and
+ * offers it when it connects again, as a client library with a session
+ * cache does.  hs_resumed counts the handshakes the server resumed.
  *
  * Output, one line each, key=value fields:
  *   ready n= ms= <counts>		every client acknowledged once
  *   storm n= cut= uncut= recut= p50_ms= p90_ms= p99_ms= max_ms= <counts>
  *   rate n= seconds= per_s= cpu_s= <counts>
- * <counts>: attempts, connect_failed, hs_ok, hs_failed, hs_closed (the
+ * <counts>: attempts, connect_failed, hs_ok, hs_resumed, hs_failed,
+ * hs_closed (the
  * server closed during the handshake, as a listener over its handshake
  * caps does), closed_before_ack, bad_reply, timeouts (no answer within
  * 15 s), since the start (ready, rate) or the storm's start (storm).
@@ -64,6 +70,7 @@ struct conn {
 	int		 idx;
 	int		 fd;
 	SSL		*ssl;
+	SSL_SESSION	*sess;		/* to resume, STORM_RESUME=1 */
 	enum state	 st;
 	uint32_t	 events;	/* registered with epoll, 0: none */
 	uint64_t	 deadline;
@@ -81,12 +88,12 @@ struct conn {
 };
 
 struct counts {
-	unsigned long	attempts, connect_failed, hs_ok, hs_failed, hs_closed,
-			closed_before_ack, bad_reply, timeouts;
+	unsigned long	attempts, connect_failed, hs_ok, hs_resumed, hs_failed,
+			hs_closed, closed_before_ack, bad_reply, timeouts;
 };
 
 static struct conn	*conns;
-static int		 nconns, conc, epfd, rate_mode;
+static int		 nconns, conc, epfd, rate_mode, resume;
 static SSL_CTX		*ctx;
 static struct addrinfo	*addr;
 static struct counts	 cnt;
@@ -109,11 +116,11 @@ now_ms(void)
 static void
 print_counts(void)
 {
-	printf(" attempts=%lu connect_failed=%lu hs_ok=%lu hs_failed=%lu "
-	    "hs_closed=%lu closed_before_ack=%lu bad_reply=%lu timeouts=%lu\n",
-	    cnt.attempts, cnt.connect_failed, cnt.hs_ok, cnt.hs_failed,
-	    cnt.hs_closed, cnt.closed_before_ack, cnt.bad_reply,
-	    cnt.timeouts);
+	printf(" attempts=%lu connect_failed=%lu hs_ok=%lu hs_resumed=%lu "
+	    "hs_failed=%lu hs_closed=%lu closed_before_ack=%lu bad_reply=%lu "
+	    "timeouts=%lu\n", cnt.attempts, cnt.connect_failed, cnt.hs_ok,
+	    cnt.hs_resumed, cnt.hs_failed, cnt.hs_closed,
+	    cnt.closed_before_ack, cnt.bad_reply, cnt.timeouts);
 	fflush(stdout);
 }
 
@@ -254,6 +261,24 @@ acked(struct conn *c)
 	}
 }
 
+/*
+ * A TLS 1.3 ticket arrived (with the first reply): the client keeps a
+ * copy of the session to offer next time.  A copy, since OpenSSL marks
+ * the connection's own unusable when it ends without a close_notify.
+ */
+static int
+new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	struct conn	*c = SSL_get_app_data(ssl);
+	SSL_SESSION	*copy;
+
+	if (c == NULL || (copy = SSL_SESSION_dup(sess)) == NULL)
+		return 0;
+	SSL_SESSION_free(c->sess);
+	c->sess = copy;
+	return 0;
+}
+
 /* Progress on C until it waits; on failure it is dropped. */
 static void
 step(struct conn *c)
@@ -278,6 +303,9 @@ step(struct conn *c)
 			exit(2);
 		}
 		SSL_set_connect_state(c->ssl);
+		SSL_set_app_data(c->ssl, c);
+		if (c->sess != NULL)
+			SSL_set_session(c->ssl, c->sess);
 		c->st = S_HANDSHAKE;
 		/* FALLTHROUGH */
 	case S_HANDSHAKE:
@@ -305,6 +333,8 @@ step(struct conn *c)
 			return;
 		}
 		cnt.hs_ok++;
+		if (SSL_session_reused(c->ssl))
+			cnt.hs_resumed++;
 		request(c);
 		/* FALLTHROUGH */
 	case S_SEND:
@@ -558,7 +588,14 @@ main(int argc, char *argv[])
 	}
 	/* The chain against the CA: Connect names services, not hosts. */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	resume = getenv("STORM_RESUME") != NULL &&
+	    strcmp(getenv("STORM_RESUME"), "1") == 0;
+	if (resume) {
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+		    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(ctx, new_session);
+	} else
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
 	    (conns = calloc((size_t)nconns, sizeof(*conns))) == NULL) {
