@@ -352,6 +352,19 @@ proxy_tls_rebuild(struct proxy *px)
 	log_info("TLS material in use for %s", px->leaf[own].uri);
 }
 
+/*
+ * A new proxy.resumption: new contexts, with new ticket keys, which new
+ * connections take; tickets given before no longer open.
+ */
+static void
+proxy_resumption(struct proxy *px, const struct config *cfg)
+{
+	if (px->resumption == cfg->proxy_resumption)
+		return;
+	px->resumption = cfg->proxy_resumption;
+	proxy_tls_rebuild(px);
+}
+
 static void
 proxy_start(struct child *c)
 {
@@ -405,6 +418,7 @@ proxy_reconfigure(struct child *c, const struct config *next, char *err,
 	    proxy_resolve_local(px, next, err, errlen) == -1)
 		return -1;
 	proxy_clamp(px, next);
+	proxy_resumption(px, next);
 	return 0;
 }
 
@@ -626,11 +640,7 @@ proxy_configure(struct child *c, const struct config *cfg, char *err,
 	    proxy_resolve_local(px, cfg, err, errlen) == -1)
 		return -1;
 	proxy_clamp(px, cfg);
-	/* New contexts, new ticket keys: new connections take it. */
-	if (px->resumption != cfg->proxy_resumption) {
-		px->resumption = cfg->proxy_resumption;
-		proxy_tls_rebuild(px);
-	}
+	proxy_resumption(px, cfg);
 	return 0;
 }
 
