@@ -283,6 +283,7 @@ new_session(SSL *ssl, SSL_SESSION *sess)
 static void
 step(struct conn *c)
 {
+	SSL_SESSION	*copy;
 	socklen_t	 len;
 	uint32_t	 w;
 	unsigned long	 e;
@@ -304,8 +305,15 @@ step(struct conn *c)
 		}
 		SSL_set_connect_state(c->ssl);
 		SSL_set_app_data(c->ssl, c);
-		if (c->sess != NULL)
-			SSL_set_session(c->ssl, c->sess);
+		/*
+		 * A copy again: OpenSSL marks the session an attempt used
+		 * unusable when the attempt fails, as one a cap closes does.
+		 */
+		if (c->sess != NULL &&
+		    (copy = SSL_SESSION_dup(c->sess)) != NULL) {
+			SSL_set_session(c->ssl, copy);
+			SSL_SESSION_free(copy);
+		}
 		c->st = S_HANDSHAKE;
 		/* FALLTHROUGH */
 	case S_HANDSHAKE:
