@@ -352,6 +352,27 @@ proxy_tls_rebuild(struct proxy *px)
 	log_info("TLS material in use for %s", px->leaf[own].uri);
 }
 
+static int
+proxy_str_same(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+static int
+proxy_leaf_same(const struct msg_tls_leaf *a, const struct msg_tls_leaf *b)
+{
+	return proxy_str_same(a->cert_pem, b->cert_pem) &&
+	    proxy_str_same(a->key_pem, b->key_pem) &&
+	    proxy_str_same(a->uri, b->uri) && a->valid_before == b->valid_before;
+}
+
+static int
+proxy_roots_same(const struct msg_tls_roots *a, const struct msg_tls_roots *b)
+{
+	return proxy_str_same(a->pem, b->pem) &&
+	    proxy_str_same(a->trust_domain, b->trust_domain);
+}
+
 /*
  * A new proxy.resumption: new contexts, with new ticket keys, which new
  * connections take; tickets given before no longer open.
@@ -588,6 +609,15 @@ proxy_dispatch(struct child *c, struct imsg *m)
 		    m->hdr.peerid != PROC_READER))
 			break;
 		i = proxy_svc_index(m->hdr.peerid);
+		/*
+		 * The elector repeats a leaf at every turn of its watch:
+		 * the same one keeps the contexts, and so the tickets
+		 * they gave.
+		 */
+		if (proxy_leaf_same(&px->leaf[i], &leaf)) {
+			msg_tls_leaf_clear(&leaf);
+			return;
+		}
 		msg_tls_leaf_clear(&px->leaf[i]);
 		px->leaf[i] = leaf;
 		proxy_tls_rebuild(px);
@@ -596,6 +626,10 @@ proxy_dispatch(struct child *c, struct imsg *m)
 	case MSG_TLS_ROOTS_UPDATE:
 		if (msg_tls_roots_decode(&roots, m->data, m->datalen) == -1)
 			break;
+		if (proxy_roots_same(&px->roots, &roots)) {
+			msg_tls_roots_clear(&roots);
+			return;
+		}
 		msg_tls_roots_clear(&px->roots);
 		px->roots = roots;
 		proxy_tls_rebuild(px);

@@ -5,6 +5,8 @@
 #   next one, on W and on R, and is served;
 # - a resumed session is still authorized for its connection: under a
 #   deny intention it resumes, and its connection is closed unserved;
+# - a restarted elector sends the same leaves and roots again (as its
+#   watches do every 30 s): the tickets given before still resume;
 # - reloaded with proxy.resumption 0, the listeners give no tickets and
 #   honour none they gave before; reloaded back on, they do again.
 . "$TESTS_SRCDIR/tests/integration/lib.sh" || exit 99
@@ -97,7 +99,25 @@ sc_served allowed-W ||
 	t_fail "no PONG on a resumed session once the intention was gone"
 t_ok "a deny intention closes a resumed session's connection unserved"
 
-# --- 3. proxy.resumption 0, reloaded ------------------------------------------
+# --- 3. The same certificates again keep the tickets --------------------------
+# A new elector fetches the leaves and roots anew and sends them on, as
+# its watches do at every turn: the listeners keep their contexts.
+leaves() { grep -c 'elector: leaf certificate for tile38-reader received' \
+	"$T_DIR/n1.log"; }
+before=$(leaves)
+old_elector=$(pgrep -P "${MGR_PID[1]}" -x t38cm-elector) ||
+	t_fail "no elector"
+kill -KILL "$old_elector"
+more_leaves() { [ "$(leaves)" -gt "$before" ]; }
+t_wait "a new elector to send the reader's leaf again" 20 more_leaves
+t_wait "n1's reader answers again" 20 reply_is PONG "${MGR_R[1]}" PING
+sc again-R "${MGR_R[1]}" -sess_in "$T_DIR/sess-R.pem"
+sc_reused again-R ||
+	t_fail "the same leaf sent again made R forget its tickets"
+sc_served again-R || t_fail "no PONG on a ticket kept across the elector"
+t_ok "the same leaves and roots sent again keep the tickets"
+
+# --- 4. proxy.resumption 0, reloaded ------------------------------------------
 # reload GEN DURATION: n1.conf with proxy.resumption DURATION, applied by
 # W and R (a key may appear only once in the file).
 reload() {
