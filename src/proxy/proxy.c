@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -319,7 +320,9 @@ static void
 proxy_tls_rebuild(struct proxy *px)
 {
 	SSL_CTX	*ctx;
-	char	 err[256];
+	struct tm tm;
+	time_t	 t;
+	char	 err[256], until[32];
 	int	 i, own = proxy_svc_index(px->kind);
 
 	if (px->roots.pem == NULL)
@@ -349,7 +352,13 @@ proxy_tls_rebuild(struct proxy *px)
 	}
 	SSL_CTX_free(px->server_ctx);
 	px->server_ctx = ctx;
-	log_info("TLS material in use for %s", px->leaf[own].uri);
+	/* Which leaf: a line alike would be left out as a repeat. */
+	t = (time_t)px->leaf[own].valid_before;
+	if (t == 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		strlcpy(until, "unknown", sizeof(until));
+	log_info("TLS material in use for %s (leaf valid until %s)",
+	    px->leaf[own].uri, until);
 }
 
 static int

@@ -110,13 +110,29 @@ t_wait "n2 writer back" 15 write_ok "${MGR_W[2]}" after:crash 1
 held_ping || t_fail "a writer crash dropped a reader connection"
 t_ok "SIGHUP and a writer crash leave other connections alone"
 
-# CA rotation: contexts are rebuilt, established connections stay, and
+# CA rotation to a root of the test's making: new roots and new leaves,
+# so contexts are rebuilt, established connections stay, and
 # certificates of the old root still verify while Consul keeps it.
-rot=$(grep -c 'writer: TLS material in use' "$T_DIR/n2.log")
-curl -sf -X PUT "http://$CONSUL_HTTP_ADDR/v1/connect/ca/configuration" \
-	-d '{"Provider":"consul","Config":{"PrivateKeyType":"rsa","PrivateKeyBits":2048}}' >/dev/null ||
-	t_fail "CA rotation request"
-rebuilt() { [ "$(grep -c 'writer: TLS material in use' "$T_DIR/n2.log")" -gt "$rot" ]; }
+ca=$T_DIR/ca
+mkdir -p "$ca"
+openssl ecparam -name prime256v1 -genkey -noout -out "$ca/ca.key" 2>/dev/null &&
+openssl req -x509 -new -key "$ca/ca.key" -subj "/CN=Rotated Connect CA" \
+	-days 2 -out "$ca/ca.pem" \
+	-addext "basicConstraints=critical,CA:TRUE" \
+	-addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+	2>/dev/null || t_fail "openssl: CA"
+# the last one's text, without its time
+leaf_line() {
+	grep 'writer: TLS material in use' "$T_DIR/n2.log" | tail -n 1 |
+		cut -d' ' -f2-
+}
+before=$(leaf_line)
+jq -n --rawfile k "$ca/ca.key" --rawfile c "$ca/ca.pem" \
+	'{Provider: "consul", Config: {PrivateKey: $k, RootCert: $c}}' |
+	curl -sf -X PUT "http://$CONSUL_HTTP_ADDR/v1/connect/ca/configuration" \
+	-d @- >/dev/null || t_fail "CA rotation request"
+# A new leaf: the line names when it expires, unlike the last one's.
+rebuilt() { [ "$(leaf_line)" != "$before" ]; }
 t_wait "n2's writer to rebuild its TLS contexts" 30 rebuilt
 held_ping || t_fail "CA rotation dropped a connection"
 t_wait "new connections after the rotation" 15 reply_is PONG "${MGR_W[2]}" PING
