@@ -231,6 +231,19 @@ _cl_client_leaf() {
 		>"$T_DIR/client.json"
 }
 
+# cl_ca DIR NAME: a Connect CA of the test's making, DIR/ca.key (P-256)
+# and DIR/ca.pem, its self-signed root named NAME.
+cl_ca() {
+	mkdir -p "$1"
+	openssl ecparam -name prime256v1 -genkey -noout -out "$1/ca.key" \
+		2>/dev/null &&
+	openssl req -x509 -new -key "$1/ca.key" -subj "/CN=$2" \
+		-days 2 -out "$1/ca.pem" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
+		2>/dev/null || t_fail "openssl: CA"
+}
+
 cl_client() {
 	t_wait "a client leaf from the Connect CA" 30 _cl_client_leaf
 	jq -r .CertPEM "$T_DIR/client.json" >"$T_DIR/client.pem"

@@ -114,13 +114,7 @@ t_ok "SIGHUP and a writer crash leave other connections alone"
 # so contexts are rebuilt, established connections stay, and
 # certificates of the old root still verify while Consul keeps it.
 ca=$T_DIR/ca
-mkdir -p "$ca"
-openssl ecparam -name prime256v1 -genkey -noout -out "$ca/ca.key" 2>/dev/null &&
-openssl req -x509 -new -key "$ca/ca.key" -subj "/CN=Rotated Connect CA" \
-	-days 2 -out "$ca/ca.pem" \
-	-addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
-	2>/dev/null || t_fail "openssl: CA"
+cl_ca "$ca" "Rotated Connect CA"
 # the last one's text, without its time
 leaf_line() {
 	grep 'writer: TLS material in use' "$T_DIR/n2.log" | tail -n 1 |

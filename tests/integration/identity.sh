@@ -21,13 +21,7 @@ redis-cli --help 2>&1 | grep -q -- '--tls' || t_fail "redis-cli without TLS"
 
 # The Connect CA: our key and root, which the agent signs its leaves with.
 ca=$T_DIR/ca
-mkdir -p "$ca"
-openssl ecparam -name prime256v1 -genkey -noout -out "$ca/ca.key" 2>/dev/null &&
-openssl req -x509 -new -key "$ca/ca.key" -subj "/CN=Test Connect CA" \
-	-days 2 -out "$ca/ca.pem" \
-	-addext "basicConstraints=critical,CA:TRUE" \
-	-addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" \
-	2>/dev/null || t_fail "openssl: CA"
+cl_ca "$ca" "Test Connect CA"
 {
 	printf 'connect {\n  ca_provider = "consul"\n  ca_config {\n'
 	printf '    private_key = <<EOK\n%s\nEOK\n' "$(cat "$ca/ca.key")"
