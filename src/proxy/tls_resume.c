@@ -17,6 +17,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "event.h"
 #include "tls_resume.h"
 
 /* ---- decisions ---- */
@@ -74,16 +75,6 @@ struct sessions {
 };
 
 static int	tickets_idx = -1, sessions_idx = -1;
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	/* +1: 0 means "never" in the tickets' records */
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
-}
 
 static void
 tickets_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx,
@@ -158,7 +149,7 @@ ticket_key_cb(SSL *ssl, unsigned char name[16],
 	struct tickets		*t;
 	struct ticket_key	*k;
 	enum resume_key		 d;
-	uint64_t		 now = mono_ms();
+	uint64_t		 now = ev_now();
 	int			 i;
 
 	t = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), tickets_idx);
@@ -213,7 +204,7 @@ ticket_gen_cb(SSL *ssl, void *arg)
 	if (SSL_SESSION_get0_ticket_appdata(s, &old, &oldlen) == 1 &&
 	    oldlen == sizeof(b))
 		return 1;
-	v = mono_ms();
+	v = ev_now();
 	for (i = 7; i >= 0; i--, v >>= 8)
 		b[i] = (unsigned char)v;
 	return SSL_SESSION_set1_ticket_appdata(s, b, sizeof(b));
@@ -249,7 +240,7 @@ ticket_dec_cb(SSL *ssl, SSL_SESSION *s, const unsigned char *keyname,
 	cert_ok = peer != NULL &&
 	    X509_cmp_current_time(X509_get0_notAfter(peer)) > 0 &&
 	    X509_cmp_current_time(X509_get0_notBefore(peer)) < 0;
-	if (t == NULL || !resume_ticket_ok(mono_ms(), verified, t->life,
+	if (t == NULL || !resume_ticket_ok(ev_now(), verified, t->life,
 	    cert_ok))
 		return SSL_TICKET_RETURN_IGNORE_RENEW;
 	/* A new ticket each time: one used once tells nobody more. */
@@ -348,7 +339,7 @@ session_new_cb(SSL *ssl, SSL_SESSION *sess)
 	s->slot[pick].addr = a;
 	s->slot[pick].len = len;
 	s->slot[pick].sess = copy;
-	s->slot[pick].used = mono_ms();
+	s->slot[pick].used = ev_now();
 	return 0;	/* OpenSSL keeps its own reference */
 }
 
@@ -391,7 +382,7 @@ tls_resume_offer(SSL *ssl, int fd)
 		/* a copy again: this connection may end uncleanly too */
 		if (session_usable(s->slot[i].sess) &&
 		    (copy = SSL_SESSION_dup(s->slot[i].sess)) != NULL) {
-			s->slot[i].used = mono_ms();
+			s->slot[i].used = ev_now();
 			SSL_set_session(ssl, copy);
 			SSL_SESSION_free(copy);
 		}
