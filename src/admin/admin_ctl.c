@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "admin_int.h"
+#include "ctl_cmd.h"
 #include "child.h"
 #include "log.h"
 
@@ -67,20 +68,17 @@ ctl_send(struct aclient *cl, const char *cmd, const char *arg, int data)
 {
 	struct admin		*ad = cl->ad;
 	struct msg_ctl_req	 q = { (char *)cmd, (char *)arg };
-	uint8_t			 buf[512];
 	uint64_t		 wait;
-	int			 n;
 
-	if ((n = msg_ctl_req_encode(&q, buf, sizeof(buf))) == -1) {
-		ctl_answer(cl, 0, "argument too long");
+	cl->req = ++ad->next_req;
+	if (proto_send_ctl_req(ad->child->chan, cl->req, &q) == -1) {
+		ctl_answer(cl, 0, "control request not sent");
 		return;
 	}
-	cl->req = ++ad->next_req;
 	cl->data = data;
 	/* A switchover may wait for a follower twice over. */
 	wait = 2 * ad->cfg->election_handover_timeout + 5000;
 	ev_timer_start(ad->loop, &cl->timer, wait);
-	child_send(ad->child, MSG_CTL_REQ, cl->req, -1, buf, (size_t)n);
 	/* Last: it may close the client, whose answer is then dropped. */
 	admin_client_wait(cl);
 }
@@ -142,8 +140,9 @@ admin_ctl_result(struct admin *ad, uint32_t req, const void *data,
 void
 admin_ctl_input(struct aclient *cl)
 {
-	char	*nl, *cmd, *arg, *json, busy[96];
-	size_t	 len;
+	const struct ctl_cmd	*c;
+	char			*nl, *cmd, *arg, *json, busy[96];
+	size_t			 len;
 
 	if ((nl = strchr(cl->in, '\n')) == NULL) {
 		if (cl->inlen >= ADMIN_CTL_LINE_MAX)
@@ -166,33 +165,31 @@ admin_ctl_input(struct aclient *cl)
 		ctl_answer(cl, 0, busy);
 		return;
 	}
-	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "peers") == 0) {
-		json = cmd[0] == 's' ? admin_status_json(cl->ad, &len) :
+	if ((c = ctl_cmd_lookup(cmd)) == NULL)
+		ctl_answer(cl, 0, "unknown command");
+	else if (c->runner == CTL_BY_ADMIN) {
+		json = c->id == CTL_STATUS ? admin_status_json(cl->ad, &len) :
 		    admin_peers_json(cl->ad, &len);
 		if (json == NULL)
 			admin_client_close(cl);
 		else
 			admin_client_reply(cl, json, len);
-	} else if (strcmp(cmd, "switchover") == 0 ||
-	    strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0 ||
-	    strcmp(cmd, "reload") == 0 || strcmp(cmd, "log") == 0)
+	} else if (c->changes)
 		ctl_forward(cl, cmd, arg);
-	else if (strcmp(cmd, "list") == 0 || strcmp(cmd, "history") == 0)
-		ctl_send(cl, cmd, arg, 1);
 	else
-		ctl_answer(cl, 0, "unknown command");
+		ctl_send(cl, cmd, arg, c->data);
 }
 
 void
 admin_ctl_note(struct admin *ad, uint32_t req, const void *data, size_t len)
 {
-	struct msg_ctl_resp	 r;
+	struct msg_ctl_progress	 r;
 	struct json_object	*o;
 	struct aclient		*cl;
 	char			*out;
 	size_t			 outlen;
 
-	if (msg_ctl_resp_decode(&r, data, len) == -1)
+	if (msg_ctl_progress_decode(&r, data, len) == -1)
 		fatalx("malformed control note");
 	TAILQ_FOREACH(cl, &ad->clients, entry) {
 		if (!cl->waiting || cl->req != req)
@@ -208,5 +205,5 @@ admin_ctl_note(struct admin *ad, uint32_t req, const void *data, size_t len)
 			admin_client_note(cl, out, outlen);
 		break;
 	}
-	msg_ctl_resp_clear(&r);
+	msg_ctl_progress_clear(&r);
 }

@@ -104,10 +104,10 @@ admin_dispatch(struct child *c, struct imsg *m)
 	int			 i;
 
 	switch (m->hdr.type) {
-	case MSG_ROLE_UPDATE:
+	case MSG_ROLE:
 		admin_role(ad, m);
 		break;
-	case MSG_PEERS_UPDATE:
+	case MSG_PEERS:
 		if ((m->hdr.peerid != PROC_WRITER &&
 		    m->hdr.peerid != PROC_READER) ||
 		    msg_peers_decode(&p, m->data, m->datalen) == -1)
@@ -116,20 +116,20 @@ admin_dispatch(struct child *c, struct imsg *m)
 		msg_peers_clear(&ad->peers[i]);
 		ad->peers[i] = p;
 		break;
-	case MSG_SERVER_STATE_UPDATE:
+	case MSG_SERVER_STATE:
 		if (msg_server_state_decode(&s, m->data, m->datalen) == -1)
 			fatalx("malformed %s message", msg_name(m->hdr.type));
 		msg_server_state_clear(&ad->srv);
 		ad->srv = s;
 		ad->srv_set = 1;
 		break;
-	case MSG_STATS_UPDATE:
+	case MSG_STATS:
 		admin_stats(ad, m);
 		break;
-	case MSG_CTL_RESULT:
+	case MSG_CTL_RESP:
 		admin_ctl_result(ad, m->hdr.peerid, m->data, m->datalen);
 		break;
-	case MSG_CTL_NOTE:
+	case MSG_CTL_PROGRESS:
 		admin_ctl_note(ad, m->hdr.peerid, m->data, m->datalen);
 		break;
 	default:

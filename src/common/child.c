@@ -38,10 +38,14 @@ int
 child_send(struct child *c, uint32_t type, uint32_t peerid, int fd,
     const void *data, size_t len)
 {
-	if (ichan_compose(c->chan, type, peerid, fd, data, len) == -1)
-		return -1;
-	child_flush(c);
-	return 0;
+	return ichan_compose(c->chan, type, peerid, fd, data, len);
+}
+
+/* The channel's wake (ichan_set_wake()): whatever is queued goes now. */
+static void
+child_wake(void *arg)
+{
+	child_flush(arg);
 }
 
 void
@@ -95,9 +99,8 @@ child_config(struct child *c, struct imsg *m)
 		    mc.generation, err);
 		config_clear(&newcfg);
 	}
-	if (c->configured && proto_send_config_ack(c->chan, mc.generation, ok,
-	    ok ? "" : err) == 0)
-		child_flush(c);
+	if (c->configured)
+		proto_send_config_ack(c->chan, mc.generation, ok, ok ? "" : err);
 	c->configured = 1;
 	msg_config_clear(&mc);
 }
@@ -123,20 +126,12 @@ child_stats(void *arg)
 {
 	struct child		*c = arg;
 	struct metric_set	*set;
-	uint8_t			*buf;
-	size_t			 cap = 16384;
-	int			 n;
 
-	if ((set = malloc(sizeof(*set))) == NULL || (buf = malloc(cap)) ==
-	    NULL)
+	if ((set = malloc(sizeof(*set))) == NULL)
 		fatal("stats");
 	metric_set_init(set);
 	c->ops->stats(c, set);
-	if ((n = msg_stats_encode(set, buf, cap)) == -1)
-		log_warnx("stats: too many figures to send");
-	else
-		child_send(c, MSG_STATS, 0, -1, buf, (size_t)n);
-	free(buf);
+	proto_send_stats(c->chan, 0, set);
 	free(set);
 	ev_timer_start(c->loop, &c->stats_timer, CHILD_STATS_MS);
 }
@@ -176,15 +171,16 @@ child_start(struct child *c)
 	c->started = 1;
 	if (c->ops->start != NULL)
 		c->ops->start(c);
-	if (proto_send_empty(c->chan, MSG_READY) == 0)
-		child_flush(c);
+	proto_send_empty(c->chan, MSG_READY);
 	if (c->ops->stats != NULL)
 		ev_timer_start(c->loop, &c->stats_timer, 0);
 }
 
-static void
-child_dispatch(struct child *c, struct imsg *m)
+static int
+child_dispatch(struct imsg *m, void *arg)
 {
+	struct child	*c = arg;
+
 	if (m->datalen > 0 && (m->hdr.type == MSG_START ||
 	    m->hdr.type == MSG_SHUTDOWN))
 		fatalx("malformed %s message", msg_name(m->hdr.type));
@@ -215,38 +211,29 @@ child_dispatch(struct child *c, struct imsg *m)
 		c->ops->dispatch(c, m);
 		break;
 	}
+	return 0;
 }
 
 static void
 child_chan_cb(int fd, uint32_t events, void *arg)
 {
 	struct child	*c = arg;
-	struct imsg	 m;
-	ssize_t		 n;
-	int		 rv;
 
 	if (events & EPOLLOUT)
 		child_flush(c);
 	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 		return;
-
-	n = ichan_read(c->chan);
-	if (n == -1 && errno == EAGAIN)
-		return;
-	if (n == -1 && errno != ECONNRESET)
-		fatal("channel read");
-	if (n <= 0) {
+	switch (ichan_dispatch(c->chan, child_dispatch, c)) {
+	case 0:
 		/* The supervisor is gone: nobody would restart or use us. */
 		log_debug("supervisor went away");
 		child_exit(c, 0);
-		return;
+		break;
+	case -1:
+		if (errno == EBADMSG)
+			fatalx("corrupt channel from supervisor");
+		fatal("channel read");
 	}
-	while ((rv = ichan_get(c->chan, &m)) == 1) {
-		child_dispatch(c, &m);
-		imsg_free(&m);
-	}
-	if (rv == -1)
-		fatalx("corrupt channel from supervisor");
 }
 
 int
@@ -283,12 +270,12 @@ child_run(int kind, int foreground, int verbose, const struct child_ops *ops,
 		fatal("event loop");
 	if ((c.chan = ichan_new(CHILD_CHAN_FD)) == NULL)
 		fatal("channel");
+	ichan_set_wake(c.chan, child_wake, &c);
 	if (ev_io_start(c.loop, &c.io, CHILD_CHAN_FD, EPOLLIN, child_chan_cb,
 	    &c) == -1)
 		fatal("channel watch");
 	if (proto_send_hello(c.chan, kind) == -1)
 		fatal("hello");
-	child_flush(&c);
 
 	if (ev_run(c.loop) == -1)
 		fatal("event loop");

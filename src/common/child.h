@@ -68,10 +68,12 @@ struct child {
  */
 int	child_run(int kind, int foreground, int verbose,
 	    const struct child_ops *, void *arg);
-/* Queue a message to the supervisor and flush it. */
 int	child_send(struct child *, uint32_t type, uint32_t peerid, int fd,
 	    const void *data, size_t len);
-/* Write what ichan_compose() queued on c->chan. */
+/*
+ * Write what is queued on c->chan.  The proto_send_*() calls on c->chan
+ * do it themselves (the channel's wake).
+ */
 void	child_flush(struct child *);
 /* Leave the event loop; child_run() then returns code. */
 void	child_exit(struct child *, int code);

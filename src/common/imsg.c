@@ -74,6 +74,8 @@ struct ichan {
 
 	struct obuf_queue	 outq;
 	size_t			 queued;
+	void			(*wake)(void *);	/* told of new output */
+	void			*wake_arg;
 
 	/* bytes read since the start: the stream offset of ibuf[wpos] */
 	uint64_t		 rbytes;
@@ -153,6 +155,13 @@ ichan_fd(const struct ichan *c)
 	return c->fd;
 }
 
+void
+ichan_set_wake(struct ichan *c, void (*wake)(void *), void *arg)
+{
+	c->wake = wake;
+	c->wake_arg = arg;
+}
+
 int
 ichan_compose(struct ichan *c, uint32_t type, uint32_t peerid, int fd,
     const void *data, size_t len)
@@ -187,6 +196,9 @@ ichan_compose(struct ichan *c, uint32_t type, uint32_t peerid, int fd,
 		memcpy(ob->data + IMSG_HEADER_SIZE, data, len);
 	TAILQ_INSERT_TAIL(&c->outq, ob, entry);
 	c->queued += ob->len;
+	/* Last: the owner's flush may find the peer gone and free c. */
+	if (c->wake != NULL)
+		c->wake(c->wake_arg);
 	return 0;
 
 fail:
@@ -572,4 +584,32 @@ obuf_free(struct obuf *ob)
 {
 	explicit_bzero(ob->data, ob->len);
 	free(ob);
+}
+
+int
+ichan_dispatch(struct ichan *c, int (*cb)(struct imsg *, void *), void *arg)
+{
+	struct imsg	m;
+	ssize_t		n;
+	int		rv, stop;
+
+	n = ichan_read(c);
+	if (n == -1 && errno == EAGAIN)
+		return 1;
+	if (n == 0 || (n == -1 && errno == ECONNRESET))
+		return 0;
+	if (n == -1)
+		return -1;
+	while ((rv = ichan_get(c, &m)) == 1) {
+		stop = cb(&m, arg);
+		imsg_free(&m);
+		/* The callback may have closed the channel. */
+		if (stop == -1)
+			return 1;
+	}
+	if (rv == -1) {
+		errno = EBADMSG;
+		return -1;
+	}
+	return 1;
 }

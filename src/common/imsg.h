@@ -49,6 +49,14 @@ void		 ichan_free(struct ichan *);
 int		 ichan_fd(const struct ichan *);
 
 /*
+ * Call wake(arg) after each message is queued, so the channel's owner
+ * can flush it (and watch for writability) wherever the message was
+ * composed.  wake may free the channel: ichan_compose() does not touch it
+ * afterwards.
+ */
+void		 ichan_set_wake(struct ichan *, void (*wake)(void *), void *arg);
+
+/*
  * Queue one message.  fd (or -1) is passed to the peer and closed here once
  * sent.  Returns 0, or -1 with errno EMSGSIZE when len > IMSG_MAX_PAYLOAD
  * (fd is then closed too).
@@ -76,5 +84,16 @@ ssize_t		 ichan_read(struct ichan *);
 int		 ichan_get(struct ichan *, struct imsg *m);
 /* Free m's payload and close its fd if the caller did not take it. */
 void		 imsg_free(struct imsg *m);
+
+/*
+ * The read loop of both ends: read what the socket has and hand each
+ * whole message to cb, then free it.  cb returns 0 to go on, or -1 when
+ * it closed the channel (nothing more is read from it).  Returns 1 when
+ * all that was there is handled (or nothing was), 0 at end of file (the
+ * peer is gone; ECONNRESET counts as that), -1 on a read error or a
+ * corrupt stream (errno EBADMSG).
+ */
+int		 ichan_dispatch(struct ichan *,
+		    int (*cb)(struct imsg *, void *), void *arg);
 
 #endif

@@ -1,9 +1,9 @@
 /*
- * Names, payload encoding and send helpers for the supervisor <-> child
- * protocol.  Payloads are a flat sequence of u32, u64 and length-prefixed
- * strings in host byte order (both ends are the same binary); every
- * decoder insists on consuming its payload exactly, so a layout mismatch
- * is caught instead of half-read.
+ * Names, payload encoding and validation for the supervisor <-> child
+ * protocol; the typed sends are in proto_send.c.  Payloads are a flat
+ * sequence of u32, u64 and length-prefixed strings in host byte order
+ * (both ends are the same binary); every decoder insists on consuming its
+ * payload exactly, so a layout mismatch is caught instead of half-read.
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,6 +13,7 @@
 
 #include "imsg.h"
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 
 static const char *const proc_names[PROC_MAX] = {
@@ -23,9 +24,6 @@ static const char *const proc_names[PROC_MAX] = {
 	[PROC_BRIDGE] = "bridge",
 	[PROC_ADMIN] = "admin",
 };
-
-static int	proto_send(struct ichan *, uint32_t, uint32_t, int, const void *,
-		    int);
 
 const char *
 proc_name(int kind)
@@ -48,94 +46,175 @@ proc_lookup(const char *name)
 	return -1;
 }
 
+static const struct {
+	uint32_t	 type;
+	const char	*name;
+} msg_names[] = {
+	{ MSG_HELLO, "hello" },
+	{ MSG_READY, "ready" },
+	{ MSG_CONFIG_ACK, "config_ack" },
+	{ MSG_STOP_REFUSED, "stop_refused" },
+	{ MSG_CONFIG, "config" },
+	{ MSG_LISTENER, "listener" },
+	{ MSG_START, "start" },
+	{ MSG_SHUTDOWN, "shutdown" },
+	{ MSG_LOG_LEVEL, "log_level" },
+	{ MSG_PING, "ping" },
+	{ MSG_CONSUL_FILE, "consul_file" },
+	{ MSG_SESSION, "session" },
+	{ MSG_ROLE, "role" },
+	{ MSG_PEERS, "peers" },
+	{ MSG_TLS_LEAF, "tls_leaf" },
+	{ MSG_TLS_ROOTS, "tls_roots" },
+	{ MSG_SERVER_STATE, "server_state" },
+	{ MSG_LEASE, "lease" },
+	{ MSG_AUTHZ_REQ, "authz_req" },
+	{ MSG_AUTHZ_RESP, "authz_resp" },
+	{ MSG_STATS, "stats" },
+	{ MSG_CTL_REQ, "ctl_req" },
+	{ MSG_CTL_RESP, "ctl_resp" },
+	{ MSG_CTL_PROGRESS, "ctl_progress" },
+	{ MSG_INTENTIONS, "intentions" },
+	{ MSG_WRITER_QUIET, "writer_quiet" },
+};
+
 const char *
 msg_name(uint32_t type)
 {
-	switch (type) {
-	case MSG_HELLO:
-		return "hello";
-	case MSG_READY:
-		return "ready";
-	case MSG_CONFIG_ACK:
-		return "config_ack";
-	case MSG_SESSION:
-		return "session";
-	case MSG_ROLE:
-		return "role";
-	case MSG_PEERS:
-		return "peers";
-	case MSG_TLS_LEAF:
-		return "tls_leaf";
-	case MSG_TLS_ROOTS:
-		return "tls_roots";
-	case MSG_SERVER_STATE:
-		return "server_state";
-	case MSG_AUTHZ_REQ:
-		return "authz_req";
-	case MSG_AUTHZ_RESP:
-		return "authz_resp";
-	case MSG_STATS:
-		return "stats";
-	case MSG_CTL_REQ:
-		return "ctl_req";
-	case MSG_CTL_RESP:
-		return "ctl_resp";
-	case MSG_INTENTIONS:
-		return "intentions";
-	case MSG_CTL_PROGRESS:
-		return "ctl_progress";
-	case MSG_LEASE:
-		return "lease";
-	case MSG_PONG:
-		return "pong";
-	case MSG_STOP_REFUSED:
-		return "stop_refused";
-	case MSG_WRITER_QUIET:
-		return "writer_quiet";
-	case MSG_CONFIG:
-		return "config";
-	case MSG_LISTENER:
-		return "listener";
-	case MSG_START:
-		return "start";
-	case MSG_SHUTDOWN:
-		return "shutdown";
-	case MSG_SESSION_REPLAY:
-		return "session_replay";
-	case MSG_ROLE_UPDATE:
-		return "role_update";
-	case MSG_PEERS_UPDATE:
-		return "peers_update";
-	case MSG_TLS_LEAF_UPDATE:
-		return "tls_leaf_update";
-	case MSG_TLS_ROOTS_UPDATE:
-		return "tls_roots_update";
-	case MSG_AUTHZ_CHECK:
-		return "authz_check";
-	case MSG_AUTHZ_RESULT:
-		return "authz_result";
-	case MSG_SERVER_STATE_UPDATE:
-		return "server_state_update";
-	case MSG_STATS_UPDATE:
-		return "stats_update";
-	case MSG_CTL:
-		return "ctl";
-	case MSG_CTL_RESULT:
-		return "ctl_result";
-	case MSG_LOG_LEVEL:
-		return "log_level";
-	case MSG_INTENTIONS_UPDATE:
-		return "intentions_update";
-	case MSG_CTL_NOTE:
-		return "ctl_note";
-	case MSG_LEASE_UPDATE:
-		return "lease_update";
-	case MSG_PING:
-		return "ping";
-	case MSG_WRITER_QUIET_UPDATE:
-		return "writer_quiet_update";
-	}
+	size_t	i;
+
+	for (i = 0; i < sizeof(msg_names) / sizeof(msg_names[0]); i++)
+		if (msg_names[i].type == type)
+			return msg_names[i].name;
 	return "unknown";
+}
+
+/*
+ * Every decoder clears what it half-read on failure, so clearing after
+ * either outcome is safe.  An empty message's payload is valid empty.
+ */
+int
+proto_valid(uint32_t type, const void *data, size_t len)
+{
+	union {
+		struct msg_hello		hello;
+		struct msg_config		config;
+		struct msg_config_ack		ack;
+		struct msg_listener		listener;
+		struct msg_consul_file		file;
+		struct msg_log_level		level;
+		struct msg_ping			ping;
+		struct msg_session		session;
+		struct msg_role			role;
+		struct msg_peers		peers;
+		struct msg_tls_leaf		leaf;
+		struct msg_tls_roots		roots;
+		struct msg_server_state		server;
+		struct msg_lease		lease;
+		struct msg_authz_req		authz_req;
+		struct msg_authz_resp		authz_resp;
+		struct msg_ctl_req		ctl_req;
+		struct msg_ctl_resp		ctl_resp;
+		struct msg_ctl_progress		progress;
+	} u;
+	struct metric_set	*set;
+	int			 rv;
+
+	switch (type) {
+	case MSG_READY:
+	case MSG_STOP_REFUSED:
+	case MSG_START:
+	case MSG_SHUTDOWN:
+	case MSG_INTENTIONS:
+	case MSG_WRITER_QUIET:
+		rv = len == 0 ? 0 : -1;
+		break;
+	case MSG_HELLO:
+		rv = msg_hello_decode(&u.hello, data, len);
+		break;
+	case MSG_CONFIG:
+		rv = msg_config_decode(&u.config, data, len);
+		msg_config_clear(&u.config);
+		break;
+	case MSG_CONFIG_ACK:
+		rv = msg_config_ack_decode(&u.ack, data, len);
+		msg_config_ack_clear(&u.ack);
+		break;
+	case MSG_LISTENER:
+		rv = msg_listener_decode(&u.listener, data, len);
+		msg_listener_clear(&u.listener);
+		break;
+	case MSG_CONSUL_FILE:
+		rv = msg_consul_file_decode(&u.file, data, len);
+		msg_consul_file_clear(&u.file);
+		break;
+	case MSG_LOG_LEVEL:
+		rv = msg_log_level_decode(&u.level, data, len);
+		break;
+	case MSG_PING:
+		rv = msg_ping_decode(&u.ping, data, len);
+		break;
+	case MSG_SESSION:
+		rv = msg_session_decode(&u.session, data, len);
+		msg_session_clear(&u.session);
+		break;
+	case MSG_ROLE:
+		rv = msg_role_decode(&u.role, data, len);
+		msg_role_clear(&u.role);
+		break;
+	case MSG_PEERS:
+		rv = msg_peers_decode(&u.peers, data, len);
+		msg_peers_clear(&u.peers);
+		break;
+	case MSG_TLS_LEAF:
+		rv = msg_tls_leaf_decode(&u.leaf, data, len);
+		msg_tls_leaf_clear(&u.leaf);
+		break;
+	case MSG_TLS_ROOTS:
+		rv = msg_tls_roots_decode(&u.roots, data, len);
+		msg_tls_roots_clear(&u.roots);
+		break;
+	case MSG_SERVER_STATE:
+		rv = msg_server_state_decode(&u.server, data, len);
+		msg_server_state_clear(&u.server);
+		break;
+	case MSG_LEASE:
+		rv = msg_lease_decode(&u.lease, data, len);
+		break;
+	case MSG_AUTHZ_REQ:
+		rv = msg_authz_req_decode(&u.authz_req, data, len);
+		msg_authz_req_clear(&u.authz_req);
+		break;
+	case MSG_AUTHZ_RESP:
+		rv = msg_authz_resp_decode(&u.authz_resp, data, len);
+		msg_authz_resp_clear(&u.authz_resp);
+		break;
+	case MSG_STATS:
+		/* Too large for the stack. */
+		if ((set = malloc(sizeof(*set))) == NULL)
+			return -1;
+		rv = msg_stats_decode(set, data, len);
+		free(set);
+		break;
+	case MSG_CTL_REQ:
+		rv = msg_ctl_req_decode(&u.ctl_req, data, len);
+		msg_ctl_req_clear(&u.ctl_req);
+		break;
+	case MSG_CTL_RESP:
+		rv = msg_ctl_resp_decode(&u.ctl_resp, data, len);
+		msg_ctl_resp_clear(&u.ctl_resp);
+		break;
+	case MSG_CTL_PROGRESS:
+		rv = msg_ctl_progress_decode(&u.progress, data, len);
+		msg_ctl_progress_clear(&u.progress);
+		break;
+	default:
+		errno = ENOMSG;
+		return -1;
+	}
+	if (rv == -1)
+		errno = EBADMSG;
+	return rv;
 }
 
 void
@@ -405,6 +484,41 @@ msg_listener_clear(struct msg_listener *m)
 }
 
 int
+msg_consul_file_encode(const struct msg_consul_file *m, void *buf, size_t cap)
+{
+	struct pbuf_w	w;
+
+	pbuf_w_init(&w, buf, cap);
+	pbuf_put_str(&w, m->path);
+	pbuf_put_str(&w, m->error);
+	return pbuf_w_result(&w);
+}
+
+int
+msg_consul_file_decode(struct msg_consul_file *m, const void *buf, size_t len)
+{
+	struct pbuf_r	r;
+
+	pbuf_r_init(&r, buf, len);
+	m->path = pbuf_get_str(&r);
+	m->error = pbuf_get_str(&r);
+	if (pbuf_r_done(&r) == -1) {
+		msg_consul_file_clear(m);
+		errno = EBADMSG;
+		return -1;
+	}
+	return 0;
+}
+
+void
+msg_consul_file_clear(struct msg_consul_file *m)
+{
+	free(m->path);
+	free(m->error);
+	memset(m, 0, sizeof(*m));
+}
+
+int
 msg_session_encode(const struct msg_session *m, void *buf, size_t cap)
 {
 	struct pbuf_w	w;
@@ -520,82 +634,4 @@ msg_role_clear(struct msg_role *m)
 {
 	free(m->leader_id);
 	memset(m, 0, sizeof(*m));
-}
-
-/*
- * Queue an encoded payload, or report one that did not fit.  The fd is
- * closed on every failure, as ichan_compose() does, so callers hand it
- * over unconditionally.
- */
-static int
-proto_send(struct ichan *c, uint32_t type, uint32_t peerid, int fd,
-    const void *buf, int len)
-{
-	if (len == -1) {
-		log_warnx("%s message does not fit in %d bytes",
-		    msg_name(type), IMSG_MAX_PAYLOAD);
-		if (fd != -1)
-			close(fd);
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return ichan_compose(c, type, peerid, fd, buf, (size_t)len);
-}
-
-int
-proto_send_empty(struct ichan *c, uint32_t type)
-{
-	return ichan_compose(c, type, 0, -1, NULL, 0);
-}
-
-int
-proto_send_hello(struct ichan *c, int kind)
-{
-	uint8_t			buf[IMSG_MAX_PAYLOAD];
-	struct msg_hello	m;
-
-	m.version = PROTO_VERSION;
-	m.kind = (uint32_t)kind;
-	return proto_send(c, MSG_HELLO, 0, -1, buf,
-	    msg_hello_encode(&m, buf, sizeof(buf)));
-}
-
-int
-proto_send_config(struct ichan *c, uint32_t generation, const char *text)
-{
-	uint8_t			buf[IMSG_MAX_PAYLOAD];
-	struct msg_config	m;
-
-	m.generation = generation;
-	/* The encoder only reads it; the struct is shared with decode. */
-	m.text = (char *)text;
-	return proto_send(c, MSG_CONFIG, 0, -1, buf,
-	    msg_config_encode(&m, buf, sizeof(buf)));
-}
-
-int
-proto_send_config_ack(struct ichan *c, uint32_t generation, int ok,
-    const char *error)
-{
-	uint8_t			buf[IMSG_MAX_PAYLOAD];
-	struct msg_config_ack	m;
-
-	m.generation = generation;
-	m.ok = ok ? 1 : 0;
-	m.error = (char *)(error != NULL ? error : "");
-	return proto_send(c, MSG_CONFIG_ACK, 0, -1, buf,
-	    msg_config_ack_encode(&m, buf, sizeof(buf)));
-}
-
-int
-proto_send_listener(struct ichan *c, int kind, int fd, const char *addr,
-    uint32_t port)
-{
-	uint8_t			buf[IMSG_MAX_PAYLOAD];
-	struct msg_listener	m;
-
-	m.addr = (char *)addr;
-	m.port = port;
-	return proto_send(c, MSG_LISTENER, (uint32_t)kind, fd, buf,
-	    msg_listener_encode(&m, buf, sizeof(buf)));
 }

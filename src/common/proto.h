@@ -16,7 +16,7 @@
 #include "imsg.h"
 
 /* Bumped whenever a payload layout changes. */
-#define PROTO_VERSION	5
+#define PROTO_VERSION	6
 
 /* Every process of the daemon; a child's kind is also its -P argument. */
 enum proc_kind {
@@ -35,32 +35,19 @@ enum proc_kind {
 const char	*proc_name(int kind);		/* "elector", "writer", ... */
 int		 proc_lookup(const char *name);	/* kind, or -1 */
 
+/*
+ * One type per payload, in blocks by direction.  A message that one child
+ * sends to others keeps its type through the supervisor; the relay table
+ * in supervisor/trust.c says who may send each one and who receives it.
+ */
 enum msg_type {
-	/* child -> supervisor */
+	/* child -> supervisor, which consumes them */
 	MSG_HELLO = 100,	/* hello: version, kind */
 	MSG_READY,		/* empty: sandboxed and serving */
 	MSG_CONFIG_ACK,		/* config_ack: generation, ok, error */
-	MSG_SESSION,		/* session: elector's Consul session id */
-	MSG_ROLE,		/* role: elector's view of the cluster */
-	MSG_PEERS,		/* peers: peerid = PROC_WRITER or PROC_READER */
-	MSG_TLS_LEAF,		/* tls_leaf: peerid = PROC_WRITER or PROC_READER */
-	MSG_TLS_ROOTS,		/* tls_roots: the Connect CA roots */
-	MSG_SERVER_STATE,	/* server_state: the local server as observed */
-	MSG_AUTHZ_REQ,		/* authz_req from a proxy; peerid = request */
-	MSG_AUTHZ_RESP,		/* authz_resp from the elector; peerid routes */
-	MSG_STATS,		/* stats (metrics.h): the child's figures */
-	MSG_CTL_REQ,		/* ctl_req from the admin; peerid = request */
-	MSG_CTL_RESP,		/* ctl_resp from the elector; peerid = request */
-	MSG_INTENTIONS,		/* empty: the elector saw intentions change */
-	MSG_CTL_PROGRESS,	/* ctl_resp from the elector: a step of a request
-				   still under way; peerid = request */
-	MSG_LEASE,		/* lease: the leader's write authority */
-	MSG_PONG,		/* ping: the elector's answer, same seq */
 	MSG_STOP_REFUSED,	/* empty: the elector did not hand over and
 				   leads on (election.handover.lagging keep):
 				   the graceful stop is called off */
-	MSG_WRITER_QUIET,	/* empty: the writer sends nothing more to the
-				   local server (its lease was revoked) */
 
 	/* supervisor -> child */
 	MSG_CONFIG = 200,	/* config: generation, canonical config text */
@@ -68,38 +55,56 @@ enum msg_type {
 				   its socket, the elector every address */
 	MSG_START,		/* empty: handshake done, sandbox and serve */
 	MSG_SHUTDOWN,		/* empty: stop gracefully and exit */
-	MSG_SESSION_REPLAY,	/* session: hand a restarted elector its session */
-	MSG_ROLE_UPDATE,	/* role: forwarded to the proxies */
-	MSG_PEERS_UPDATE,	/* peers: forwarded to the proxies */
-	MSG_TLS_LEAF_UPDATE,	/* tls_leaf: forwarded to the proxies */
-	MSG_TLS_ROOTS_UPDATE,	/* tls_roots: forwarded to the proxies */
-	MSG_AUTHZ_CHECK,	/* authz_req to the elector; peerid routes */
-	MSG_AUTHZ_RESULT,	/* authz_resp to the proxy; peerid = request */
-	MSG_SERVER_STATE_UPDATE, /* server_state: forwarded to the proxies */
-	MSG_STATS_UPDATE,	/* stats to the admin; peerid = whose */
-	MSG_CTL,		/* ctl_req to the elector; peerid = request */
-	MSG_CTL_RESULT,		/* ctl_resp to the admin; peerid = request */
 	MSG_LOG_LEVEL,		/* log_level: every child, at once */
-	MSG_INTENTIONS_UPDATE,	/* empty: W and R forget their decisions */
-	MSG_CTL_NOTE,		/* ctl_resp to the admin: a step of a request
-				   still under way; peerid = request */
-	MSG_LEASE_UPDATE,	/* lease: forwarded to the writer */
-	MSG_PING,		/* ping: is the elector's event loop turning? */
-	MSG_WRITER_QUIET_UPDATE, /* empty: forwarded to the elector */
+	MSG_PING,		/* ping: is the elector's event loop turning?
+				   The elector sends it back, same seq. */
+	MSG_CONSUL_FILE,	/* consul_file (+ fd): peerid = enum
+				   consul_file; to the elector, before each
+				   MSG_CONFIG that names the file */
+
+	/* child -> supervisor -> children: relayed */
+	MSG_SESSION = 300,	/* session: the elector's Consul session id,
+				   replayed to a restarted elector */
+	MSG_ROLE,		/* role: the elector's view of the cluster */
+	MSG_PEERS,		/* peers: peerid = PROC_WRITER or PROC_READER */
+	MSG_TLS_LEAF,		/* tls_leaf: peerid = PROC_WRITER or PROC_READER */
+	MSG_TLS_ROOTS,		/* tls_roots: the Connect CA roots */
+	MSG_SERVER_STATE,	/* server_state: the local server as observed */
+	MSG_LEASE,		/* lease: the leader's write authority */
+	MSG_AUTHZ_REQ,		/* authz_req: a proxy's request id, then the
+				   AUTHZ_ROUTE() the elector answers to */
+	MSG_AUTHZ_RESP,		/* authz_resp: AUTHZ_ROUTE(), then the proxy's
+				   request id */
+	MSG_STATS,		/* stats (metrics.h): a child's figures; to the
+				   admin, peerid = whose */
+	MSG_CTL_REQ,		/* ctl_req from the admin; peerid = request */
+	MSG_CTL_RESP,		/* ctl_resp to the admin; peerid = request */
+	MSG_CTL_PROGRESS,	/* ctl_progress: a step of a request still
+				   under way; peerid = request */
+	MSG_INTENTIONS,		/* empty: intentions changed; W and R forget
+				   their decisions */
+	MSG_WRITER_QUIET,	/* empty: the writer sends nothing more to the
+				   local server (its lease was revoked) */
 };
+
+/* MSG_LISTENER's peerid for the control socket, which only the admin gets */
+#define LISTENER_CONTROL	PROC_SUPERVISOR
 
 /*
  * An authorization request crosses the supervisor twice: the proxy's
  * request id and kind are packed into the peerid seen by the elector.
  */
-/* MSG_LISTENER's peerid for the control socket, which only the admin gets */
-#define LISTENER_CONTROL	PROC_SUPERVISOR
-
 #define AUTHZ_ROUTE(kind, id)	(((uint32_t)(kind) << 24) | ((id) & 0xffffff))
 #define AUTHZ_ROUTE_KIND(r)	((int)((r) >> 24))
 #define AUTHZ_ROUTE_ID(r)	((r) & 0xffffff)
 
 const char	*msg_name(uint32_t type);
+/*
+ * Whether a payload is well formed for its type: decoded and thrown
+ * away, for those who only pass it on.  0 or -1 (EBADMSG; ENOMSG for a
+ * type that has no payload decoder).
+ */
+int		 proto_valid(uint32_t type, const void *data, size_t len);
 
 /* Bounded payload writer.  Overflow sets err; the caller checks once. */
 struct pbuf_w {
@@ -177,6 +182,28 @@ struct msg_listener {
 int	msg_listener_encode(const struct msg_listener *, void *buf, size_t cap);
 int	msg_listener_decode(struct msg_listener *, const void *buf, size_t len);
 void	msg_listener_clear(struct msg_listener *);
+
+/*
+ * The files a configuration names for the elector's Consul client.  The
+ * supervisor opens them (it alone reads files) and hands the elector the
+ * descriptor, or -1 and why not; the elector reads what it is given.
+ */
+enum consul_file {
+	CONSUL_FILE_CA = 0,	/* consul.cacert */
+	CONSUL_FILE_CERT,	/* consul.client.cert */
+	CONSUL_FILE_KEY,	/* consul.client.key */
+	CONSUL_FILE_MAX
+};
+
+struct msg_consul_file {
+	char		*path;		/* as configured, for messages */
+	char		*error;		/* why it is not open, "" when it is */
+};
+int	msg_consul_file_encode(const struct msg_consul_file *, void *buf,
+	    size_t cap);
+int	msg_consul_file_decode(struct msg_consul_file *, const void *buf,
+	    size_t len);
+void	msg_consul_file_clear(struct msg_consul_file *);
 
 struct msg_session {
 	char		*id;		/* Consul session id, "" for none */
@@ -333,6 +360,15 @@ int	msg_ctl_resp_decode(struct msg_ctl_resp *, const void *buf,
 	    size_t len);
 void	msg_ctl_resp_clear(struct msg_ctl_resp *);
 
+struct msg_ctl_progress {
+	char		*text;		/* the step taken */
+};
+int	msg_ctl_progress_encode(const struct msg_ctl_progress *, void *buf,
+	    size_t cap);
+int	msg_ctl_progress_decode(struct msg_ctl_progress *, const void *buf,
+	    size_t len);
+void	msg_ctl_progress_clear(struct msg_ctl_progress *);
+
 struct msg_log_level {
 	uint32_t	level;		/* enum log_level */
 };
@@ -342,8 +378,14 @@ int	msg_log_level_decode(struct msg_log_level *, const void *buf,
 	    size_t len);
 
 /*
- * Send helpers: encode and queue in one call.  Return 0 or -1.
+ * proto_send.c: a typed send for every payload, which encodes it and
+ * queues it on the channel in one call.  The channel's owner flushes (see
+ * ichan_set_wake()).  Each returns 0, or -1 when the channel is gone or
+ * the payload does not fit in a message (logged; errno EMSGSIZE).  fd is
+ * closed on failure.  peerid is as the message type says above.
  */
+struct metric_set;
+
 int	proto_send_empty(struct ichan *, uint32_t type);
 int	proto_send_hello(struct ichan *, int kind);
 int	proto_send_config(struct ichan *, uint32_t generation, const char *text);
@@ -352,5 +394,32 @@ int	proto_send_config_ack(struct ichan *, uint32_t generation, int ok,
 /* The listener's kind travels as the header's peerid; fd may be -1. */
 int	proto_send_listener(struct ichan *, int kind, int fd, const char *addr,
 	    uint32_t port);
+/* fd may be -1, with error saying why. */
+int	proto_send_consul_file(struct ichan *, int which, int fd,
+	    const struct msg_consul_file *);
+int	proto_send_log_level(struct ichan *, const struct msg_log_level *);
+int	proto_send_ping(struct ichan *, const struct msg_ping *);
+int	proto_send_session(struct ichan *, const struct msg_session *);
+int	proto_send_role(struct ichan *, const struct msg_role *);
+int	proto_send_peers(struct ichan *, uint32_t kind,
+	    const struct msg_peers *);
+int	proto_send_tls_leaf(struct ichan *, uint32_t kind,
+	    const struct msg_tls_leaf *);
+int	proto_send_tls_roots(struct ichan *, const struct msg_tls_roots *);
+int	proto_send_server_state(struct ichan *,
+	    const struct msg_server_state *);
+int	proto_send_lease(struct ichan *, const struct msg_lease *);
+int	proto_send_authz_req(struct ichan *, uint32_t route,
+	    const struct msg_authz_req *);
+int	proto_send_authz_resp(struct ichan *, uint32_t route,
+	    const struct msg_authz_resp *);
+int	proto_send_stats(struct ichan *, uint32_t whose,
+	    const struct metric_set *);
+int	proto_send_ctl_req(struct ichan *, uint32_t req,
+	    const struct msg_ctl_req *);
+int	proto_send_ctl_resp(struct ichan *, uint32_t req,
+	    const struct msg_ctl_resp *);
+int	proto_send_ctl_progress(struct ichan *, uint32_t req,
+	    const struct msg_ctl_progress *);
 
 #endif

@@ -289,8 +289,10 @@ msg_ctl_resp_decode(struct msg_ctl_resp *m, const void *buf, size_t len)
 {
 	struct msg_authz_resp	a;
 
-	if (msg_authz_resp_decode(&a, buf, len) == -1)
+	if (msg_authz_resp_decode(&a, buf, len) == -1) {
+		memset(m, 0, sizeof(*m));
 		return -1;
+	}
 	m->ok = a.allowed;
 	m->text = a.reason;
 	return 0;
@@ -298,6 +300,39 @@ msg_ctl_resp_decode(struct msg_ctl_resp *m, const void *buf, size_t len)
 
 void
 msg_ctl_resp_clear(struct msg_ctl_resp *m)
+{
+	free(m->text);
+	memset(m, 0, sizeof(*m));
+}
+
+int
+msg_ctl_progress_encode(const struct msg_ctl_progress *m, void *buf,
+    size_t cap)
+{
+	struct pbuf_w	w;
+
+	pbuf_w_init(&w, buf, cap);
+	pbuf_put_str(&w, m->text);
+	return pbuf_w_result(&w);
+}
+
+int
+msg_ctl_progress_decode(struct msg_ctl_progress *m, const void *buf,
+    size_t len)
+{
+	struct pbuf_r	r;
+
+	pbuf_r_init(&r, buf, len);
+	m->text = pbuf_get_str(&r);
+	if (proto_decoded(&r) == -1) {
+		msg_ctl_progress_clear(m);
+		return -1;
+	}
+	return 0;
+}
+
+void
+msg_ctl_progress_clear(struct msg_ctl_progress *m)
 {
 	free(m->text);
 	memset(m, 0, sizeof(*m));

@@ -18,17 +18,74 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "ctl_cmd.h"
 #include "ctl_path.h"
 
 #define ANSWER_MAX		(1024 * 1024)
 
+/* The commands from ctl_cmd.c's table, wrapped as the terminal likes. */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tile38-clusterctl [-j] [-s socket | --id id] command\n"
-	    "commands: status, peers, list, history, switchover [--to id],\n"
-	    "          pause, resume, reload, log verbose|brief\n");
+	const struct ctl_cmd	*c;
+	char			 one[64];
+	size_t			 i, col;
+
+	fprintf(stderr, "usage: tile38-clusterctl [-j] [-s socket | --id id]"
+	    " command\ncommands:");
+	col = strlen("commands:");
+	for (i = 0; (c = ctl_cmd_at(i)) != NULL; i++) {
+		snprintf(one, sizeof(one), " %s%s%s%s", c->name,
+		    c->arg == CTL_ARG_TO ? " [--to id]" : "",
+		    c->arg == CTL_ARG_WORD ? " " : "",
+		    c->arg == CTL_ARG_WORD ? c->words : "");
+		if (col + strlen(one) + 1 > 72) {
+			fprintf(stderr, "\n         ");
+			col = strlen("commands:");
+		}
+		col += fprintf(stderr, "%s%s", one, ctl_cmd_at(i + 1) ? "," :
+		    "\n");
+	}
 	exit(2);
+}
+
+/*
+ * The line the daemon reads: the command and its argument, as its row
+ * says it takes one; NULL (usage) for anything else.
+ */
+static const char *
+ctl_line(int argc, char **argv, const char *to, char *line, size_t len)
+{
+	const struct ctl_cmd	*c;
+	const char		*arg = "";
+	int			 i;
+
+	if ((c = ctl_cmd_lookup(argv[0])) == NULL)
+		return NULL;
+	switch (c->arg) {
+	case CTL_ARG_NONE:
+		if (argc != 1 || to != NULL)
+			return NULL;
+		break;
+	case CTL_ARG_TO:
+		/* switchover --to ID may also come after the command */
+		for (i = 1; i < argc; i++) {
+			if (strcmp(argv[i], "--to") != 0 || i + 1 >= argc)
+				return NULL;
+			to = argv[++i];
+		}
+		arg = to != NULL ? to : "";
+		break;
+	case CTL_ARG_WORD:
+		if (argc != 2 || to != NULL)
+			return NULL;
+		arg = argv[1];
+		break;
+	}
+	if ((size_t)snprintf(line, len, "%s%s%s\n", c->name,
+	    arg[0] != '\0' ? " " : "", arg) >= len)
+		return NULL;
+	return line;
 }
 
 /* A {"progress":true,"text":...} line: a step of a request under way. */
@@ -126,24 +183,7 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1)
-		usage();
-	/* switchover --to ID may also come after the command */
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
-			to = argv[++i];
-		else if (strcmp(argv[0], "log") != 0 || i > 1)
-			usage();
-	if (strcmp(argv[0], "log") == 0 && argc != 2)
-		usage();
-	/* list and history only read: they take nothing. */
-	if ((strcmp(argv[0], "list") == 0 ||
-	    strcmp(argv[0], "history") == 0) && (argc != 1 || to != NULL))
-		usage();
-	if ((size_t)snprintf(line, sizeof(line), "%s%s%s\n", argv[0],
-	    argc == 2 && strcmp(argv[0], "log") == 0 ? " " : to ? " " : "",
-	    strcmp(argv[0], "log") == 0 ? argv[1] : to ? to : "") >=
-	    sizeof(line))
+	if (argc < 1 || ctl_line(argc, argv, to, line, sizeof(line)) == NULL)
 		usage();
 
 	path = ctl_socket_find(path, id, found, sizeof(found));

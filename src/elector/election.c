@@ -1078,10 +1078,8 @@ static void
 switchover_progress(struct elector *e)
 {
 	const struct freshness	*p, *best;
-	struct msg_ctl_resp	 r;
+	struct msg_ctl_progress	 r;
 	char			 text[sizeof(e->switch_note)];
-	uint8_t			 buf[sizeof(text) + 16];
-	int			 n;
 
 	best = handover_best(e);
 	if (e->stop_offset == 0)
@@ -1110,10 +1108,8 @@ switchover_progress(struct elector *e)
 		return;
 	strlcpy(e->switch_note, text, sizeof(e->switch_note));
 	e->switch_noted = ev_now();
-	r.ok = 1;
 	r.text = text;
-	if ((n = msg_ctl_resp_encode(&r, buf, sizeof(buf))) != -1)
-		elector_send(e, MSG_CTL_PROGRESS, e->switch_req, buf, n);
+	proto_send_ctl_progress(e->child->chan, e->switch_req, &r);
 }
 
 /* The leader's part: release once a follower has caught up. */

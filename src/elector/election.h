@@ -39,6 +39,19 @@ struct watch {
 	int			 which;		/* SVC_* where it applies */
 };
 
+/* The elector's Consul client's certificates and key, as PEM text. */
+struct consul_tls {
+	char	*cacert, *cert, *key;
+};
+
+/* A file the supervisor opened for the next configuration (MSG_CONSUL_FILE). */
+struct consul_fd {
+	int	 fd;		/* -1 when none */
+	char	*path;
+	char	*error;		/* why the supervisor could not open it */
+};
+void	consul_fd_clear(struct consul_fd *);
+
 struct elector {
 	struct child		*child;
 	struct ev_loop		*loop;
@@ -60,6 +73,8 @@ struct elector {
 	/* session.c */
 	char			*session;	/* NULL: none yet */
 	char			*replayed;	/* session handed back after a crash */
+	struct consul_tls	 tls;
+	struct consul_fd	 consul_fds[CONSUL_FILE_MAX];
 	int			 session_resumed; /* ours from before a crash */
 	char			 check_id[256];
 	int			 check_ok;	/* registered and passing */

@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "child.h"
 #include "cluster_view.h"
+#include "ctl_cmd.h"
 #include "election.h"
 #include "elector.h"
 #include "log.h"
@@ -27,7 +29,8 @@ elector_send(struct elector *e, uint32_t type, uint32_t peerid,
 {
 	if (len < 0)
 		log_warnx("%s message does not fit", msg_name(type));
-	else if (child_send(e->child, type, peerid, -1, data, len) == -1)
+	else if (ichan_compose(e->child->chan, type, peerid, -1, data,
+	    (size_t)len) == -1)
 		log_warn("%s message", msg_name(type));
 }
 
@@ -79,7 +82,6 @@ void
 elector_publish_role(struct elector *e)
 {
 	struct msg_role	r;
-	uint8_t		buf[512];
 
 	memset(&r, 0, sizeof(r));
 	r.epoch = e->epoch;
@@ -130,15 +132,13 @@ elector_publish_role(struct elector *e)
 	if ((e->role_sent.leader_id = strdup(r.leader_id)) == NULL)
 		fatal("role");
 	e->role_sent_set = 1;
-	elector_send(e, MSG_ROLE, 0, buf, msg_role_encode(&r, buf,
-	    sizeof(buf)));
+	proto_send_role(e->child->chan, &r);
 }
 
 static void
 elector_report_server(struct elector *e)
 {
 	struct msg_server_state	s;
-	uint8_t			buf[512];
 
 	s.up = e->srv.up;
 	s.leader = e->srv.leader;
@@ -146,8 +146,7 @@ elector_report_server(struct elector *e)
 	s.offset = e->srv.offset;
 	s.keys = e->srv.keys;
 	s.following = e->srv.following;
-	elector_send(e, MSG_SERVER_STATE, 0, buf,
-	    msg_server_state_encode(&s, buf, sizeof(buf)));
+	proto_send_server_state(e->child->chan, &s);
 }
 
 static void
@@ -204,23 +203,29 @@ elector_srvctl_opts(const struct config *cfg, struct srvctl_opts *o)
  * Consul's TLS material is read when the configuration arrives, before
  * the sandbox; paths that cannot be read make the configuration fail.
  */
+/*
+ * What the supervisor opened for a file the configuration names ("" for
+ * none); the descriptor is read once, by the configuration after it.
+ */
 static char *
-elector_read_pem(const char *path, char *err, size_t errlen)
+elector_read_pem(struct elector *e, int which, const char *path, char *err,
+    size_t errlen)
 {
-	FILE	*f;
-	char	*buf = NULL;
-	size_t	 len = 0, cap = 0, n;
+	struct consul_fd	*f = &e->consul_fds[which];
+	char			*buf = NULL, *nb;
+	size_t			 len = 0, cap = 0;
+	ssize_t			 n;
 
 	if (path == NULL || *path == '\0')
 		return strdup("");
-	if ((f = fopen(path, "r")) == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (f->fd == -1 || f->path == NULL || strcmp(f->path, path) != 0) {
+		snprintf(err, errlen, "%s: %s", path, f->fd == -1 &&
+		    f->error != NULL && f->error[0] != '\0' ? f->error :
+		    "not opened by the supervisor");
 		return NULL;
 	}
 	for (;;) {
 		if (len + 4096 + 1 > cap) {
-			char	*nb;
-
 			cap = cap ? cap * 2 : 8192;
 			if (cap > 1024 * 1024 || (nb = realloc(buf, cap)) == NULL) {
 				snprintf(err, errlen, "%s: too large", path);
@@ -228,27 +233,37 @@ elector_read_pem(const char *path, char *err, size_t errlen)
 			}
 			buf = nb;
 		}
-		n = fread(buf + len, 1, 4096, f);
-		len += n;
-		if (n < 4096)
+		if ((n = read(f->fd, buf + len, 4096)) == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
 			break;
+		len += (size_t)n;
 	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
-		goto fail;
-	}
-	fclose(f);
 	buf[len] = '\0';
+	consul_fd_clear(f);
 	return buf;
 fail:
-	fclose(f);
+	consul_fd_clear(f);
+	if (buf != NULL)
+		explicit_bzero(buf, cap);
 	free(buf);
 	return NULL;
 }
 
-struct consul_tls {
-	char	*cacert, *cert, *key;
-};
+void
+consul_fd_clear(struct consul_fd *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	free(f->path);
+	free(f->error);
+	f->fd = -1;
+	f->path = f->error = NULL;
+}
 
 static void
 consul_tls_clear(struct consul_tls *t)
@@ -263,16 +278,16 @@ consul_tls_clear(struct consul_tls *t)
 }
 
 static int
-consul_tls_load(struct consul_tls *t, const struct config *cfg, char *err,
-    size_t errlen)
+consul_tls_load(struct elector *e, struct consul_tls *t,
+    const struct config *cfg, char *err, size_t errlen)
 {
 	memset(t, 0, sizeof(*t));
-	if ((t->cacert = elector_read_pem(cfg->consul_cacert, err,
-	    errlen)) == NULL ||
-	    (t->cert = elector_read_pem(cfg->consul_client_cert, err,
-	    errlen)) == NULL ||
-	    (t->key = elector_read_pem(cfg->consul_client_key, err,
-	    errlen)) == NULL) {
+	if ((t->cacert = elector_read_pem(e, CONSUL_FILE_CA,
+	    cfg->consul_cacert, err, errlen)) == NULL ||
+	    (t->cert = elector_read_pem(e, CONSUL_FILE_CERT,
+	    cfg->consul_client_cert, err, errlen)) == NULL ||
+	    (t->key = elector_read_pem(e, CONSUL_FILE_KEY,
+	    cfg->consul_client_key, err, errlen)) == NULL) {
 		consul_tls_clear(t);
 		return -1;
 	}
@@ -280,7 +295,6 @@ consul_tls_load(struct consul_tls *t, const struct config *cfg, char *err,
 }
 
 static struct elector	the_elector;
-static struct consul_tls the_tls;
 
 static void
 elector_consul_opts(const struct config *cfg, const struct consul_tls *t,
@@ -303,7 +317,7 @@ elector_configure(struct child *c, const struct config *cfg, char *err,
 	e->child = c;
 	e->loop = c->loop;
 	e->cfg = &c->cfg;
-	return consul_tls_load(&the_tls, cfg, err, errlen);
+	return consul_tls_load(e, &e->tls, cfg, err, errlen);
 }
 
 static void
@@ -365,7 +379,7 @@ elector_start(struct child *c)
 	struct consul_opts	 co;
 	struct srvctl_opts	 so;
 
-	elector_consul_opts(e->cfg, &the_tls, &co);
+	elector_consul_opts(e->cfg, &e->tls, &co);
 	if ((e->consul = consul_new(e->loop, &co)) == NULL)
 		fatal("consul client");
 	elector_srvctl_opts(e->cfg, &so);
@@ -393,13 +407,13 @@ elector_reconfigure(struct child *c, const struct config *next, char *err,
 	struct consul_opts	 co;
 	struct srvctl_opts	 so;
 
-	if (consul_tls_load(&tls, next, err, errlen) == -1)
+	if (consul_tls_load(e, &tls, next, err, errlen) == -1)
 		return -1;
-	consul_tls_clear(&the_tls);
-	the_tls = tls;
+	consul_tls_clear(&e->tls);
+	e->tls = tls;
 	if (!e->started)
 		return 0;
-	elector_consul_opts(next, &the_tls, &co);
+	elector_consul_opts(next, &e->tls, &co);
 	if (consul_set_opts(e->consul, &co) == -1) {
 		snprintf(err, errlen, "Consul client options refused");
 		return -1;
@@ -436,25 +450,16 @@ void
 elector_ctl_answer(struct elector *e, uint32_t req, int ok, const char *text)
 {
 	struct msg_ctl_resp	 r = { (uint32_t)ok, (char *)text };
-	uint8_t			*buf;
 	char			 why[128];
-	int			 n;
 
-	if ((buf = malloc(IMSG_MAX_PAYLOAD)) == NULL)
-		fatal("control answer");
-	if ((n = msg_ctl_resp_encode(&r, buf, IMSG_MAX_PAYLOAD)) == -1) {
-		log_warnx("control answer of %zu bytes does not fit in a"
-		    " message", strlen(text));
-		snprintf(why, sizeof(why), "the answer (%zu bytes) is larger"
-		    " than the control channel takes (%d)", strlen(text),
-		    IMSG_MAX_PAYLOAD);
-		r.ok = 0;
-		r.text = why;
-		n = msg_ctl_resp_encode(&r, buf, IMSG_MAX_PAYLOAD);
-	}
-	if (n != -1)
-		elector_send(e, MSG_CTL_RESP, req, buf, n);
-	free(buf);
+	if (proto_send_ctl_resp(e->child->chan, req, &r) == 0 ||
+	    errno != EMSGSIZE)
+		return;
+	snprintf(why, sizeof(why), "the answer (%zu bytes) is larger than the"
+	    " control channel takes (%d)", strlen(text), IMSG_MAX_PAYLOAD);
+	r.ok = 0;
+	r.text = why;
+	proto_send_ctl_resp(e->child->chan, req, &r);
 }
 
 /* tile38-clusterctl list: this node's view of every member. */
@@ -495,29 +500,42 @@ elector_ctl_list(struct elector *e, uint32_t req)
 static void
 elector_ctl(struct elector *e, struct imsg *m)
 {
-	struct msg_ctl_req	q;
-	char			err[256];
+	const struct ctl_cmd	*c;
+	struct msg_ctl_req	 q;
+	char			 err[256];
 
 	if (msg_ctl_req_decode(&q, m->data, m->datalen) == -1)
 		fatalx("malformed %s message", msg_name(m->hdr.type));
-	if (!e->started)
-		elector_ctl_answer(e, m->hdr.peerid, 0, "not started yet");
-	else if (strcmp(q.cmd, "switchover") == 0) {
+	c = ctl_cmd_lookup(q.cmd);
+	if (!e->started || c == NULL || c->runner != CTL_BY_ELECTOR) {
+		elector_ctl_answer(e, m->hdr.peerid, 0, !e->started ?
+		    "not started yet" : "unknown command");
+		msg_ctl_req_clear(&q);
+		return;
+	}
+	switch (c->id) {
+	case CTL_SWITCHOVER:
 		if (election_switchover(e, m->hdr.peerid, q.arg[0] != '\0' ?
 		    q.arg : NULL, err, sizeof(err)) == -1)
 			elector_ctl_answer(e, m->hdr.peerid, 0, err);
-	} else if (strcmp(q.cmd, "pause") == 0 ||
-	    strcmp(q.cmd, "resume") == 0) {
-		election_pause(e, strcmp(q.cmd, "pause") == 0);
+		break;
+	case CTL_PAUSE:
+	case CTL_RESUME:
+		election_pause(e, c->id == CTL_PAUSE);
 		elector_ctl_answer(e, m->hdr.peerid, 1, e->paused ?
 		    "paused: this node neither contends nor fails over" :
 		    "resumed");
-	} else if (strcmp(q.cmd, "list") == 0)
+		break;
+	case CTL_LIST:
 		elector_ctl_list(e, m->hdr.peerid);
-	else if (strcmp(q.cmd, "history") == 0)
+		break;
+	case CTL_HISTORY:
 		history_ctl(e, m->hdr.peerid);
-	else
+		break;
+	default:
 		elector_ctl_answer(e, m->hdr.peerid, 0, "unknown command");
+		break;
+	}
 	msg_ctl_req_clear(&q);
 }
 
@@ -562,6 +580,8 @@ elector_dispatch(struct child *c, struct imsg *m)
 	struct msg_session	 s;
 	struct msg_authz_req	 q;
 	struct msg_ping		 p;
+	struct msg_consul_file	 f;
+	struct consul_fd	*cf;
 
 	switch (m->hdr.type) {
 	case MSG_PING:
@@ -572,9 +592,20 @@ elector_dispatch(struct child *c, struct imsg *m)
 		 */
 		if (msg_ping_decode(&p, m->data, m->datalen) == -1)
 			fatalx("malformed %s message", msg_name(m->hdr.type));
-		elector_send(e, MSG_PONG, 0, m->data, (int)m->datalen);
+		proto_send_ping(e->child->chan, &p);
 		break;
-	case MSG_SESSION_REPLAY:
+	case MSG_CONSUL_FILE:
+		if (m->hdr.peerid >= CONSUL_FILE_MAX ||
+		    msg_consul_file_decode(&f, m->data, m->datalen) == -1)
+			fatalx("malformed %s message", msg_name(m->hdr.type));
+		cf = &e->consul_fds[m->hdr.peerid];
+		consul_fd_clear(cf);
+		cf->fd = m->fd;
+		m->fd = -1;
+		cf->path = f.path;
+		cf->error = f.error;
+		break;
+	case MSG_SESSION:
 		if (msg_session_decode(&s, m->data, m->datalen) == -1)
 			fatalx("malformed %s message", msg_name(m->hdr.type));
 		free(e->replayed);
@@ -586,16 +617,16 @@ elector_dispatch(struct child *c, struct imsg *m)
 		}
 		msg_session_clear(&s);
 		break;
-	case MSG_AUTHZ_CHECK:
+	case MSG_AUTHZ_REQ:
 		if (msg_authz_req_decode(&q, m->data, m->datalen) == -1)
 			fatalx("malformed %s message", msg_name(m->hdr.type));
 		connect_ca_authorize(e, m->hdr.peerid, &q);
 		msg_authz_req_clear(&q);
 		break;
-	case MSG_CTL:
+	case MSG_CTL_REQ:
 		elector_ctl(e, m);
 		break;
-	case MSG_WRITER_QUIET_UPDATE:
+	case MSG_WRITER_QUIET:
 		if (m->datalen != 0)
 			fatalx("malformed %s message", msg_name(m->hdr.type));
 		election_writer_quiet(e);
@@ -638,13 +669,17 @@ int
 elector_main(int foreground, int verbose)
 {
 	struct elector	*e = &the_elector;
-	int		 rv;
+	int		 rv, k;
 
 	memset(e, 0, sizeof(*e));
+	for (k = 0; k < CONSUL_FILE_MAX; k++)
+		e->consul_fds[k].fd = -1;
 	rv = child_run(PROC_ELECTOR, foreground, verbose, &elector_ops, e);
 	free(e->datacenter);
 	free(e->replayed);
 	msg_role_clear(&e->role_sent);
-	consul_tls_clear(&the_tls);
+	consul_tls_clear(&e->tls);
+	for (k = 0; k < CONSUL_FILE_MAX; k++)
+		consul_fd_clear(&e->consul_fds[k]);
 	return rv;
 }

@@ -531,8 +531,7 @@ proxy_drain_check(void *arg)
 	}
 	if (px->quiet_due) {
 		px->quiet_due = 0;
-		if (proto_send_empty(px->child->chan, MSG_WRITER_QUIET) == 0)
-			child_flush(px->child);
+		proto_send_empty(px->child->chan, MSG_WRITER_QUIET);
 	}
 }
 
@@ -596,13 +595,13 @@ proxy_dispatch(struct child *c, struct imsg *m)
 	int			 i;
 
 	switch (m->hdr.type) {
-	case MSG_ROLE_UPDATE:
+	case MSG_ROLE:
 		proxy_role(px, m);
 		return;
-	case MSG_LEASE_UPDATE:
+	case MSG_LEASE:
 		proxy_lease(px, m);
 		return;
-	case MSG_PEERS_UPDATE:
+	case MSG_PEERS:
 		if (msg_peers_decode(&peers, m->data, m->datalen) == -1 ||
 		    (m->hdr.peerid != PROC_WRITER &&
 		    m->hdr.peerid != PROC_READER))
@@ -612,7 +611,7 @@ proxy_dispatch(struct child *c, struct imsg *m)
 		px->peers[i] = peers;
 		conn_retry_held(px);
 		return;
-	case MSG_TLS_LEAF_UPDATE:
+	case MSG_TLS_LEAF:
 		if (msg_tls_leaf_decode(&leaf, m->data, m->datalen) == -1 ||
 		    (m->hdr.peerid != PROC_WRITER &&
 		    m->hdr.peerid != PROC_READER))
@@ -632,7 +631,7 @@ proxy_dispatch(struct child *c, struct imsg *m)
 		proxy_tls_rebuild(px);
 		conn_retry_held(px);
 		return;
-	case MSG_TLS_ROOTS_UPDATE:
+	case MSG_TLS_ROOTS:
 		if (msg_tls_roots_decode(&roots, m->data, m->datalen) == -1)
 			break;
 		if (proxy_roots_same(&px->roots, &roots)) {
@@ -644,20 +643,20 @@ proxy_dispatch(struct child *c, struct imsg *m)
 		proxy_tls_rebuild(px);
 		conn_retry_held(px);
 		return;
-	case MSG_SERVER_STATE_UPDATE:
+	case MSG_SERVER_STATE:
 		if (msg_server_state_decode(&st, m->data, m->datalen) == -1)
 			break;
 		px->caught_up = st.up && !st.leader && st.caught_up;
 		msg_server_state_clear(&st);
 		conn_retry_held(px);
 		return;
-	case MSG_AUTHZ_RESULT:
+	case MSG_AUTHZ_RESP:
 		if (msg_authz_resp_decode(&a, m->data, m->datalen) == -1)
 			break;
 		conn_authz_result(px, m->hdr.peerid, a.allowed, a.reason);
 		msg_authz_resp_clear(&a);
 		return;
-	case MSG_INTENTIONS_UPDATE:
+	case MSG_INTENTIONS:
 		if (m->datalen != 0)
 			break;
 		conn_cache_flush(px);

@@ -38,8 +38,6 @@ static int
 recheck_ask(struct proxy *px, struct conn *c, uint32_t *id)
 {
 	struct msg_authz_req	q;
-	uint8_t			buf[2048];
-	int			n;
 
 	memset(&q, 0, sizeof(q));
 	q.target = px->kind == PROC_WRITER ?
@@ -50,10 +48,7 @@ recheck_ask(struct proxy *px, struct conn *c, uint32_t *id)
 	/* 0 is no question: skipped when the ids wrap */
 	if ((*id = ++px->next_authz & 0xffffff) == 0)
 		*id = ++px->next_authz & 0xffffff;
-	if ((n = msg_authz_req_encode(&q, buf, sizeof(buf))) == -1 ||
-	    child_send(px->child, MSG_AUTHZ_REQ, *id, -1, buf, n) == -1)
-		return -1;
-	return 0;
+	return proto_send_authz_req(px->child->chan, *id, &q);
 }
 
 static void

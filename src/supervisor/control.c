@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "ctl_cmd.h"
 #include "ctl_path.h"
 #include "log.h"
 #include "metrics.h"
@@ -179,15 +180,12 @@ sv_stats_tick(void *arg)
 	struct supervisor	*sv = arg;
 	struct metric_set	*set;
 	struct sv_child		*ad;
-	uint8_t			*buf;
-	size_t			 cap = 8192;
-	int			 k, n;
+	int			 k;
 
 	ev_timer_start(sv->loop, &sv->stats_timer, CHILD_STATS_MS);
 	if ((ad = sv_admin(sv)) == NULL)
 		return;
-	if ((set = malloc(sizeof(*set))) == NULL || (buf = malloc(cap)) ==
-	    NULL)
+	if ((set = malloc(sizeof(*set))) == NULL)
 		fatal("stats");
 	metric_set_init(set);
 	for (k = PROC_ELECTOR; k < PROC_MAX; k++) {
@@ -196,30 +194,8 @@ sv_stats_tick(void *arg)
 		metric_put(set, "child_restarts", "child", proc_name(k),
 		    METRIC_COUNTER, (double)sv->children[k].restarts);
 	}
-	if ((n = msg_stats_encode(set, buf, cap)) != -1)
-		sv_child_send(ad, MSG_STATS_UPDATE, PROC_SUPERVISOR, -1, buf,
-		    (size_t)n);
-	free(buf);
+	proto_send_stats(ad->chan, PROC_SUPERVISOR, set);
 	free(set);
-}
-
-int
-sv_stats_forward(struct sv_child *from, const struct imsg *m)
-{
-	struct metric_set	*set;
-	struct sv_child		*ad;
-	int			 rv;
-
-	if ((set = malloc(sizeof(*set))) == NULL)
-		fatal("stats");
-	rv = msg_stats_decode(set, m->data, m->datalen);
-	free(set);
-	if (rv == -1)
-		return -1;
-	if ((ad = sv_admin(from->sv)) != NULL)
-		sv_child_send(ad, MSG_STATS_UPDATE, (uint32_t)from->kind, -1,
-		    m->data, m->datalen);
-	return 0;
 }
 
 static void
@@ -227,12 +203,9 @@ sv_ctl_answer(struct supervisor *sv, uint32_t req, int ok, const char *text)
 {
 	struct msg_ctl_resp	 r = { (uint32_t)ok, (char *)text };
 	struct sv_child		*ad;
-	uint8_t			 buf[2048];
-	int			 n;
 
-	if ((ad = sv_admin(sv)) != NULL &&
-	    (n = msg_ctl_resp_encode(&r, buf, sizeof(buf))) != -1)
-		sv_child_send(ad, MSG_CTL_RESULT, req, -1, buf, (size_t)n);
+	if ((ad = sv_admin(sv)) != NULL)
+		proto_send_ctl_resp(ad->chan, req, &r);
 }
 
 /* tile38-clusterctl log verbose|brief: every process, until a reload. */
@@ -240,75 +213,54 @@ static int
 sv_ctl_log(struct supervisor *sv, const char *arg)
 {
 	struct msg_log_level	ml;
-	uint8_t			buf[16];
-	int			k, n;
+	int			k;
 
-	if (strcmp(arg, "verbose") == 0)
-		ml.level = LOG_LEVEL_DEBUG;
-	else if (strcmp(arg, "brief") == 0)
-		ml.level = LOG_LEVEL_INFO;
-	else
+	if (!ctl_cmd_word_ok(ctl_cmd_lookup("log"), arg))
 		return -1;
+	ml.level = strcmp(arg, "verbose") == 0 ? LOG_LEVEL_DEBUG :
+	    LOG_LEVEL_INFO;
 	log_setlevel((int)ml.level);
 	log_info("log level %s", arg);
-	if ((n = msg_log_level_encode(&ml, buf, sizeof(buf))) == -1)
-		return -1;
 	for (k = PROC_ELECTOR; k < PROC_MAX; k++)
 		if (sv->children[k].configured)
-			sv_child_send(&sv->children[k], MSG_LOG_LEVEL, 0, -1,
-			    buf, (size_t)n);
+			proto_send_log_level(sv->children[k].chan, &ml);
 	return 0;
 }
 
-int
+void
 sv_ctl_request(struct sv_child *from, const struct imsg *m)
 {
 	struct supervisor	*sv = from->sv;
 	struct sv_child		*el = &sv->children[PROC_ELECTOR];
+	const struct ctl_cmd	*c;
 	struct msg_ctl_req	 q;
 	char			 msg[1024];
 	int			 ok;
 
+	/* Well formed: sv_dispatch() checked it. */
 	if (msg_ctl_req_decode(&q, m->data, m->datalen) == -1)
-		return -1;
-	if (strcmp(q.cmd, "reload") == 0) {
+		fatalx("control request");
+	if ((c = ctl_cmd_lookup(q.cmd)) == NULL ||
+	    c->runner == CTL_BY_ADMIN)
+		sv_ctl_answer(sv, m->hdr.peerid, 0, "unknown command");
+	else if (c->runner == CTL_BY_ELECTOR) {
+		if (el->state != CHILD_READY)
+			sv_ctl_answer(sv, m->hdr.peerid, 0,
+			    "elector unavailable");
+		else
+			sv_child_send(el, MSG_CTL_REQ, m->hdr.peerid, -1,
+			    m->data, m->datalen);
+	} else if (c->id == CTL_RELOAD) {
 		if (sv->stopping)
 			sv_ctl_answer(sv, m->hdr.peerid, 0, "stopping");
 		else {
 			ok = sv_reload(sv, msg, sizeof(msg)) == 0;
 			sv_ctl_answer(sv, m->hdr.peerid, ok, msg);
 		}
-	} else if (strcmp(q.cmd, "log") == 0) {
+	} else if (c->id == CTL_LOG) {
 		ok = sv_ctl_log(sv, q.arg) == 0;
 		sv_ctl_answer(sv, m->hdr.peerid, ok, ok ? "log level set" :
 		    "log takes verbose or brief");
-	} else if (strcmp(q.cmd, "switchover") == 0 ||
-	    strcmp(q.cmd, "pause") == 0 || strcmp(q.cmd, "resume") == 0 ||
-	    strcmp(q.cmd, "list") == 0 || strcmp(q.cmd, "history") == 0) {
-		if (el->state != CHILD_READY)
-			sv_ctl_answer(sv, m->hdr.peerid, 0,
-			    "elector unavailable");
-		else
-			sv_child_send(el, MSG_CTL, m->hdr.peerid, -1, m->data,
-			    m->datalen);
-	} else
-		sv_ctl_answer(sv, m->hdr.peerid, 0, "unknown command");
+	}
 	msg_ctl_req_clear(&q);
-	return 0;
-}
-
-int
-sv_ctl_response(struct supervisor *sv, const struct imsg *m)
-{
-	struct msg_ctl_resp	 r;
-	struct sv_child		*ad;
-
-	if (msg_ctl_resp_decode(&r, m->data, m->datalen) == -1)
-		return -1;
-	msg_ctl_resp_clear(&r);
-	if ((ad = sv_admin(sv)) != NULL)
-		sv_child_send(ad, m->hdr.type == MSG_CTL_RESP ?
-		    MSG_CTL_RESULT : MSG_CTL_NOTE, m->hdr.peerid, -1, m->data,
-		    m->datalen);
-	return 0;
 }

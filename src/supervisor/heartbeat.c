@@ -33,9 +33,7 @@ heartbeat_tick(void *arg)
 	struct supervisor	*sv = ch->sv;
 	struct msg_ping		 p;
 	uint64_t		 now = ev_now(), hung = heartbeat_hung_ms(sv);
-	uint8_t			 buf[8];
 	char			 why[64];
-	int			 n;
 
 	/*
 	 * A tick that comes far later than asked means we did not run
@@ -57,9 +55,7 @@ heartbeat_tick(void *arg)
 		return;
 	}
 	p.seq = ++ch->hb_sent;
-	if ((n = msg_ping_encode(&p, buf, sizeof(buf))) == -1)
-		fatalx("ping");
-	sv_child_send(ch, MSG_PING, 0, -1, buf, (size_t)n);
+	proto_send_ping(ch->chan, &p);
 	if (ch->chan != NULL)
 		ev_timer_start(sv->loop, &ch->hb_timer, HEARTBEAT_MS);
 }

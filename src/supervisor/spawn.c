@@ -1,6 +1,7 @@
 /*
  * Starting children, the supervisor's side of their handshake, and what
- * happens when one dies.  A child is re-executed from our own binary with
+ * happens when one dies.  What it does with their messages is
+ * dispatch.c.  A child is re-executed from our own binary with
  * -P <kind>, so it starts with a clean address space and shares nothing
  * with the supervisor but its channel on descriptor 3.
  */
@@ -20,8 +21,6 @@
 #include "sd_notify.h"
 #include "supervisor.h"
 
-static void	sv_child_chan_cb(int, uint32_t, void *);
-static void	sv_child_close(struct sv_child *);
 
 int
 sv_child_running(const struct sv_child *ch)
@@ -59,6 +58,13 @@ sv_child_flush(struct sv_child *ch)
 	    EPOLLIN);
 }
 
+/* The channel's wake (ichan_set_wake()): whatever is queued goes now. */
+static void
+sv_child_wake(void *arg)
+{
+	sv_child_flush(arg);
+}
+
 int
 sv_child_send(struct sv_child *ch, uint32_t type, uint32_t peerid, int fd,
     const void *data, size_t len)
@@ -74,8 +80,33 @@ sv_child_send(struct sv_child *ch, uint32_t type, uint32_t peerid, int fd,
 		    msg_name(type));
 		return -1;
 	}
-	sv_child_flush(ch);
 	return 0;
+}
+
+/*
+ * The elector's Consul client reads certificates and a key that may be
+ * readable by root alone, while the elector runs as the daemon's user:
+ * the supervisor opens them and hands over the descriptors, before each
+ * configuration, which reads them.
+ */
+static void
+sv_send_consul_files(struct sv_child *ch)
+{
+	const struct config	*cfg = &ch->sv->cfg;
+	const char		*path[CONSUL_FILE_MAX] = { cfg->consul_cacert,
+	    cfg->consul_client_cert, cfg->consul_client_key };
+	struct msg_consul_file	 m;
+	int			 k, fd;
+
+	for (k = 0; k < CONSUL_FILE_MAX; k++) {
+		if (path[k] == NULL || path[k][0] == '\0')
+			continue;
+		m.path = (char *)path[k];
+		m.error = "";
+		if ((fd = open(path[k], O_RDONLY | O_CLOEXEC)) == -1)
+			m.error = strerror(errno);
+		proto_send_consul_file(ch->chan, k, fd, &m);
+	}
 }
 
 void
@@ -87,15 +118,19 @@ sv_child_send_config(struct sv_child *ch)
 
 	if (ch->chan == NULL)
 		return;
+	if (ch->kind == PROC_ELECTOR)
+		sv_send_consul_files(ch);
+	if (ch->chan == NULL)
+		return;
 	/* Only what it uses: the elector alone gets the Consul token. */
 	if ((text = config_serialize_for(&sv->cfg, ch->kind)) == NULL)
 		fatal("configuration");
+	ch->configured = 1;
 	rv = proto_send_config(ch->chan, sv->generation, text);
 	config_text_free(text);
-	if (rv == -1)
+	/* config_validate() holds every configuration to one message. */
+	if (rv == -1 && errno == EMSGSIZE)
 		fatalx("configuration does not fit in one message");
-	ch->configured = 1;
-	sv_child_flush(ch);
 }
 
 /*
@@ -116,7 +151,7 @@ sv_child_send_listeners(struct sv_child *ch, const int *which)
 	 */
 	if (ch->chan == NULL)
 		return;
-	for (k = PROC_WRITER; k < PROC_MAX; k++) {
+	for (k = PROC_WRITER; k < PROC_MAX && ch->chan != NULL; k++) {
 		if (which != NULL && !which[k])
 			continue;
 		/* a proxy its own; the elector the proxies'; the admin all */
@@ -137,7 +172,8 @@ sv_child_send_listeners(struct sv_child *ch, const int *which)
 		}
 	}
 	/* The control socket never moves: it goes with the first hand-over. */
-	if (ch->kind == PROC_ADMIN && which == NULL && sv->ctl_fd != -1) {
+	if (ch->kind == PROC_ADMIN && which == NULL && sv->ctl_fd != -1 &&
+	    ch->chan != NULL) {
 		if ((fd = dup(sv->ctl_fd)) == -1 || proto_send_listener(
 		    ch->chan, LISTENER_CONTROL, fd, sv->ctl_path,
 		    0) == -1) {
@@ -145,7 +181,6 @@ sv_child_send_listeners(struct sv_child *ch, const int *which)
 			return;
 		}
 	}
-	sv_child_flush(ch);
 }
 
 static void
@@ -229,6 +264,7 @@ sv_child_attach(struct sv_child *ch, int fd, pid_t pid)
 		ch->pid = pid;	/* reaped by SIGCHLD as usual */
 		return 0;
 	}
+	ichan_set_wake(ch->chan, sv_child_wake, ch);
 	ch->pid = pid;
 	ch->state = CHILD_STARTING;
 	ch->configured = 0;
@@ -255,7 +291,7 @@ sv_child_kill(struct sv_child *ch, const char *why)
 	sv_child_close(ch);
 }
 
-static void
+void
 sv_child_close(struct sv_child *ch)
 {
 	sv_heartbeat_stop(ch);
@@ -266,7 +302,7 @@ sv_child_close(struct sv_child *ch)
 	ch->chan = NULL;
 }
 
-static void
+void
 sv_child_hello(struct sv_child *ch, struct imsg *m)
 {
 	struct msg_hello	h;
@@ -287,10 +323,10 @@ sv_child_hello(struct sv_child *ch, struct imsg *m)
 	sv_child_send_config(ch);
 	sv_child_send_listeners(ch, NULL);
 	sv_state_replay(ch);
-	sv_child_send(ch, MSG_START, 0, -1, NULL, 0);
+	proto_send_empty(ch->chan, MSG_START);
 }
 
-static void
+void
 sv_child_all_ready(struct supervisor *sv)
 {
 	int	k;
@@ -304,188 +340,6 @@ sv_child_all_ready(struct supervisor *sv)
 	log_info("running: elector, writer, reader, bridge and admin ready");
 	if (sd_notify_send("READY=1") == -1)
 		log_warn("sd_notify");
-}
-
-static void
-sv_child_config_ack(struct sv_child *ch, struct imsg *m)
-{
-	struct msg_config_ack	a;
-
-	if (msg_config_ack_decode(&a, m->data, m->datalen) == -1) {
-		sv_child_kill(ch, "malformed configuration acknowledgement");
-		return;
-	}
-	if (a.ok)
-		log_info("%s applied configuration generation %u",
-		    proc_name(ch->kind), a.generation);
-	else
-		log_warnx("%s refused configuration generation %u: %s",
-		    proc_name(ch->kind), a.generation, a.error);
-	msg_config_ack_clear(&a);
-}
-
-/*
- * Children are less trusted than the supervisor: anything unexpected from
- * one (wrong sender, wrong state, wrong size, a descriptor) restarts that
- * child only.
- */
-static void
-sv_child_dispatch(struct sv_child *ch, struct imsg *m)
-{
-	char	why[128];
-
-	if (m->hdr.pid != (uint32_t)ch->pid) {
-		sv_child_kill(ch, "message with a foreign pid");
-		return;
-	}
-	switch (sv_msg_check(ch->kind, m->hdr.type, m->fd != -1)) {
-	case SV_MSG_OK:
-		break;
-	case SV_MSG_UNKNOWN:
-		snprintf(why, sizeof(why), "unexpected message type %u",
-		    m->hdr.type);
-		sv_child_kill(ch, why);
-		return;
-	case SV_MSG_WRONG_SENDER:
-		snprintf(why, sizeof(why), "%s message, which the %s does not"
-		    " send", msg_name(m->hdr.type), proc_name(ch->kind));
-		sv_child_kill(ch, why);
-		return;
-	case SV_MSG_UNEXPECTED_FD:
-		/* imsg_free() closes it once the child is gone. */
-		snprintf(why, sizeof(why), "file descriptor with a %s message",
-		    msg_name(m->hdr.type));
-		sv_child_kill(ch, why);
-		return;
-	}
-	if (ch->state == CHILD_STARTING && !ch->configured &&
-	    m->hdr.type != MSG_HELLO) {
-		sv_child_kill(ch, "no hello");
-		return;
-	}
-
-	switch (m->hdr.type) {
-	case MSG_HELLO:
-		if (ch->configured) {
-			sv_child_kill(ch, "second hello");
-			break;
-		}
-		sv_child_hello(ch, m);
-		break;
-	case MSG_READY:
-		if (ch->state != CHILD_STARTING || m->datalen != 0) {
-			sv_child_kill(ch, "unexpected ready");
-			break;
-		}
-		ch->state = CHILD_READY;
-		ch->ready_at = ev_now();
-		ev_timer_stop(ch->sv->loop, &ch->timer);
-		log_info("%s ready (pid %d)", proc_name(ch->kind),
-		    (int)ch->pid);
-		if (ch->kind == PROC_ELECTOR)
-			sv_heartbeat_start(ch);
-		sv_child_all_ready(ch->sv);
-		break;
-	case MSG_CONFIG_ACK:
-		sv_child_config_ack(ch, m);
-		break;
-	case MSG_SESSION:
-	case MSG_ROLE:
-	case MSG_PEERS:
-	case MSG_TLS_LEAF:
-	case MSG_TLS_ROOTS:
-	case MSG_SERVER_STATE:
-	case MSG_LEASE:
-		if (sv_state_update(ch->sv, m) == -1)
-			sv_child_kill(ch, "malformed cluster state");
-		break;
-	case MSG_AUTHZ_REQ:
-		if (sv_authz_request(ch, m) == -1)
-			sv_child_kill(ch, "malformed authorization request");
-		break;
-	case MSG_AUTHZ_RESP:
-		if (sv_authz_response(ch->sv, m) == -1)
-			sv_child_kill(ch, "malformed authorization response");
-		break;
-	case MSG_STATS:
-		if (sv_stats_forward(ch, m) == -1)
-			sv_child_kill(ch, "malformed statistics");
-		break;
-	case MSG_CTL_REQ:
-		if (sv_ctl_request(ch, m) == -1)
-			sv_child_kill(ch, "malformed control request");
-		break;
-	case MSG_CTL_RESP:
-	case MSG_CTL_PROGRESS:
-		if (sv_ctl_response(ch->sv, m) == -1)
-			sv_child_kill(ch, "malformed control response");
-		break;
-	case MSG_PONG:
-		if (sv_heartbeat_pong(ch, m) == -1)
-			sv_child_kill(ch, "malformed heartbeat answer");
-		break;
-	case MSG_STOP_REFUSED:
-		if (m->datalen != 0)
-			sv_child_kill(ch, "malformed stop refusal");
-		else
-			sv_stop_refused(ch->sv);
-		break;
-	case MSG_INTENTIONS:
-		if (m->datalen != 0)
-			sv_child_kill(ch, "malformed intentions message");
-		else
-			sv_intentions_changed(ch->sv);
-		break;
-	case MSG_WRITER_QUIET:
-		/* A handover holds the server's writes once this comes. */
-		if (m->datalen != 0)
-			sv_child_kill(ch, "malformed quiet message");
-		else if (ch->sv->children[PROC_ELECTOR].configured)
-			sv_child_send(&ch->sv->children[PROC_ELECTOR],
-			    MSG_WRITER_QUIET_UPDATE, 0, -1, NULL, 0);
-		break;
-	default:
-		/* Let through by sv_msg_check() but not handled here. */
-		sv_child_kill(ch, "unexpected message");
-		break;
-	}
-}
-
-static void
-sv_child_chan_cb(int fd, uint32_t events, void *arg)
-{
-	struct sv_child	*ch = arg;
-	struct imsg	 m;
-	char		 why[128];
-	ssize_t		 n;
-	int		 rv;
-
-	if (events & EPOLLOUT)
-		sv_child_flush(ch);
-	if (ch->chan == NULL || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-		return;
-	n = ichan_read(ch->chan);
-	if (n == -1 && errno == EAGAIN)
-		return;
-	if (n == 0 || (n == -1 && errno == ECONNRESET)) {
-		/* Dying or dead: SIGCHLD decides what comes next. */
-		sv_child_close(ch);
-		return;
-	}
-	if (n == -1) {
-		/* Corrupt (a descriptor too many): it may live on, unheard. */
-		snprintf(why, sizeof(why), "channel read: %s", strerror(errno));
-		sv_child_kill(ch, why);
-		return;
-	}
-	while (ch->chan != NULL && (rv = ichan_get(ch->chan, &m)) != 0) {
-		if (rv == -1) {
-			sv_child_kill(ch, "corrupt channel");
-			break;
-		}
-		sv_child_dispatch(ch, &m);
-		imsg_free(&m);
-	}
 }
 
 void

@@ -50,8 +50,7 @@ sv_stop_rest(struct supervisor *sv)
 	sv->rest_stopping = 1;
 	for (k = PROC_ELECTOR + 1; k < PROC_MAX; k++)
 		if (sv_child_running(&sv->children[k]))
-			sv_child_send(&sv->children[k], MSG_SHUTDOWN, 0, -1,
-			    NULL, 0);
+			proto_send_empty(sv->children[k].chan, MSG_SHUTDOWN);
 }
 
 /*
@@ -74,7 +73,7 @@ sv_stop(struct supervisor *sv, int code)
 	for (k = PROC_ELECTOR; k < PROC_MAX; k++)
 		ev_timer_stop(sv->loop, &sv->children[k].timer);
 	if (sv_child_running(el))
-		sv_child_send(el, MSG_SHUTDOWN, 0, -1, NULL, 0);
+		proto_send_empty(el->chan, MSG_SHUTDOWN);
 	else
 		sv_stop_rest(sv);
 	if (sv_children_running(sv) == 0) {

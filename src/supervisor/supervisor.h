@@ -56,7 +56,26 @@ struct sv_blob {
 	int		 set;
 };
 
-#define SV_STATE_SLOTS	7
+/* trust.c's relay table: one rule per message a child may send. */
+#define SV_MSG_RULES	20
+
+#define PROCS(k)	(1u << (k))
+#define PROCS_PROXIES	(PROCS(PROC_WRITER) | PROCS(PROC_READER) | \
+			    PROCS(PROC_BRIDGE))
+
+enum sv_keep {
+	KEEP_NONE = 0,		/* passed on, not kept */
+	KEEP_LATEST,		/* the newest is kept and replayed */
+	KEEP_PER_SERVICE,	/* the newest per service: peerid is
+				   PROC_WRITER or PROC_READER */
+};
+
+struct sv_msg_rule {
+	uint32_t	type;
+	unsigned	from;		/* PROCS() of who may send it */
+	unsigned	to;		/* PROCS() of who it is passed to */
+	enum sv_keep	keep;
+};
 
 struct sv_child {
 	struct supervisor	*sv;
@@ -95,7 +114,7 @@ struct supervisor {
 	int			 all_ready_once;
 
 	/* Latest state, replayed to restarted children (state.c). */
-	struct sv_blob		 state[SV_STATE_SLOTS][PROC_MAX];
+	struct sv_blob		 state[SV_MSG_RULES][PROC_MAX];	/* by rule */
 
 	int			 stopping;
 	int			 rest_stopping;	/* the elector done: all stop */
@@ -116,6 +135,15 @@ int	sv_child_spawn(struct sv_child *);
 int	sv_child_attach(struct sv_child *, int fd, pid_t pid);
 void	sv_child_reaped(struct sv_child *, int status);
 void	sv_child_kill(struct sv_child *, const char *why);
+/* Its channel is gone (it is dying): stop reading and sending. */
+void	sv_child_close(struct sv_child *);
+/* Its hello: configuration, listeners, state, start. */
+void	sv_child_hello(struct sv_child *, struct imsg *);
+/* Once, when every child has been ready: tell the init system. */
+void	sv_child_all_ready(struct supervisor *);
+
+/* dispatch.c: what a child sends */
+void	sv_child_chan_cb(int fd, uint32_t events, void *arg);
 int	sv_child_send(struct sv_child *, uint32_t type, uint32_t peerid,
 	    int fd, const void *data, size_t len);
 void	sv_child_send_config(struct sv_child *);
@@ -132,6 +160,11 @@ enum sv_msg_verdict {
 };
 
 enum sv_msg_verdict sv_msg_check(int kind, uint32_t type, int has_fd);
+/* The rule for a message type, NULL when no child may send it. */
+const struct sv_msg_rule *sv_msg_rule(uint32_t type);
+/* The i-th rule, NULL past the end; and a rule's position. */
+const struct sv_msg_rule *sv_msg_rule_at(size_t i);
+size_t	sv_msg_rule_index(const struct sv_msg_rule *);
 
 enum sv_exit_action {
 	SV_EXIT_RESTART = 0,	/* with backoff */
@@ -144,17 +177,21 @@ enum sv_exit_action sv_exit_action(int was_ready, int status);
 /* heartbeat.c */
 void	sv_heartbeat_start(struct sv_child *);
 void	sv_heartbeat_stop(struct sv_child *);
-/* MSG_PONG; -1 when it answers no ping of ours */
+/* The elector's MSG_PING back; -1 when it answers no ping of ours */
 int	sv_heartbeat_pong(struct sv_child *, const struct imsg *);
 
 /* state.c */
-int	sv_state_update(struct supervisor *, const struct imsg *);
+/* A message of a KEEP_* rule, from the child of kind from: keep, pass on. */
+int	sv_state_update(struct supervisor *, int from, const struct imsg *);
+/* Pass a message on to the children its rule names, but from. */
+void	sv_relay(struct supervisor *, int from, const struct sv_msg_rule *,
+	    uint32_t peerid, const void *data, size_t len);
 /* The elector exited or hung: its writer loses its write authority now. */
 void	sv_lease_revoke(struct supervisor *);
 void	sv_state_replay(struct sv_child *);
 void	sv_state_free(struct supervisor *);
 void	sv_blob_clear(struct sv_blob *);
-int	sv_authz_request(struct sv_child *, const struct imsg *);
+void	sv_authz_request(struct sv_child *, const struct imsg *);
 int	sv_authz_response(struct supervisor *, const struct imsg *);
 
 /* supervisor.c */
@@ -167,12 +204,7 @@ void	sv_apply_loglevel(struct supervisor *);
 int	control_open(struct supervisor *, char *err, size_t errlen);
 void	control_close(struct supervisor *);
 void	sv_stats_tick(void *);
-int	sv_stats_forward(struct sv_child *, const struct imsg *);
-int	sv_ctl_request(struct sv_child *, const struct imsg *);
-/* An answer (MSG_CTL_RESP) or a step (MSG_CTL_PROGRESS) to the admin. */
-int	sv_ctl_response(struct supervisor *, const struct imsg *);
-/* The elector saw intentions change: W and R forget their decisions. */
-void	sv_intentions_changed(struct supervisor *);
+void	sv_ctl_request(struct sv_child *, const struct imsg *);
 
 /* reload.c */
 #define RELOAD_MAX_CHANGED	64

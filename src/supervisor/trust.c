@@ -1,5 +1,5 @@
 /*
- * What the supervisor takes from a child.  Children parse what the
+ * What the supervisor takes from a child, and where it goes.  Children parse what the
  * network sends them and the supervisor does not: it assumes any child
  * may be compromised, so a message outside this table restarts that
  * child and never reaches the rest of the daemon, and how a child exits
@@ -11,56 +11,80 @@
 #include "child.h"
 #include "supervisor.h"
 
-#define FROM(k)		(1u << (k))
-#define FROM_PROXIES	(FROM(PROC_WRITER) | FROM(PROC_READER) | \
-			    FROM(PROC_BRIDGE))
-#define FROM_ANY	(FROM(PROC_ELECTOR) | FROM_PROXIES | FROM(PROC_ADMIN))
+#define EL		PROCS(PROC_ELECTOR)
+#define WRITER		PROCS(PROC_WRITER)
+#define WR		(PROCS(PROC_WRITER) | PROCS(PROC_READER))
+#define ADMIN		PROCS(PROC_ADMIN)
+#define ANY		(EL | PROCS_PROXIES | ADMIN)
 
 /*
- * Who may send each child -> supervisor message.  None carries a
- * descriptor: the supervisor hands descriptors out and takes none back,
- * so one from a child could only pile up here.
+ * The relay table: who may send each message to the supervisor, who it
+ * passes it on to, and what it keeps of it to replay to a child that
+ * restarts.  None carries a descriptor: the supervisor hands descriptors
+ * out and takes none back, so one from a child could only pile up here.
+ * A message of the supervisor's own (MSG_CONFIG, MSG_START, ...) is no
+ * child's to send, so it is not here.
  */
-static const struct sv_msg_rule {
-	uint32_t	type;
-	unsigned	from;		/* FROM() mask */
-} sv_msg_rules[] = {
-	{ MSG_HELLO, FROM_ANY },
-	{ MSG_READY, FROM_ANY },
-	{ MSG_CONFIG_ACK, FROM_ANY },
-	{ MSG_SESSION, FROM(PROC_ELECTOR) },
-	{ MSG_ROLE, FROM(PROC_ELECTOR) },
-	{ MSG_PEERS, FROM(PROC_ELECTOR) },
-	{ MSG_TLS_LEAF, FROM(PROC_ELECTOR) },
-	{ MSG_TLS_ROOTS, FROM(PROC_ELECTOR) },
-	{ MSG_SERVER_STATE, FROM(PROC_ELECTOR) },
-	{ MSG_AUTHZ_REQ, FROM_PROXIES },
-	{ MSG_AUTHZ_RESP, FROM(PROC_ELECTOR) },
-	{ MSG_STATS, FROM_ANY },
-	{ MSG_CTL_REQ, FROM(PROC_ADMIN) },
-	{ MSG_CTL_RESP, FROM(PROC_ELECTOR) },
-	{ MSG_INTENTIONS, FROM(PROC_ELECTOR) },
-	{ MSG_CTL_PROGRESS, FROM(PROC_ELECTOR) },
-	{ MSG_LEASE, FROM(PROC_ELECTOR) },
-	{ MSG_PONG, FROM(PROC_ELECTOR) },
-	{ MSG_STOP_REFUSED, FROM(PROC_ELECTOR) },
-	{ MSG_WRITER_QUIET, FROM(PROC_WRITER) },
+static const struct sv_msg_rule sv_msg_rules[SV_MSG_RULES] = {
+	/* consumed by the supervisor */
+	{ MSG_HELLO, ANY, 0, KEEP_NONE },
+	{ MSG_READY, ANY, 0, KEEP_NONE },
+	{ MSG_CONFIG_ACK, ANY, 0, KEEP_NONE },
+	{ MSG_STOP_REFUSED, EL, 0, KEEP_NONE },
+	{ MSG_PING, EL, 0, KEEP_NONE },
+	/* the cluster state: the newest of each is kept and replayed */
+	{ MSG_SESSION, EL, EL, KEEP_LATEST },
+	{ MSG_ROLE, EL, PROCS_PROXIES | ADMIN, KEEP_LATEST },
+	{ MSG_PEERS, EL, PROCS_PROXIES | ADMIN, KEEP_PER_SERVICE },
+	{ MSG_TLS_LEAF, EL, PROCS_PROXIES, KEEP_PER_SERVICE },
+	{ MSG_TLS_ROOTS, EL, PROCS_PROXIES, KEEP_LATEST },
+	{ MSG_SERVER_STATE, EL, PROCS_PROXIES | ADMIN, KEEP_LATEST },
+	{ MSG_LEASE, EL, WRITER, KEEP_LATEST },
+	/* passed on as they come */
+	{ MSG_AUTHZ_REQ, PROCS_PROXIES, EL, KEEP_NONE },
+	{ MSG_AUTHZ_RESP, EL, PROCS_PROXIES, KEEP_NONE },
+	{ MSG_STATS, ANY, ADMIN, KEEP_NONE },
+	{ MSG_CTL_REQ, ADMIN, EL, KEEP_NONE },
+	{ MSG_CTL_RESP, EL, ADMIN, KEEP_NONE },
+	{ MSG_CTL_PROGRESS, EL, ADMIN, KEEP_NONE },
+	{ MSG_INTENTIONS, EL, WR, KEEP_NONE },
+	{ MSG_WRITER_QUIET, WRITER, EL, KEEP_NONE },
 };
+
+const struct sv_msg_rule *
+sv_msg_rule(uint32_t type)
+{
+	size_t	i;
+
+	for (i = 0; i < SV_MSG_RULES; i++)
+		if (sv_msg_rules[i].type == type)
+			return &sv_msg_rules[i];
+	return NULL;
+}
+
+const struct sv_msg_rule *
+sv_msg_rule_at(size_t i)
+{
+	return i < SV_MSG_RULES ? &sv_msg_rules[i] : NULL;
+}
+
+size_t
+sv_msg_rule_index(const struct sv_msg_rule *r)
+{
+	return (size_t)(r - sv_msg_rules);
+}
 
 enum sv_msg_verdict
 sv_msg_check(int kind, uint32_t type, int has_fd)
 {
-	size_t	i;
+	const struct sv_msg_rule	*r;
 
-	for (i = 0; i < sizeof(sv_msg_rules) / sizeof(sv_msg_rules[0]); i++) {
-		if (sv_msg_rules[i].type != type)
-			continue;
-		if (kind <= PROC_SUPERVISOR || kind >= PROC_MAX ||
-		    !(sv_msg_rules[i].from & FROM(kind)))
-			return SV_MSG_WRONG_SENDER;
-		return has_fd ? SV_MSG_UNEXPECTED_FD : SV_MSG_OK;
-	}
-	return SV_MSG_UNKNOWN;
+	if ((r = sv_msg_rule(type)) == NULL)
+		return SV_MSG_UNKNOWN;
+	if (kind <= PROC_SUPERVISOR || kind >= PROC_MAX ||
+	    !(r->from & PROCS(kind)))
+		return SV_MSG_WRONG_SENDER;
+	return has_fd ? SV_MSG_UNEXPECTED_FD : SV_MSG_OK;
 }
 
 /*

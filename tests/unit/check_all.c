@@ -22,6 +22,7 @@ main(void)
 	srunner_add_suite(sr, config_suite());
 	srunner_add_suite(sr, connect_ca_suite());
 	srunner_add_suite(sr, consul_api_suite());
+	srunner_add_suite(sr, ctl_cmd_suite());
 	srunner_add_suite(sr, ctl_path_suite());
 	srunner_add_suite(sr, dogstatsd_suite());
 	srunner_add_suite(sr, event_suite());
@@ -36,6 +37,7 @@ main(void)
 	srunner_add_suite(sr, metrics_suite());
 	srunner_add_suite(sr, prom_suite());
 	srunner_add_suite(sr, proto_suite());
+	srunner_add_suite(sr, proto_send_suite());
 	srunner_add_suite(sr, proto_state_suite());
 	srunner_add_suite(sr, relay_suite());
 	srunner_add_suite(sr, reply_scan_suite());

@@ -63,6 +63,13 @@ static struct {
 } answers[NROUTES];
 static int	nanswers;
 
+/* As child_run() sets it: what the elector queues is written at once. */
+static void
+child_wake(void *arg)
+{
+	child_flush(arg);
+}
+
 static void
 setup(void)
 {
@@ -73,6 +80,7 @@ setup(void)
 	child.loop = loop;
 	child.chan = pair.a;
 	child.io.fd = -1;
+	ichan_set_wake(child.chan, child_wake, &child);
 	memset(&el, 0, sizeof(el));
 	el.child = &child;
 	el.loop = loop;

@@ -163,8 +163,8 @@ START_TEST(test_authz_route)
 
 	ck_assert_int_eq(AUTHZ_ROUTE_KIND(r), PROC_READER);
 	ck_assert_uint_eq(AUTHZ_ROUTE_ID(r), 0x345678);
-	ck_assert_str_eq(msg_name(MSG_AUTHZ_CHECK), "authz_check");
-	ck_assert_str_eq(msg_name(MSG_PEERS_UPDATE), "peers_update");
+	ck_assert_str_eq(msg_name(MSG_AUTHZ_REQ), "authz_req");
+	ck_assert_str_eq(msg_name(MSG_PEERS), "peers");
 }
 END_TEST
 

@@ -18,31 +18,35 @@
 #define W	(1u << PROC_WRITER)
 #define ANY	(E | P | A)
 
+#define R	(1u << PROC_READER)
+
 /* The policy, written out again independently of trust.c. */
 static const struct {
 	uint32_t	type;
 	unsigned	from;
+	unsigned	to;
+	enum sv_keep	keep;
 } senders[] = {
-	{ MSG_HELLO, ANY },
-	{ MSG_READY, ANY },
-	{ MSG_CONFIG_ACK, ANY },
-	{ MSG_SESSION, E },
-	{ MSG_ROLE, E },
-	{ MSG_PEERS, E },
-	{ MSG_TLS_LEAF, E },
-	{ MSG_TLS_ROOTS, E },
-	{ MSG_SERVER_STATE, E },
-	{ MSG_AUTHZ_REQ, P },
-	{ MSG_AUTHZ_RESP, E },
-	{ MSG_STATS, ANY },
-	{ MSG_CTL_REQ, A },
-	{ MSG_CTL_RESP, E },
-	{ MSG_INTENTIONS, E },
-	{ MSG_CTL_PROGRESS, E },
-	{ MSG_LEASE, E },
-	{ MSG_PONG, E },
-	{ MSG_STOP_REFUSED, E },
-	{ MSG_WRITER_QUIET, W },
+	{ MSG_HELLO, ANY, 0, KEEP_NONE },
+	{ MSG_READY, ANY, 0, KEEP_NONE },
+	{ MSG_CONFIG_ACK, ANY, 0, KEEP_NONE },
+	{ MSG_STOP_REFUSED, E, 0, KEEP_NONE },
+	{ MSG_PING, E, 0, KEEP_NONE },
+	{ MSG_SESSION, E, E, KEEP_LATEST },
+	{ MSG_ROLE, E, P | A, KEEP_LATEST },
+	{ MSG_PEERS, E, P | A, KEEP_PER_SERVICE },
+	{ MSG_TLS_LEAF, E, P, KEEP_PER_SERVICE },
+	{ MSG_TLS_ROOTS, E, P, KEEP_LATEST },
+	{ MSG_SERVER_STATE, E, P | A, KEEP_LATEST },
+	{ MSG_LEASE, E, W, KEEP_LATEST },
+	{ MSG_AUTHZ_REQ, P, E, KEEP_NONE },
+	{ MSG_AUTHZ_RESP, E, P, KEEP_NONE },
+	{ MSG_STATS, ANY, A, KEEP_NONE },
+	{ MSG_CTL_REQ, A, E, KEEP_NONE },
+	{ MSG_CTL_RESP, E, A, KEEP_NONE },
+	{ MSG_CTL_PROGRESS, E, A, KEEP_NONE },
+	{ MSG_INTENTIONS, E, W | R, KEEP_NONE },
+	{ MSG_WRITER_QUIET, W, E, KEEP_NONE },
 };
 
 #define NSENDERS	(sizeof(senders) / sizeof(senders[0]))
@@ -65,15 +69,17 @@ sender_row(uint32_t type)
  */
 START_TEST(test_msg_check_table)
 {
-	static const uint32_t	 odd[] = { 0, 1, MSG_HELLO - 1, 199, 300,
-				    0xffffffffu };
+	static const uint32_t	 odd[] = { 0, 1, MSG_HELLO - 1, 199, 299,
+				    400, 0xffffffffu };
 	uint32_t		 types[64], type;
 	size_t			 ntypes = 0, i;
 	int			 kind, fd, row, want;
 
-	for (type = MSG_HELLO; type <= MSG_WRITER_QUIET + 1; type++)
+	for (type = MSG_HELLO; type <= MSG_STOP_REFUSED + 1; type++)
 		types[ntypes++] = type;
-	for (type = MSG_CONFIG; type <= MSG_WRITER_QUIET_UPDATE + 1; type++)
+	for (type = MSG_CONFIG; type <= MSG_PING + 1; type++)
+		types[ntypes++] = type;
+	for (type = MSG_SESSION; type <= MSG_WRITER_QUIET + 1; type++)
 		types[ntypes++] = type;
 	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
 		types[ntypes++] = odd[i];
@@ -98,6 +104,28 @@ START_TEST(test_msg_check_table)
 				    (int)sv_msg_check(kind, types[i], fd),
 				    want);
 			}
+}
+END_TEST
+
+/* Where each message goes and what is kept of it, against the same rows. */
+START_TEST(test_relay_table)
+{
+	const struct sv_msg_rule	*r;
+	size_t				 i;
+
+	for (i = 0; i < NSENDERS; i++) {
+		ck_assert_ptr_nonnull(r = sv_msg_rule(senders[i].type));
+		ck_assert_msg(r->to == senders[i].to && r->keep ==
+		    senders[i].keep, "%s: to %x keep %d, want %x %d",
+		    msg_name(r->type), r->to, (int)r->keep, senders[i].to,
+		    (int)senders[i].keep);
+		ck_assert_ptr_eq(sv_msg_rule_at(sv_msg_rule_index(r)), r);
+	}
+	/* Every rule is a row above: none more. */
+	for (i = 0; (r = sv_msg_rule_at(i)) != NULL; i++)
+		ck_assert_int_ne(sender_row(r->type), -1);
+	ck_assert_uint_eq(i, NSENDERS);
+	ck_assert_ptr_null(sv_msg_rule(MSG_CONFIG));
 }
 END_TEST
 
@@ -164,6 +192,7 @@ trust_suite(void)
 	tc = tcase_create("messages");
 	tcase_add_test(tc, test_msg_check_table);
 	tcase_add_test(tc, test_msg_check_examples);
+	tcase_add_test(tc, test_relay_table);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("exits");
