@@ -350,6 +350,11 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * log_out() puts the process's name before every line, "fatal" lines
+ * too, in syslog and on stderr alike: "elector: fatal: ...".  Naming it
+ * here again would say it twice.
+ */
 void
 fatal(const char *fmt, ...)
 {
@@ -360,8 +365,7 @@ fatal(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	snprintf(msg, sizeof(msg), "fatal in %s: %s: %s", log_proc, buf,
-	    strerror(saved));
+	snprintf(msg, sizeof(msg), "fatal: %s: %s", buf, strerror(saved));
 	log_final(msg);
 	exit(1);
 }
@@ -375,7 +379,7 @@ fatalx(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	snprintf(msg, sizeof(msg), "fatal in %s: %s", log_proc, buf);
+	snprintf(msg, sizeof(msg), "fatal: %s", buf);
 	log_final(msg);
 	exit(1);
 }

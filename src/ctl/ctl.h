@@ -1,16 +1,22 @@
 /*
  * tile38-clusterctl's parts:
  *
- *	clusterctl.c	arguments, one request, the exit status
+ *	clusterctl.c	main(): arguments, one request, the exit status
+ *	ctl_answer.c	reading the answer, and the notes before it
  *	ctl_print.c	an answer as text for people
  *	ctl_socket.c	which daemon to talk to, and connecting to it
  */
 #ifndef CTL_H
 #define CTL_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 struct json_object;
+
+/* The answer on fd, its progress notes printed unless json (ctl_answer.c). */
+ssize_t	ctl_answer(int fd, int json, char *buf, size_t cap);
 
 /* The answer o to command cmd, as text on stdout. */
 void	ctl_print(const char *cmd, struct json_object *o);

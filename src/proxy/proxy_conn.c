@@ -20,15 +20,21 @@
  * does first thing.
  *
  * Every step has a deadline; a failing step closes this connection only.
+ *
+ * This file holds what every step shares: a connection's end
+ * (conn_close()), its holds, and the relay it ends in, with the command
+ * filter and the writer's lease gate.  The steps before the relay live
+ * in files of their own: proxy_conn_accept.c (accept, the client's TLS
+ * handshake and its authorization), proxy_conn_dial.c (route, dial, the
+ * peer's mTLS) and proxy_conn_cut.c (what a change of the cluster view or
+ * a stop does to the open connections).  Their shared functions are in
+ * proxy_int.h.
  */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,16 +44,12 @@
 #include "proxy_int.h"
 #include "proxy_relay.h"
 #include "proxy_tls.h"
-#include "spiffe.h"
-
-static void	conn_route(struct conn *);
-static void	conn_authorized(struct conn *, int allowed, const char *reason);
 
 /*
  * Requests and replies are small and come in turns: Nagle's algorithm
  * would hold each one back waiting for the previous one's ACK.
  */
-static void
+void
 conn_nodelay(int fd)
 {
 	int	one = 1;
@@ -120,7 +122,7 @@ conn_stats(struct proxy *px, struct metric_set *set)
  * A held connection leaves the hold: routed next, or closed.  How long it
  * waited counts from its first hold.
  */
-static void
+void
 conn_hold_end(struct conn *c)
 {
 	struct proxy	*px = c->px;
@@ -140,7 +142,7 @@ conn_hold_end(struct conn *c)
  * ask), or its connection ends: it no longer counts against the caps of
  * connections in handshake.
  */
-static void
+void
 conn_hs_leave(struct conn *c)
 {
 	if (!c->in_hs)
@@ -193,15 +195,6 @@ conn_close(struct conn *c, const char *why)
 	free(c);
 }
 
-static void
-conn_timeout(void *arg)
-{
-	struct conn	*c = arg;
-
-	conn_close(c, c->state == CONN_AUTHZ ? "authorization timeout" :
-	    "dial timeout");
-}
-
 /*
  * Held for proxy.hold.timeout: refused for the reason it was held, as it
  * would have been at once.
@@ -226,7 +219,7 @@ conn_hold_timeout(void *arg)
  * elector went again) waits what is left of it, or a view that changes
  * every second (a lease renewal) would hold it for ever.
  */
-static void
+void
 conn_hold(struct conn *c, enum conn_state state, const char *why)
 {
 	struct proxy	*px = c->px;
@@ -247,73 +240,6 @@ conn_hold(struct conn *c, enum conn_state state, const char *why)
 	ev_timer_init(&c->timer, conn_hold_timeout, c);
 	ev_timer_start(px->child->loop, &c->timer,
 	    c->hold_until > now ? c->hold_until - now : 0);
-}
-
-static struct eject *
-conn_eject_slot(struct proxy *px, const char *id, int create)
-{
-	struct eject	*e, *oldest = &px->ejects[0];
-	size_t		 i;
-
-	for (i = 0; i < PROXY_EJECTS; i++) {
-		e = &px->ejects[i];
-		if (strcmp(e->id, id) == 0)
-			return e;
-		if (e->until < oldest->until)
-			oldest = e;
-	}
-	if (!create)
-		return NULL;
-	memset(oldest, 0, sizeof(*oldest));
-	snprintf(oldest->id, sizeof(oldest->id), "%s", id);
-	return oldest;
-}
-
-static int
-conn_ejected(const char *id, void *arg)
-{
-	struct eject	*e = conn_eject_slot(arg, id, 0);
-
-	return e != NULL && e->until > ev_now();
-}
-
-static unsigned
-conn_load(const char *id, void *arg)
-{
-	struct proxy	*px = arg;
-	struct conn	*c;
-	unsigned	 n = 0;
-
-	TAILQ_FOREACH(c, &px->conns, entry)
-		if (c->route == ROUTE_PEER && strcmp(c->peer_id, id) == 0)
-			n++;
-	return n;
-}
-
-/*
- * A dial's outcome, before the connection is routed again: the next route
- * knows whether the local server failed it (route_choose()).
- */
-static void
-conn_dial_result(struct conn *c, int ok)
-{
-	struct eject	*e;
-
-	c->local_failed = !ok && c->route == ROUTE_LOCAL;
-	if (c->route != ROUTE_PEER)
-		return;
-	e = conn_eject_slot(c->px, c->peer_id, !ok);
-	if (ok) {
-		if (e != NULL)
-			e->fails = 0;
-		return;
-	}
-	/* A peer that keeps failing is left alone for a while. */
-	if (++e->fails >= PROXY_EJECT_AFTER) {
-		e->until = ev_now() + PROXY_EJECT_MS;
-		log_warnx("peer %s ejected for %d s after %u failed dials",
-		    c->peer_id, PROXY_EJECT_MS / 1000, e->fails);
-	}
 }
 
 /*
@@ -427,7 +353,7 @@ conn_lease_gate(void *arg, int to_server)
 	return "write lease lapsed";
 }
 
-static void
+void
 conn_start_relay(struct conn *c)
 {
 	struct proxy	*px = c->px;
@@ -451,649 +377,4 @@ conn_start_relay(struct conn *c)
 	    !(c->internal && c->hops == 0))
 		relay_gate(c->relay, conn_lease_gate, c);
 	c->state = CONN_RELAY;
-}
-
-static void
-conn_upstream_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
-    const char *err, void *arg)
-{
-	struct conn	*c = arg;
-	char		*uri;
-
-	c->hs = NULL;
-	if (!ok) {
-		c->ufd = -1;
-		conn_dial_result(c, 0);
-		log_warnx("peer %s: %s", c->peer_id, err);
-		conn_route(c);
-		return;
-	}
-	c->ufd = fd;
-	c->ussl = ssl;
-	uri = tls_peer_uri(ssl);
-	/* The peer must be the service we dialled, not just any Connect leaf. */
-	if (uri == NULL || strcmp(uri, c->peer_uri) != 0) {
-		log_warnx("peer %s presented %s, expected %s", c->peer_id,
-		    uri != NULL ? uri : "no SPIFFE id", c->peer_uri);
-		free(uri);
-		conn_close(c, "peer identity");
-		return;
-	}
-	free(uri);
-	c->hop_taken = tls_hop(ssl) != 0;
-	conn_dial_result(c, 1);
-	conn_start_relay(c);
-}
-
-static void
-conn_connected(struct conn *c)
-{
-	struct proxy	*px = c->px;
-	SSL_CTX		*ctx;
-
-	ev_io_stop(px->child->loop, &c->dial_io);
-	ev_timer_stop(px->child->loop, &c->timer);
-	if (c->route == ROUTE_LOCAL) {
-		conn_start_relay(c);
-		return;
-	}
-	ctx = px->client_ctx[proxy_svc_index(c->svc)];
-	c->state = CONN_UPSTREAM_TLS;
-	c->hs = tls_hs_start(px->child->loop, ctx, c->ufd, 0,
-	    px->cfg->proxy_handshake_timeout, conn_upstream_hs, c);
-	c->ufd = -1;	/* the handshake owns it */
-	if (c->hs == NULL) {
-		conn_close(c, "upstream TLS");
-		return;
-	}
-	/*
-	 * A client's write says which hop this is (a client: hops 0), a
-	 * bridge that it carries a replication stream.
-	 */
-	if (px->kind == PROC_WRITER && tls_hs_hop(c->hs, c->hops + 1) == -1)
-		conn_close(c, "upstream TLS");
-	else if (px->kind == PROC_BRIDGE && tls_hs_hop(c->hs, TLS_REPL) == -1)
-		conn_close(c, "upstream TLS");
-}
-
-static void
-conn_dial_cb(int fd, uint32_t events, void *arg)
-{
-	struct conn	*c = arg;
-	socklen_t	 len = sizeof(int);
-	int		 err = 0;
-
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err == 0) {
-		conn_connected(c);
-		return;
-	}
-	log_debug("dial %s: %s", c->route == ROUTE_LOCAL ? "local server" :
-	    c->peer_id, strerror(err));
-	ev_io_stop(c->px->child->loop, &c->dial_io);
-	close(c->ufd);
-	c->ufd = -1;
-	conn_dial_result(c, 0);
-	conn_route(c);
-}
-
-static void
-conn_dial_timeout(void *arg)
-{
-	struct conn	*c = arg;
-
-	log_debug("dial %s: timeout", c->route == ROUTE_LOCAL ?
-	    "local server" : c->peer_id);
-	if (c->dial_io.fd != -1)
-		ev_io_stop(c->px->child->loop, &c->dial_io);
-	if (c->ufd != -1)
-		close(c->ufd);
-	c->ufd = -1;
-	conn_dial_result(c, 0);
-	conn_route(c);
-}
-
-static int
-conn_peer_addr(const struct peer *p, struct sockaddr_storage *ss,
-    socklen_t *len)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, p->addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(p->port);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, p->addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(p->port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	/* The proxies resolve nothing: they may be chrooted. */
-	return -1;
-}
-
-static void
-conn_dial(struct conn *c, const struct sockaddr_storage *ss, socklen_t len)
-{
-	struct proxy	*px = c->px;
-
-	c->state = CONN_DIAL;
-	c->ufd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (c->ufd == -1) {
-		log_warn("socket");
-		conn_close(c, "socket");
-		return;
-	}
-	if (ss->ss_family != AF_UNIX)
-		conn_nodelay(c->ufd);
-	if (connect(c->ufd, (const struct sockaddr *)ss, len) == 0) {
-		conn_connected(c);
-		return;
-	}
-	if (errno != EINPROGRESS) {
-		conn_dial_timeout(c);
-		return;
-	}
-	if (ev_io_start(px->child->loop, &c->dial_io, c->ufd, EPOLLOUT,
-	    conn_dial_cb, c) == -1) {
-		conn_close(c, "dial watch");
-		return;
-	}
-	/* A retry reuses the timer: it must leave the heap before re-init. */
-	ev_timer_stop(px->child->loop, &c->timer);
-	ev_timer_init(&c->timer, conn_dial_timeout, c);
-	ev_timer_start(px->child->loop, &c->timer, px->cfg->proxy_dial_timeout);
-}
-
-static void
-conn_route(struct conn *c)
-{
-	struct proxy		*px = c->px;
-	struct route_view	 v;
-	struct route		 r;
-	struct sockaddr_storage	 ss;
-	socklen_t		 len;
-
-	memset(&v, 0, sizeof(v));
-	v.kind = px->kind;
-	v.self = px->cfg->id;
-	v.role = proxy_route_role(px, &v.leader_id);
-	v.writers = &px->peers[0];
-	v.readers = &px->peers[1];
-	v.local_caught_up = px->caught_up;
-	v.internal = c->internal;
-	v.hops = c->hops;
-	v.hold = px->cfg->proxy_hold_timeout > 0;
-	v.no_peer_tls = px->client_ctx[proxy_svc_index(PROC_WRITER)] == NULL;
-	/*
-	 * Every route since the last hold but the first follows a failed
-	 * dial.  The relay has not started (it does once the upstream is
-	 * there), so nothing was read from the client: it may still wait.
-	 */
-	v.failed = c->tries++;
-	v.local_failed = c->local_failed;
-	c->local_failed = 0;
-	v.load = conn_load;
-	v.ejected = conn_ejected;
-	v.load_arg = px;
-	route_choose(&v, &r);
-
-	c->route = r.kind;
-	if (c->state == CONN_HOLD && r.kind != ROUTE_HOLD)
-		conn_hold_end(c);
-	switch (r.kind) {
-	case ROUTE_REFUSE:
-		conn_close(c, r.why);
-		return;
-	case ROUTE_HOLD:
-		conn_hold(c, CONN_HOLD, r.why);
-		return;
-	case ROUTE_LOCAL:
-		if (px->local_len == 0) {
-			conn_close(c, "local server address unknown");
-			return;
-		}
-		conn_dial(c, &px->local, px->local_len);
-		return;
-	case ROUTE_PEER:
-		snprintf(c->peer_id, sizeof(c->peer_id), "%s", r.peer->id);
-		snprintf(c->peer_uri, sizeof(c->peer_uri), "%s", r.peer->uri);
-		c->svc = r.svc;
-		if (px->client_ctx[proxy_svc_index(r.svc)] == NULL ||
-		    r.peer->uri[0] == '\0') {
-			conn_close(c, "no TLS material for peers yet");
-			return;
-		}
-		if (conn_peer_addr(r.peer, &ss, &len) == -1) {
-			log_warnx("peer %s: address %s is not numeric", r.peer->id,
-			    r.peer->addr);
-			conn_close(c, "peer address");
-			return;
-		}
-		conn_dial(c, &ss, len);
-		return;
-	}
-}
-
-static struct authz_entry *
-conn_cache_find(struct proxy *px, const char *uri)
-{
-	size_t	i;
-
-	for (i = 0; i < PROXY_AUTHZ_CACHE; i++)
-		if (px->cache[i].uri != NULL &&
-		    strcmp(px->cache[i].uri, uri) == 0 &&
-		    px->cache[i].expires > ev_now())
-			return &px->cache[i];
-	return NULL;
-}
-
-static void
-conn_cache_put(struct proxy *px, const char *uri, int allowed)
-{
-	struct authz_entry	*e = &px->cache[0];
-	size_t			 i;
-
-	for (i = 0; i < PROXY_AUTHZ_CACHE; i++) {
-		if (px->cache[i].uri == NULL ||
-		    strcmp(px->cache[i].uri, uri) == 0) {
-			e = &px->cache[i];
-			break;
-		}
-		if (px->cache[i].expires < e->expires)
-			e = &px->cache[i];
-	}
-	free(e->uri);
-	if ((e->uri = strdup(uri)) == NULL)
-		fatal("authorization cache");
-	e->allowed = allowed;
-	e->expires = ev_now() + (px->authz_gen != 0 &&
-	    ev_now() - px->flushed_at < PROXY_AUTHZ_SETTLE_MS ?
-	    PROXY_AUTHZ_SETTLE_MS : PROXY_AUTHZ_TTL_MS);
-}
-
-void
-conn_cache_flush(struct proxy *px)
-{
-	size_t	i;
-
-	for (i = 0; i < PROXY_AUTHZ_CACHE; i++) {
-		free(px->cache[i].uri);
-		px->cache[i].uri = NULL;
-	}
-	px->authz_gen++;
-	px->flushed_at = ev_now();
-}
-
-static void
-conn_authorized(struct conn *c, int allowed, const char *reason)
-{
-	conn_hs_leave(c);
-	if (!allowed) {
-		c->px->denied++;
-		log_info("client %s denied: %s", c->uri, reason);
-		conn_close(c, "denied");
-		return;
-	}
-	ev_timer_stop(c->px->child->loop, &c->timer);
-	conn_route(c);
-}
-
-void
-conn_authz_result(struct proxy *px, uint32_t id, int allowed,
-    const char *reason)
-{
-	struct conn	*c;
-
-	TAILQ_FOREACH(c, &px->conns, entry) {
-		if (c->state != CONN_AUTHZ || c->authz_id != id)
-			continue;
-		/*
-		 * "elector unavailable" is not an answer worth keeping, nor
-		 * one asked before the intentions changed.
-		 */
-		if ((allowed || strcmp(reason, ROUTE_NO_ELECTOR) != 0) &&
-		    c->authz_gen == px->authz_gen)
-			conn_cache_put(px, c->uri, allowed);
-		if (route_authz_hold(px->kind, allowed, reason,
-		    px->cfg->proxy_hold_timeout > 0))
-			conn_hold(c, CONN_AUTHZ_HOLD, ROUTE_NO_ELECTOR);
-		else
-			conn_authorized(c, allowed, reason);
-		return;
-	}
-	conn_recheck_result(px, id, allowed, reason);
-}
-
-/*
- * May the client connect?  A recent decision says at once; otherwise the
- * elector is asked, through the supervisor.
- */
-static void
-conn_authz_ask(struct conn *c)
-{
-	struct proxy		*px = c->px;
-	struct authz_entry	*hit;
-	struct msg_authz_req	 q;
-	uint8_t			 buf[2048];
-	int			 n, svc = proxy_svc_index(px->kind);
-
-	if ((hit = conn_cache_find(px, c->uri)) != NULL) {
-		conn_authorized(c, hit->allowed, "cached decision");
-		return;
-	}
-	memset(&q, 0, sizeof(q));
-	q.target = svc == 0 ? (char *)px->cfg->service_name_leader :
-	    (char *)px->cfg->service_name_follower;
-	q.uri = c->uri;
-	q.serial = c->serial;
-	c->state = CONN_AUTHZ;
-	c->authz_id = ++px->next_authz & 0xffffff;
-	c->authz_gen = px->authz_gen;
-	n = msg_authz_req_encode(&q, buf, sizeof(buf));
-	if (n == -1 || child_send(px->child, MSG_AUTHZ_REQ, c->authz_id, -1,
-	    buf, n) == -1) {
-		conn_close(c, "authorization request");
-		return;
-	}
-	ev_timer_stop(px->child->loop, &c->timer);
-	ev_timer_init(&c->timer, conn_timeout, c);
-	ev_timer_start(px->child->loop, &c->timer,
-	    px->cfg->proxy_handshake_timeout);
-}
-
-static void
-conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
-    const char *err, void *arg)
-{
-	struct conn		*c = arg;
-	struct proxy		*px = c->px;
-	const char		*why;
-	int			 svc = proxy_svc_index(px->kind);
-
-	c->hs = NULL;
-	if (!ok) {
-		c->cfd = -1;
-		px->refused++;
-		px->hs_failed++;
-		log_debug("client handshake: %s", err);
-		conn_close(c, "handshake");
-		return;
-	}
-	c->cfd = fd;
-	c->cssl = ssl;
-	c->serial = tls_peer_serial(ssl);
-	if ((c->uri = tls_peer_uri(ssl)) == NULL) {
-		px->refused++;
-		log_info("client certificate without a SPIFFE id refused");
-		conn_close(c, "no SPIFFE id");
-		return;
-	}
-	/*
-	 * The agent would authorize another trust domain's identity: it
-	 * is refused here, as a denial (a line repeated word for word is
-	 * left out by log.c for a while and counted).
-	 */
-	if ((why = spiffe_refusal(c->uri, px->roots.trust_domain)) != NULL) {
-		px->denied++;
-		log_info("client %s denied: %s (the roots' is %s)", c->uri,
-		    why, px->roots.trust_domain != NULL ?
-		    px->roots.trust_domain : "unknown");
-		conn_close(c, "trust domain");
-		return;
-	}
-	/* Our own service's identity: another node's proxy on its hop. */
-	c->internal = px->leaf[svc].uri != NULL &&
-	    strcmp(c->uri, px->leaf[svc].uri) == 0;
-	c->hops = c->internal ? tls_hop(ssl) : 0;
-	/* Its address may bring many at once: see admit_decide(). */
-	if (c->internal)
-		admit_peers_add(&px->peer_srcs, &c->src);
-	/*
-	 * Another node's writer says what it brings: a client's write on
-	 * its way (a hop) or a bridge's replication stream.  A node of an
-	 * earlier version says nothing of its streams: they are held to
-	 * the replication handshake all the same (conn_filter()).
-	 */
-	c->repl = px->kind == PROC_WRITER && c->internal && c->hops == 0;
-	if (c->repl && !tls_repl(ssl))
-		log_debug("replication stream without its ALPN mark (a node "
-		    "of an earlier version)");
-	conn_authz_ask(c);
-}
-
-void
-conn_accept(struct proxy *px, int fd, const struct admit_key *src)
-{
-	struct conn	*c;
-
-	conn_nodelay(fd);
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warn("connection");
-		close(fd);
-		return;
-	}
-	c->px = px;
-	c->cfd = c->ufd = -1;
-	c->dial_io.fd = -1;
-	c->src = *src;
-	ev_timer_init(&c->timer, conn_timeout, c);
-	TAILQ_INSERT_TAIL(&px->conns, c, entry);
-	px->nconns++;
-	px->accepted++;
-
-	if (px->kind == PROC_BRIDGE) {
-		c->cfd = fd;
-		conn_route(c);
-		return;
-	}
-	if (admit_sources_add(&px->sources, src) == -1) {
-		log_warn("connection");
-		close(fd);
-		conn_close(c, "memory");
-		return;
-	}
-	c->in_hs = 1;
-	px->nhandshakes++;
-	c->state = CONN_HANDSHAKE;
-	c->hs = tls_hs_start(px->child->loop, px->server_ctx, fd, 1,
-	    px->cfg->proxy_handshake_timeout, conn_inbound_hs, c);
-	if (c->hs == NULL)
-		conn_close(c, "TLS");
-}
-
-/*
- * A writer's connection still on its way to the wrong place has sent
- * its upstream nothing: it is routed again, as if it had just come.
- */
-/*
- * A relay to the server that has passed nothing either way yet, as a
- * handover revokes the lease: its client gets its connection back, with
- * what it sent, to be routed again (to the next leader) instead of cut.
- */
-static int
-conn_unrelay(struct conn *c)
-{
-	struct proxy	*px = c->px;
-
-	if (c->relay == NULL || c->pending != NULL ||
-	    relay_detach_a(px->child->loop, c->relay, &c->cfd, &c->cssl,
-	    &c->pending, &c->npending) == -1)
-		return -1;
-	c->relay = NULL;
-	filter_free(c->filter);
-	c->filter = NULL;
-	c->state = CONN_DIAL;
-	log_debug("connection to the local server taken back: routed again");
-	return 0;
-}
-
-static void
-conn_reroute(struct conn *c)
-{
-	struct ev_loop	*loop = c->px->child->loop;
-
-	if (c->hs != NULL)
-		tls_hs_cancel(loop, c->hs);
-	c->hs = NULL;
-	ev_io_stop(loop, &c->dial_io);
-	if (c->ufd != -1)
-		close(c->ufd);
-	c->ufd = -1;
-	ev_timer_stop(loop, &c->timer);
-	c->tries = 0;
-	conn_route(c);
-}
-
-/*
- * A client's write relayed to a peer that took it as a hop and has not
- * answered yet: that peer holds it, passes it on to the leader it knows
- * or refuses it, and cuts it itself once it no longer leads.  Cutting it
- * here would fail a write that is about to succeed.
- */
-static int
-conn_hop_pending(const struct conn *c)
-{
-	uint64_t	replied;
-
-	if (c->state != CONN_RELAY || !c->hop_taken)
-		return 0;
-	relay_bytes(c->relay, NULL, &replied);
-	return replied == 0;
-}
-
-/*
- * After a role or leader change: a connection that now points to the
- * wrong place is cut, so its client reconnects to the new topology at
- * once (writes to a demoted server, bridge streams to an old leader).
- * A writer's connection that has not reached its upstream yet is routed
- * again instead.
- */
-void
-conn_cut(struct proxy *px)
-{
-	struct conn	*c, *next;
-	const char	*leader;
-	int		 cut, role;
-
-	if (px->kind == PROC_READER)
-		return;
-	role = proxy_route_role(px, &leader);
-	for (c = TAILQ_FIRST(&px->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (c->state != CONN_DIAL && c->state != CONN_UPSTREAM_TLS &&
-		    c->state != CONN_RELAY)
-			continue;
-		/*
-		 * Not leading: only the followers' streams stay, also when
-		 * the role is unknown (an elector that restarts says "no
-		 * leader" until it knows): they take from the server, never
-		 * give.  They go once this node follows another: its server
-		 * is about to follow, maybe from an empty dataset, and a
-		 * FLUSHDB must not reach them.  A follower's own stream
-		 * stays until another node leads (DESIGN 5.2): everything
-		 * the old leader acknowledged reaches it.
-		 */
-		if (c->draining)
-			continue;	/* conn_drain_done() ends it */
-		if (c->route == ROUTE_LOCAL)
-			cut = role != ROLE_LEADER &&
-			    !(c->internal && c->hops == 0 &&
-			    role != ROLE_FOLLOWER);
-		else if (px->kind == PROC_BRIDGE && role == ROLE_UNKNOWN)
-			cut = 0;
-		else
-			cut = (role != ROLE_FOLLOWER ||
-			    strcmp(c->peer_id, leader) != 0) &&
-			    !conn_hop_pending(c);
-		if (cut && px->kind == PROC_WRITER && c->state != CONN_RELAY)
-			conn_reroute(c);
-		else if (cut && px->kind == PROC_WRITER &&
-		    c->route == ROUTE_LOCAL && ev_now() < px->lease_was &&
-		    conn_unrelay(c) == 0)
-			conn_reroute(c);
-		else if (cut && px->kind == PROC_WRITER &&
-		    c->route == ROUTE_LOCAL && ev_now() < px->lease_was &&
-		    relay_in_flight(c->relay)) {
-			/* Its answer first: see conn_lease_gate(). */
-			c->draining = 1;
-			px->ndraining++;
-		} else if (cut)
-			conn_close(c, "the leader changed");
-	}
-}
-
-size_t
-conn_drain_done(struct proxy *px)
-{
-	struct conn	*c, *next;
-
-	for (c = TAILQ_FIRST(&px->conns); c != NULL && px->ndraining > 0;
-	    c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (c->draining && (!relay_in_flight(c->relay) ||
-		    ev_now() >= px->lease_was))
-			conn_close(c, "the leader changed");
-	}
-	return px->ndraining;
-}
-
-/*
- * Oldest first, so held clients go in the order they came.  Routing one,
- * or asking for it again, closes at most that one.  An elector still away
- * answers through the supervisor at once, and the client waits on.
- */
-void
-conn_retry_held(struct proxy *px)
-{
-	struct conn	*c, *next;
-
-	if (px->nheld == 0)
-		return;
-	for (c = TAILQ_FIRST(&px->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		if (c->state == CONN_HOLD)
-			conn_route(c);
-		else if (c->state == CONN_AUTHZ_HOLD) {
-			conn_hold_end(c);
-			conn_authz_ask(c);
-		}
-	}
-}
-
-void
-conn_close_all(struct proxy *px)
-{
-	struct conn	*c;
-
-	while ((c = TAILQ_FIRST(&px->conns)) != NULL)
-		conn_close(c, "shutdown");
-}
-
-/*
- * A stop: close every connection but those on their way to a server
- * (dialling it) or relaying a request still unanswered, which get to
- * finish; returns how many are left.
- */
-size_t
-conn_drain(struct proxy *px)
-{
-	struct conn	*c, *next;
-	int		 busy;
-
-	for (c = TAILQ_FIRST(&px->conns); c != NULL; c = next) {
-		next = TAILQ_NEXT(c, entry);
-		busy = c->state == CONN_DIAL || c->state == CONN_UPSTREAM_TLS ||
-		    (c->state == CONN_RELAY && relay_awaits(c->relay));
-		if (!busy)
-			conn_close(c, "shutdown");
-	}
-	return px->nconns;
 }

@@ -1,6 +1,6 @@
 /*
  * A proxy process's state, shared by proxy.c (process frame, cluster
- * state, TLS contexts) and proxy_conn.c (one client connection from
+ * state, TLS contexts) and proxy_conn*.c (one client connection from
  * accept to relay).
  */
 #ifndef PROXY_INT_H
@@ -175,13 +175,30 @@ struct proxy {
 };
 
 /* proxy_conn.c */
+void	conn_stats(struct proxy *, struct metric_set *);
+void	conn_close(struct conn *, const char *why);
+/* Between proxy_conn*.c only. */
+void	conn_nodelay(int fd);
+void	conn_hs_leave(struct conn *);
+void	conn_hold(struct conn *, enum conn_state, const char *why);
+void	conn_hold_end(struct conn *);
+void	conn_start_relay(struct conn *);
+
+/* proxy_conn_accept.c */
 /* A connection admitted (proxy_admit.h) from address src. */
 void	conn_accept(struct proxy *, int fd, const struct admit_key *src);
-void	conn_stats(struct proxy *, struct metric_set *);
 void	conn_authz_result(struct proxy *, uint32_t id, int allowed,
 	    const char *reason);
 /* Intentions changed: forget every decision, even those asked before. */
 void	conn_cache_flush(struct proxy *);
+/* Between proxy_conn*.c only. */
+void	conn_authz_ask(struct conn *);
+void	conn_authorized(struct conn *, int allowed, const char *reason);
+
+/* proxy_conn_dial.c: route, and dial what route_choose() says. */
+void	conn_route(struct conn *);
+
+/* proxy_conn_cut.c */
 /* Close the connections that now point to the wrong place. */
 void	conn_cut(struct proxy *);
 /* Close the draining connections that are done; how many are left. */
@@ -191,10 +208,7 @@ size_t	conn_drain_done(struct proxy *);
  * the elector again for those it could not answer.
  */
 void	conn_retry_held(struct proxy *);
-/* The role and leader this proxy routes by now (route_role()). */
-int	proxy_route_role(const struct proxy *, const char **leader_id);
 void	conn_close_all(struct proxy *);
-void	conn_close(struct conn *, const char *why);
 size_t	conn_drain(struct proxy *);
 
 /*
@@ -209,5 +223,7 @@ int	conn_recheck_result(struct proxy *, uint32_t id, int allowed,
 
 /* proxy.c */
 int	proxy_svc_index(int kind);	/* PROC_WRITER -> 0, PROC_READER -> 1 */
+/* The role and leader this proxy routes by now (route_role()). */
+int	proxy_route_role(const struct proxy *, const char **leader_id);
 
 #endif

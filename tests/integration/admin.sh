@@ -235,8 +235,10 @@ ctl 1 switchover --to n2 >"$T_DIR/switchover.out" ||
 t_wait "/leader 200 on n2 within a second" 1 code_is 2 /leader 200
 code_is 1 /leader 503 || t_fail "/leader still 200 on n1"
 t_wait "/replica 200 on n1" 20 code_is 1 /replica 200
-sleep_until=$(($(cl_now_ms) + 500))
-while [ "$(cl_now_ms)" -lt "$sleep_until" ]; do :; done
+# Writes go on through n2, the leader now, before the writer stops.
+flipped=$(wc -l <"$T_DIR/acked")
+acked_since() { [ "$(wc -l <"$T_DIR/acked")" -ge $((flipped + $1)) ]; }
+t_wait "10 writes acknowledged after the switchover" 10 acked_since 10
 kill "$WRITER" 2>/dev/null
 wait "$WRITER" 2>/dev/null
 lost=0

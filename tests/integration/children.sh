@@ -1,6 +1,7 @@
 #!/bin/bash
-# The supervisor and its four children: distinct titles, restart of a
-# killed child with backoff, children gone when the supervisor dies.
+# The supervisor and its five children (elector, writer, reader, bridge,
+# admin): distinct titles, restart of a killed child with backoff,
+# children gone when the supervisor dies.
 . "$TESTS_SRCDIR/tests/integration/lib.sh" || exit 99
 . "$TESTS_SRCDIR/tests/integration/tcm.sh" || exit 99
 t_begin children

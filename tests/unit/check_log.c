@@ -342,7 +342,27 @@ START_TEST(test_log_fatal_writes_counts)
 	ck_assert_uint_eq(nlines, 3);
 	ck_assert_str_eq(lines[0], "x");
 	ck_assert_str_eq(lines[1], "x (2 more like this in the last 0.0s, none since)");
-	ck_assert_str_eq(lines[2], "fatal in test: broken invariant");
+	ck_assert_str_eq(lines[2], "fatal: broken invariant");
+}
+END_TEST
+
+/* fatal() adds strerror; the process is named once, by the prefix. */
+START_TEST(test_log_fatal_names_process_once)
+{
+	pid_t	pid;
+	int	status;
+
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		errno = ENOENT;
+		fatal("open %s", "x.conf");
+	}
+	ck_assert_int_gt(pid, 0);
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	collect();
+	ck_assert_uint_eq(nlines, 1);
+	ck_assert_str_eq(lines[0], "fatal: open x.conf: No such file or directory");
 }
 END_TEST
 
@@ -385,6 +405,7 @@ log_suite(void)
 	tcase_add_test(tc, test_log_full_table_loses_nothing);
 	tcase_add_test(tc, test_log_long_lines);
 	tcase_add_test(tc, test_log_fatal_writes_counts);
+	tcase_add_test(tc, test_log_fatal_names_process_once);
 	tcase_add_test(tc, test_log_exit_writes_counts);
 	suite_add_tcase(s, tc);
 	return s;
