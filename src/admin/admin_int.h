@@ -25,6 +25,7 @@
 #include "imsg.h"
 #include "metrics.h"
 #include "proto.h"
+#include "svc.h"
 
 /*
  * Two pools, so that HTTP clients can never keep tile38-clusterctl out.
@@ -96,7 +97,7 @@ struct admin {
 	/* admin_state.c */
 	struct msg_role		 role;
 	int			 role_set;
-	struct msg_peers	 peers[2];	/* [0] writers, [1] readers */
+	struct msg_peers	 peers[SVC_MAX];	/* by enum svc */
 	struct msg_server_state	 srv;
 	int			 srv_set;
 	struct metric_set	*sets[PROC_MAX];	/* by sender */

@@ -112,7 +112,7 @@ admin_dispatch(struct child *c, struct imsg *m)
 		    m->hdr.peerid != PROC_READER) ||
 		    msg_peers_decode(&p, m->data, m->datalen) == -1)
 			fatalx("malformed %s message", msg_name(m->hdr.type));
-		i = m->hdr.peerid == PROC_WRITER ? 0 : 1;
+		i = svc_of_proc((int)m->hdr.peerid);
 		msg_peers_clear(&ad->peers[i]);
 		ad->peers[i] = p;
 		break;

@@ -35,12 +35,6 @@
 
 static void	proxy_accept_cb(int, uint32_t, void *);
 
-int
-proxy_svc_index(int kind)
-{
-	return kind == PROC_READER ? 1 : 0;
-}
-
 /*
  * accept() that fails for want of descriptors or memory leaves the
  * connection queued and the listener readable, so a level-triggered
@@ -323,11 +317,11 @@ proxy_tls_rebuild(struct proxy *px)
 	struct tm tm;
 	time_t	 t;
 	char	 err[256], until[32];
-	int	 i, own = proxy_svc_index(px->kind);
+	int	 i, own = svc_of_proc(px->kind);
 
 	if (px->roots.pem == NULL)
 		return;
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < SVC_MAX; i++) {
 		if (px->leaf[i].cert_pem == NULL)
 			continue;
 		ctx = tls_client_ctx(px->leaf[i].cert_pem, px->leaf[i].key_pem,
@@ -606,7 +600,7 @@ proxy_dispatch(struct child *c, struct imsg *m)
 		    (m->hdr.peerid != PROC_WRITER &&
 		    m->hdr.peerid != PROC_READER))
 			break;
-		i = proxy_svc_index(m->hdr.peerid);
+		i = svc_of_proc(m->hdr.peerid);
 		msg_peers_clear(&px->peers[i]);
 		px->peers[i] = peers;
 		conn_retry_held(px);
@@ -616,7 +610,7 @@ proxy_dispatch(struct child *c, struct imsg *m)
 		    (m->hdr.peerid != PROC_WRITER &&
 		    m->hdr.peerid != PROC_READER))
 			break;
-		i = proxy_svc_index(m->hdr.peerid);
+		i = svc_of_proc(m->hdr.peerid);
 		/*
 		 * The elector repeats a leaf at every turn of its watch:
 		 * the same one keeps the contexts, and so the tickets
@@ -646,7 +640,8 @@ proxy_dispatch(struct child *c, struct imsg *m)
 	case MSG_SERVER_STATE:
 		if (msg_server_state_decode(&st, m->data, m->datalen) == -1)
 			break;
-		px->caught_up = st.up && !st.leader && st.caught_up;
+		px->caught_up = server_caught_up(st.up, st.leader,
+		    st.caught_up);
 		msg_server_state_clear(&st);
 		conn_retry_held(px);
 		return;
@@ -738,7 +733,7 @@ proxy_main(int kind, int foreground, int verbose)
 	if (px.listen_fd != -1)
 		close(px.listen_fd);
 	msg_role_clear(&px.role);
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < SVC_MAX; i++) {
 		msg_peers_clear(&px.peers[i]);
 		msg_tls_leaf_clear(&px.leaf[i]);
 		SSL_CTX_free(px.client_ctx[i]);

@@ -138,24 +138,19 @@ conn_authz_ask(struct conn *c)
 	struct proxy		*px = c->px;
 	struct authz_entry	*hit;
 	struct msg_authz_req	 q;
-	uint8_t			 buf[2048];
-	int			 n, svc = proxy_svc_index(px->kind);
 
 	if ((hit = conn_cache_find(px, c->uri)) != NULL) {
 		conn_authorized(c, hit->allowed, "cached decision");
 		return;
 	}
 	memset(&q, 0, sizeof(q));
-	q.target = svc == 0 ? (char *)px->cfg->service_name_leader :
-	    (char *)px->cfg->service_name_follower;
+	q.target = (char *)svc_name(px->cfg, svc_of_proc(px->kind));
 	q.uri = c->uri;
 	q.serial = c->serial;
 	c->state = CONN_AUTHZ;
 	c->authz_id = ++px->next_authz & 0xffffff;
 	c->authz_gen = px->authz_gen;
-	n = msg_authz_req_encode(&q, buf, sizeof(buf));
-	if (n == -1 || child_send(px->child, MSG_AUTHZ_REQ, c->authz_id, -1,
-	    buf, n) == -1) {
+	if (proto_send_authz_req(px->child->chan, c->authz_id, &q) == -1) {
 		conn_close(c, "authorization request");
 		return;
 	}
@@ -172,7 +167,7 @@ conn_inbound_hs(struct tls_hs *hs, int ok, int fd, SSL *ssl,
 	struct conn		*c = arg;
 	struct proxy		*px = c->px;
 	const char		*why;
-	int			 svc = proxy_svc_index(px->kind);
+	int			 svc = svc_of_proc(px->kind);
 
 	c->hs = NULL;
 	if (!ok) {

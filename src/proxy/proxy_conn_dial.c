@@ -139,7 +139,7 @@ conn_connected(struct conn *c)
 		conn_start_relay(c);
 		return;
 	}
-	ctx = px->client_ctx[proxy_svc_index(c->svc)];
+	ctx = px->client_ctx[svc_of_proc(c->svc)];
 	c->state = CONN_UPSTREAM_TLS;
 	c->hs = tls_hs_start(px->child->loop, ctx, c->ufd, 0,
 	    px->cfg->proxy_handshake_timeout, conn_upstream_hs, c);
@@ -273,7 +273,7 @@ conn_route(struct conn *c)
 	v.internal = c->internal;
 	v.hops = c->hops;
 	v.hold = px->cfg->proxy_hold_timeout > 0;
-	v.no_peer_tls = px->client_ctx[proxy_svc_index(PROC_WRITER)] == NULL;
+	v.no_peer_tls = px->client_ctx[SVC_WRITER] == NULL;
 	/*
 	 * Every route since the last hold but the first follows a failed
 	 * dial.  The relay has not started (it does once the upstream is
@@ -308,7 +308,7 @@ conn_route(struct conn *c)
 		snprintf(c->peer_id, sizeof(c->peer_id), "%s", r.peer->id);
 		snprintf(c->peer_uri, sizeof(c->peer_uri), "%s", r.peer->uri);
 		c->svc = r.svc;
-		if (px->client_ctx[proxy_svc_index(r.svc)] == NULL ||
+		if (px->client_ctx[svc_of_proc(r.svc)] == NULL ||
 		    r.peer->uri[0] == '\0') {
 			conn_close(c, "no TLS material for peers yet");
 			return;

@@ -18,6 +18,7 @@
 #include "event.h"
 #include "metrics.h"
 #include "proto.h"
+#include "svc.h"
 #include "proxy_admit.h"
 #include "proxy_route.h"
 
@@ -136,15 +137,15 @@ struct proxy {
 	struct ev_timer		 lease_timer;	/* fires when it lapses */
 	struct ev_timer		 drain_timer;	/* a stop: answers to come */
 	uint64_t		 drain_until;	/* ev_now(); 0: not stopping */
-	struct msg_peers	 peers[2];	/* [0] writers, [1] readers */
+	struct msg_peers	 peers[SVC_MAX];	/* by enum svc */
 	int			 caught_up;	/* local server, as observed */
 	struct sockaddr_storage	 local;		/* the local server */
 	socklen_t		 local_len;
 
-	struct msg_tls_leaf	 leaf[2];	/* [0] writer, [1] reader */
+	struct msg_tls_leaf	 leaf[SVC_MAX];	/* by enum svc */
 	struct msg_tls_roots	 roots;
 	SSL_CTX			*server_ctx;	/* W, R: our own service */
-	SSL_CTX			*client_ctx[2];	/* dialling W, R */
+	SSL_CTX			*client_ctx[SVC_MAX];	/* dialling W, R */
 	uint64_t		 resumption;	/* the contexts', ms */
 
 	uint32_t		 next_authz;
@@ -222,7 +223,6 @@ int	conn_recheck_result(struct proxy *, uint32_t id, int allowed,
 	    const char *reason);
 
 /* proxy.c */
-int	proxy_svc_index(int kind);	/* PROC_WRITER -> 0, PROC_READER -> 1 */
 /* The role and leader this proxy routes by now (route_role()). */
 int	proxy_route_role(const struct proxy *, const char **leader_id);
 

@@ -40,9 +40,7 @@ recheck_ask(struct proxy *px, struct conn *c, uint32_t *id)
 	struct msg_authz_req	q;
 
 	memset(&q, 0, sizeof(q));
-	q.target = px->kind == PROC_WRITER ?
-	    (char *)px->cfg->service_name_leader :
-	    (char *)px->cfg->service_name_follower;
+	q.target = (char *)svc_name(px->cfg, svc_of_proc(px->kind));
 	q.uri = c->uri;
 	q.serial = c->serial;
 	/* 0 is no question: skipped when the ids wrap */
