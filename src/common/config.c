@@ -19,7 +19,7 @@
 #include "log.h"
 
 int
-config_set(struct config *cfg, const struct opt_def *opt, const char *value,
+opt_set(struct config *cfg, const struct opt_def *opt, const char *value,
     char *err, size_t errlen)
 {
 	char	problem[512];
@@ -30,6 +30,37 @@ config_set(struct config *cfg, const struct opt_def *opt, const char *value,
 	}
 	opt_mark_given(cfg, opt);
 	return 0;
+}
+
+/*
+ * The end of a source, however it ended.  An https:// consul.addr from
+ * it turns consul.ssl on, unless the same source gave consul.ssl itself,
+ * before or after the address: as in Consul's own clients, the explicit
+ * setting wins.  An https:// address from a later source wins over an
+ * earlier consul.ssl, and a later consul.ssl over an earlier address;
+ * a later plain address leaves consul.ssl as it is.
+ */
+void
+config_source_done(struct config *cfg)
+{
+	const struct opt_def	*ssl = opt_lookup("consul.ssl");
+
+	if (cfg->src_https &&
+	    (cfg->src_given >> (size_t)(ssl - opt_table) & 1) == 0)
+		cfg->consul_ssl = 1;
+	cfg->src_https = 0;
+	cfg->src_given = 0;
+}
+
+int
+config_set(struct config *cfg, const struct opt_def *opt, const char *value,
+    char *err, size_t errlen)
+{
+	int	rc;
+
+	rc = opt_set(cfg, opt, value, err, errlen);
+	config_source_done(cfg);
+	return rc;
 }
 
 void
@@ -93,11 +124,6 @@ fail:
 	return -1;
 }
 
-/*
- * An https:// consul.addr turns consul.ssl on, but an explicit consul.ssl
- * from the same source must still win; every loader therefore applies
- * consul.ssl after that source's other options.
- */
 int
 config_load_env(struct config *cfg, char *err, size_t errlen)
 {
@@ -105,31 +131,29 @@ config_load_env(struct config *cfg, char *err, size_t errlen)
 	const char		*v;
 	char			 problem[512];
 	size_t			 i;
-	int			 pass, late;
+	int			 rc = 0;
 
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < opt_count; i++) {
-			opt = &opt_table[i];
-			late = strcmp(opt->key, "consul.ssl") == 0;
-			if (opt->env == NULL || late != pass)
-				continue;
-			/*
-			 * Empty counts as unset, as in Consul's own clients and
-			 * the Go original: containers often define every
-			 * variable, with empty meaning "not given".
-			 */
-			if ((v = getenv(opt->env)) == NULL || *v == '\0')
-				continue;
-			if (opt_apply(cfg, opt, v, problem,
-			    sizeof(problem)) == -1) {
-				snprintf(err, errlen, "%s (%s): %s", opt->env,
-				    opt->key, problem);
-				return -1;
-			}
-			opt_mark_given(cfg, opt);
+	for (i = 0; i < opt_count; i++) {
+		opt = &opt_table[i];
+		if (opt->env == NULL)
+			continue;
+		/*
+		 * Empty counts as unset, as in Consul's own clients and the
+		 * Go original: containers often define every variable, with
+		 * empty meaning "not given".
+		 */
+		if ((v = getenv(opt->env)) == NULL || *v == '\0')
+			continue;
+		if (opt_apply(cfg, opt, v, problem, sizeof(problem)) == -1) {
+			snprintf(err, errlen, "%s (%s): %s", opt->env,
+			    opt->key, problem);
+			rc = -1;
+			break;
 		}
+		opt_mark_given(cfg, opt);
 	}
-	return 0;
+	config_source_done(cfg);
+	return rc;
 }
 
 int

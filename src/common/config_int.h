@@ -105,6 +105,16 @@ opt_is_set(const struct config *cfg, const struct opt_def *opt)
 	return 1;
 }
 
+/* config.c */
+/*
+ * Set one option as part of a source (a file, the environment, the
+ * command line) that config_source_done() ends; config_set() is a source
+ * of one option.  err names the option and the problem.
+ */
+int	opt_set(struct config *, const struct opt_def *, const char *value,
+	    char *err, size_t errlen);
+void	config_source_done(struct config *);
+
 /* config_opts.c */
 void	opt_mark_given(struct config *, const struct opt_def *);
 

@@ -265,6 +265,7 @@ void
 opt_mark_given(struct config *cfg, const struct opt_def *opt)
 {
 	cfg->given |= 1ULL << (size_t)(opt - opt_table);
+	cfg->src_given |= 1ULL << (size_t)(opt - opt_table);
 }
 
 int

@@ -397,7 +397,8 @@ opt_apply(struct config *cfg, const struct opt_def *opt, const char *value,
 		explicit_bzero(*sp, strlen(*sp));
 	free(*sp);
 	*sp = dup;
+	/* What it means for consul.ssl: config_source_done(). */
 	if (https)
-		cfg->consul_ssl = 1;
+		cfg->src_https = 1;
 	return 0;
 }
