@@ -140,19 +140,27 @@ srv_gauges_redis(struct srv_state *st, const char *info)
 	srv_gauge(st, "num_objects", buf);
 }
 
+/* -LOADING, from either server: not writable, no link; the rest as was. */
+static int
+srv_loading(const struct resp *r, struct srv_state *st)
+{
+	if (r->type != RESP_ERROR || strncmp(r->str, "LOADING", 7) != 0)
+		return 0;
+	st->loading = 1;
+	st->writable = 0;
+	st->link_up = 0;
+	st->caught_up = 0;
+	return 1;
+}
+
 enum srv_info
 srv_info_tile38(const struct resp *r, struct srv_t38 *t38,
     struct srv_state *st, const char **why)
 {
 	char	following[sizeof(st->following)];
 
-	if (r->type == RESP_ERROR && strncmp(r->str, "LOADING", 7) == 0) {
-		st->loading = 1;
-		st->writable = 0;
-		st->link_up = 0;
-		st->caught_up = 0;
+	if (srv_loading(r, st))
 		return SRV_INFO_OK;
-	}
 	if (r->type == RESP_ERROR &&
 	    strstr(r->str, "catching up to leader") != NULL) {
 		/* A follower that has never caught up since it was told to. */
@@ -238,13 +246,8 @@ srv_info_redis(const struct resp *r, int paused, struct srv_state *st,
 	uint64_t	n;
 
 	*why = NULL;
-	if (r->type == RESP_ERROR && strncmp(r->str, "LOADING", 7) == 0) {
-		st->loading = 1;
-		st->writable = 0;
-		st->link_up = 0;
-		st->caught_up = 0;
+	if (srv_loading(r, st))
 		return SRV_INFO_OK;
-	}
 	if (r->type == RESP_ERROR)
 		return SRV_INFO_REFUSED;
 	if (r->type != RESP_BULK || resp_info_get(r->str, "role", v,
