@@ -67,21 +67,6 @@ dsd_free(struct dsd *d)
 	free(d);
 }
 
-/* A NUL-terminated word of [a-z0-9_] shorter than max; empty if empty_ok. */
-static int
-dsd_word_ok(const char *w, size_t max, int empty_ok)
-{
-	size_t	i, len = strnlen(w, max);
-
-	if (len == max || (len == 0 && !empty_ok))
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((w[i] >= 'a' && w[i] <= 'z') ||
-		    (w[i] >= '0' && w[i] <= '9') || w[i] == '_'))
-			return 0;
-	return 1;
-}
-
 /*
  * Whether a metric can be sent: names as metric_put() makes them (a set
  * is a plain struct) and a finite value, which is all the agent takes.
@@ -89,9 +74,9 @@ dsd_word_ok(const char *w, size_t max, int empty_ok)
 static int
 dsd_metric_ok(const struct metric *m)
 {
-	return dsd_word_ok(m->name, sizeof(m->name), 0) &&
-	    dsd_word_ok(m->lkey, sizeof(m->lkey), 1) &&
-	    dsd_word_ok(m->lval, sizeof(m->lval), 1) &&
+	return metric_word_ok(m->name, sizeof(m->name), 0) &&
+	    metric_word_ok(m->lkey, sizeof(m->lkey), 1) &&
+	    metric_word_ok(m->lval, sizeof(m->lval), 1) &&
 	    (m->type == METRIC_GAUGE || m->type == METRIC_COUNTER) &&
 	    isfinite(m->value);
 }

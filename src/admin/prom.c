@@ -269,21 +269,6 @@ prom_out_sample(struct prom_out *o, const struct prom_item *it)
 	prom_out_str(o, "\n");
 }
 
-/* A NUL-terminated word of [a-z0-9_] shorter than max; empty if empty_ok. */
-static int
-prom_word_ok(const char *w, size_t max, int empty_ok)
-{
-	size_t	i, len = strnlen(w, max);
-
-	if (len == max || (len == 0 && !empty_ok))
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!((w[i] >= 'a' && w[i] <= 'z') ||
-		    (w[i] >= '0' && w[i] <= '9') || w[i] == '_'))
-			return 0;
-	return 1;
-}
-
 /*
  * Whether a metric can be written as a valid sample.  metric_put()
  * already checks names, but a set is a plain struct; Prometheus also
@@ -292,9 +277,9 @@ prom_word_ok(const char *w, size_t max, int empty_ok)
 static int
 prom_metric_ok(const struct metric *m)
 {
-	if (!prom_word_ok(m->name, sizeof(m->name), 0) ||
-	    !prom_word_ok(m->lkey, sizeof(m->lkey), 1) ||
-	    !prom_word_ok(m->lval, sizeof(m->lval), 1) ||
+	if (!metric_word_ok(m->name, sizeof(m->name), 0) ||
+	    !metric_word_ok(m->lkey, sizeof(m->lkey), 1) ||
+	    !metric_word_ok(m->lval, sizeof(m->lval), 1) ||
 	    (m->type != METRIC_GAUGE && m->type != METRIC_COUNTER))
 		return 0;
 	if (m->lkey[0] >= '0' && m->lkey[0] <= '9')

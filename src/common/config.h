@@ -130,6 +130,13 @@ struct config {
 	 * has every bit set.
 	 */
 	uint64_t	 given;
+	/*
+	 * Of the source being read, until config_source_done(): the
+	 * options it gave (bits as in given), and whether its consul.addr
+	 * came with https://.
+	 */
+	uint64_t	 src_given;
+	int		 src_https;
 };
 
 enum opt_type {
@@ -225,7 +232,10 @@ int	config_copy(struct config *dst, const struct config *src);
 /* 1 when the option named key was given, not left at its default. */
 int	config_given(const struct config *, const char *key);
 
-/* Set one option from text; err names the option and the problem. */
+/*
+ * Set one option from text, a source of its own (an https:// consul.addr
+ * turns consul.ssl on); err names the option and the problem.
+ */
 int	config_set(struct config *, const struct opt_def *, const char *value,
 	    char *err, size_t errlen);
 

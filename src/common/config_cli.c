@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_int.h"
 
 /* getopt values of table options: above every short option character. */
 #define CLI_OPT_BASE	256
@@ -269,23 +269,18 @@ config_load_cli(struct config *cfg, const struct cli *cli, char *err,
 	const struct cli_value	*v;
 	char			 sub[1024];
 	size_t			 i;
-	int			 pass, late;
+	int			 rc = 0;
 
-	/* consul.ssl last: see config_load_env(). */
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < cli->nvalues; i++) {
-			v = &cli->values[i];
-			late = strcmp(v->opt->key, "consul.ssl") == 0;
-			if (late != pass)
-				continue;
-			if (config_set(cfg, v->opt, v->value, sub,
-			    sizeof(sub)) == -1) {
-				snprintf(err, errlen, "--%s", sub);
-				return -1;
-			}
+	for (i = 0; i < cli->nvalues; i++) {
+		v = &cli->values[i];
+		if (opt_set(cfg, v->opt, v->value, sub, sizeof(sub)) == -1) {
+			snprintf(err, errlen, "--%s", sub);
+			rc = -1;
+			break;
 		}
 	}
-	return 0;
+	config_source_done(cfg);
+	return rc;
 }
 
 static const char *

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_int.h"
 
 #define CONFIG_FILE_MAX	(1024 * 1024)	/* far above any sane file */
 
@@ -103,13 +103,12 @@ int
 config_parse_text(struct config *cfg, const char *text, const char *name,
     char *err, size_t errlen)
 {
-	const struct opt_def	*opt, *ssl_opt = NULL;
+	const struct opt_def	*opt;
 	char			 line[CONFIG_LINE_MAX + 1];
-	char			 ssl_value[CONFIG_LINE_MAX + 1];
 	char			 sub[1024];
 	const char		*p, *end, *why;
 	char			*rest, *key, *value;
-	size_t			*seen, lineno = 0, len, idx, ssl_line = 0;
+	size_t			*seen, lineno = 0, len, idx;
 	int			 rc = -1;
 
 	if ((seen = calloc(opt_count, sizeof(*seen))) == NULL) {
@@ -155,30 +154,15 @@ config_parse_text(struct config *cfg, const char *text, const char *name,
 			goto done;
 		}
 		seen[idx] = lineno;
-
-		/*
-		 * consul.ssl goes last, so that it wins over an https://
-		 * consul.addr wherever the two stand in the file.
-		 */
-		if (strcmp(opt->key, "consul.ssl") == 0) {
-			ssl_opt = opt;
-			ssl_line = lineno;
-			memcpy(ssl_value, value, strlen(value) + 1);
-			continue;
-		}
-		if (config_set(cfg, opt, value, sub, sizeof(sub)) == -1) {
+		if (opt_set(cfg, opt, value, sub, sizeof(sub)) == -1) {
 			snprintf(err, errlen, "%s:%zu: %s", name, lineno, sub);
 			goto done;
 		}
 	}
-	if (ssl_opt != NULL &&
-	    config_set(cfg, ssl_opt, ssl_value, sub, sizeof(sub)) == -1) {
-		snprintf(err, errlen, "%s:%zu: %s", name, ssl_line, sub);
-		goto done;
-	}
 	rc = 0;
 
 done:
+	config_source_done(cfg);
 	free(seen);
 	return rc;
 }

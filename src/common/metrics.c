@@ -15,13 +15,16 @@ metric_set_init(struct metric_set *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Non-empty (unless empty_ok), shorter than max, only [a-z0-9_]. */
-static int
+/*
+ * strnlen(): a set is a plain struct, and one that came over a channel
+ * need not hold a NUL within max.
+ */
+int
 metric_word_ok(const char *w, size_t max, int empty_ok)
 {
-	size_t	i, len = strlen(w);
+	size_t	i, len = strnlen(w, max);
 
-	if (len >= max || (len == 0 && !empty_ok))
+	if (len == max || (len == 0 && !empty_ok))
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!((w[i] >= 'a' && w[i] <= 'z') ||

@@ -53,6 +53,12 @@ int	metric_put(struct metric_set *, const char *name, const char *lkey,
 const struct metric *metric_get(const struct metric_set *, const char *name,
 	    const char *lval);
 
+/*
+ * A name or label word as metric_put() takes it: [a-z0-9_], a NUL within
+ * max bytes, empty only when empty_ok.  1 if so, else 0.
+ */
+int	metric_word_ok(const char *w, size_t max, int empty_ok);
+
 /* MSG_STATS payload: the whole set.  Same conventions as proto.h. */
 int	msg_stats_encode(const struct metric_set *, void *buf, size_t cap);
 int	msg_stats_decode(struct metric_set *, const void *buf, size_t len);

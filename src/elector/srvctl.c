@@ -18,6 +18,9 @@
  * meanwhile.  The owner's callback always runs from a timer of its own,
  * with nothing of this file on the stack, so that it may free this
  * object or change what it wants from inside the callback.
+ *
+ * What a probe's reply says is read in srv_info.c; which commands make
+ * the server agree with what is wanted, in srvctl_apply.c.
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -40,34 +43,11 @@
 #include "event.h"
 #include "log.h"
 #include "resp.h"
-#include "srvctl.h"
+#include "srvctl_int.h"
 
-#define SC_BACKOFF_MIN_MS	100
-#define SC_BACKOFF_MAX_MS	2000
-/*
- * Tile38's FOLLOW dials the target synchronously (2 s timeout, then AUTH
- * and SERVER) and FLUSHDB/FLUSHALL take time on a large dataset: these
- * replies get this much longer than timeout_ms before the connection is
- * given up.
- */
-#define SC_STEP_GRACE_MS	5000
-/* Replies in flight: handshake, one probe, one step; room to spare. */
-#define SC_PENDING		16
-#define SC_MAX_STEPS		6
 #define SC_READ_CHUNK		16384
 /* The largest reply the parser accepts, with room for its framing. */
 #define SC_RBUF_MAX		(RESP_MAX_BULK + 65536)
-/* "host:port" as struct srv_state reports whom the server follows. */
-#define SC_ADDRLEN		sizeof(((struct srv_state *)0)->following)
-
-enum sc_op {
-	OP_OUTPUT,
-	OP_AUTH,
-	OP_PROBE,
-	OP_STEP,
-	OP_SYNC_DELAY,		/* CONFIG GET repl-diskless-sync-delay */
-	OP_SYNC_DELAY_SET,	/* CONFIG SET repl-diskless-sync-delay 0 */
-};
 
 /*
  * Redis waits repl-diskless-sync-delay (5 s by default) before a new
@@ -78,133 +58,13 @@ enum sc_op {
  */
 #define REDIS_SYNC_DELAY_DEFAULT	"5"
 
-enum sc_step {
-	STEP_AUTHCFG,		/* CONFIG SET leaderauth|masterauth <pw> */
-	STEP_UNFOLLOW,		/* FOLLOW no one | REPLICAOF NO ONE */
-	STEP_WRITABLE,		/* READONLY no */
-	STEP_READONLY,		/* READONLY yes */
-	STEP_FLUSH,		/* FLUSHDB | FLUSHALL */
-	STEP_FOLLOW,		/* FOLLOW h p | REPLICAOF h p */
-	STEP_PAUSE,		/* Redis: CLIENT PAUSE <ms> WRITE */
-	STEP_UNPAUSE,		/* Redis: CLIENT UNPAUSE */
-};
-
-/*
- * A Redis leader handing over holds its clients' writes (CLIENT PAUSE
- * WRITE) rather than becoming a replica: its replicas, even one in its
- * first full sync, go on taking everything it has, and its offset stands
- * still, so the handover can tell when one has caught up.  The pause is
- * renewed while it is wanted and runs out by itself if the manager is
- * gone; once leadership is over the server is fenced as a replica of
- * the bridge.  A server without the WRITE mode (before 6.2) is fenced so
- * at once.
- */
-#define SC_PAUSE_MS		10000
-#define SC_PAUSE_RENEW_MS	5000
-
-struct sc_pending {
-	enum sc_op	 op;
-	enum sc_step	 step;
-	uint32_t	 gen;		/* srvctl_want() call it serves */
-};
-
-enum sc_conn {
-	SC_DOWN,
-	SC_CONNECTING,
-	SC_UP,
-};
-
-struct srvctl {
-	struct ev_loop		*loop;
-	srvctl_cb		 cb;
-	void			*arg;
-
-	int			 kind;
-	char			*host;		/* or the UNIX socket's path */
-	uint16_t		 port;		/* 0: host is a UNIX socket */
-	char			 name[128];	/* for messages */
-	char			*password;	/* NULL when none */
-	uint64_t		 probe_ms;
-	uint64_t		 timeout_ms;
-
-	enum sc_conn		 conn;
-	int			 fd;
-	struct ev_io		 io;
-	struct ev_timer		 t_retry;	/* connect again */
-	struct ev_timer		 t_deadline;	/* connect or reply timeout */
-	struct ev_timer		 t_probe;
-	struct ev_timer		 t_notify;	/* runs the owner's callback */
-	uint64_t		 backoff;
-	char			 last_fail[128]; /* logged; "" once up */
-	char			 auth_err[128];	/* logged */
-	int			 auth_refused;	/* on this connection */
-	int			 sync_delay_logged; /* its refusal, once */
-
-	char			*wbuf;
-	size_t			 wlen, woff, wcap;
-	char			*rbuf;
-	size_t			 rlen, rcap;
-	struct sc_pending	 pend[SC_PENDING];
-	size_t			 phead, pcount;
-	int			 probing;
-
-	/* What the owner wants. */
-	enum srv_want		 want;
-	char			 want_host[256];
-	uint16_t		 want_port;
-	char			 want_addr[SC_ADDRLEN];
-	int			 fresh;		/* discard the dataset first */
-	uint32_t		 gen;
-	uint32_t		 logged_gen;
-
-	/* The command sequence under way. */
-	enum sc_step		 steps[SC_MAX_STEPS];
-	size_t			 nsteps, curstep;
-	int			 applying;
-	uint64_t		 apply_at;	/* no new attempt before */
-	uint64_t		 apply_backoff;
-
-	/*
-	 * Tile38 answers SERVER with "catching up to leader" until a new
-	 * follower first catches up, so whom it follows and its READONLY
-	 * flag are remembered from the last SERVER and from commands that
-	 * succeeded since.  Forgotten with the connection.
-	 */
-	char			 t38_following[SC_ADDRLEN];
-	int			 t38_read_only;
-	/* Redis: our pause's end (ev_now()), 0: none; no WRITE mode */
-	uint64_t		 paused_until;
-	int			 pause_refused;
-
-	struct srv_state	 st;
-};
-
 static void	sc_connect(struct srvctl *);
 static void	sc_fail(struct srvctl *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static int	sc_flush(struct srvctl *);
 static int	sc_probe_send(struct srvctl *);
-static int	sc_step_send(struct srvctl *);
 
-static const char *
-sc_want_name(enum srv_want w)
-{
-	switch (w) {
-	case SRV_WANT_NONE:
-		return "observe";
-	case SRV_WANT_LEAD:
-		return "lead";
-	case SRV_WANT_FOLLOW:
-		return "follow";
-	case SRV_WANT_FENCE:
-		return "fence";
-	case SRV_WANT_HOLD:
-		return "hold writes on";
-	}
-	return "?";
-}
-
-static uint64_t
+uint64_t
 sc_backoff_next(uint64_t *b)
 {
 	uint64_t	cur = *b;
@@ -222,56 +82,11 @@ sc_notify_cb(void *arg)
 	s->cb(s, &s->st, s->arg);
 }
 
-static void
+void
 sc_notify(struct srvctl *s)
 {
 	if (!ev_timer_pending(&s->t_notify))
 		ev_timer_start(s->loop, &s->t_notify, 0);
-}
-
-/* Does what the last probe saw match what is wanted? */
-static int
-sc_matches(const struct srvctl *s)
-{
-	const struct srv_state	*st = &s->st;
-
-	switch (s->want) {
-	case SRV_WANT_NONE:
-		return 1;
-	case SRV_WANT_LEAD:
-		return st->leader && st->writable;
-	case SRV_WANT_FOLLOW:
-		return !st->leader && s->want_addr[0] != '\0' &&
-		    strcasecmp(st->following, s->want_addr) == 0;
-	case SRV_WANT_HOLD:
-		if (s->kind == SERVER_TILE38)
-			return s->t38_read_only;
-		if (!s->pause_refused)
-			return !st->leader ||
-			    s->paused_until > ev_now() + SC_PAUSE_RENEW_MS;
-		/* FALLTHROUGH */
-	case SRV_WANT_FENCE:
-		if (s->kind == SERVER_TILE38)
-			return s->t38_read_only;
-		return !st->leader && s->want_addr[0] != '\0' &&
-		    strcasecmp(st->following, s->want_addr) == 0;
-	}
-	return 0;
-}
-
-static void
-sc_update_applied(struct srvctl *s)
-{
-	int	applied;
-
-	if (!s->st.up || s->st.loading)
-		applied = 0;
-	else
-		applied = sc_matches(s) && !s->fresh;
-	if (applied != s->st.applied) {
-		s->st.applied = applied;
-		sc_notify(s);
-	}
 }
 
 /* Forget the connection and everything tied to it. */
@@ -292,8 +107,8 @@ sc_close(struct srvctl *s)
 	s->probing = 0;
 	s->applying = 0;
 	s->auth_refused = 0;
-	s->t38_following[0] = '\0';
-	s->t38_read_only = 0;
+	s->t38.following[0] = '\0';
+	s->t38.read_only = 0;
 	s->paused_until = 0;
 }
 
@@ -361,7 +176,7 @@ sc_allowance(const struct srvctl *s, enum sc_op op)
  * Like every function here that returns -1 on trouble, it has closed the
  * connection by then.
  */
-static int
+int
 sc_send(struct srvctl *s, enum sc_op op, enum sc_step step, int argc,
     const char *const *argv)
 {
@@ -415,468 +230,40 @@ sc_flush(struct srvctl *s)
 	return 0;
 }
 
-/* A decimal number and nothing else. */
-static int
-sc_u64(const char *str, uint64_t *out)
-{
-	uint64_t	v = 0, d;
-
-	if (*str == '\0')
-		return -1;
-	for (; *str != '\0'; str++) {
-		if (*str < '0' || *str > '9')
-			return -1;
-		d = (uint64_t)(*str - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	*out = v;
-	return 0;
-}
-
-/* A SERVER value as text, whether sent as a string or an integer. */
-static int
-sc_map_str(const struct resp *r, const char *key, char *out, size_t outlen)
-{
-	const struct resp	*v;
-
-	if ((v = resp_map_get(r, key)) == NULL)
-		return -1;
-	switch (v->type) {
-	case RESP_BULK:
-	case RESP_SIMPLE:
-		strlcpy(out, v->str, outlen);
-		return 0;
-	case RESP_INTEGER:
-		snprintf(out, outlen, "%lld", v->integer);
-		return 0;
-	default:
-		return -1;
-	}
-}
-
-static uint64_t
-sc_map_u64(const struct resp *r, const char *key)
-{
-	char		buf[32];
-	uint64_t	v;
-
-	if (sc_map_str(r, key, buf, sizeof(buf)) == -1 ||
-	    sc_u64(buf, &v) == -1)
-		return 0;
-	return v;
-}
-
-static int
-sc_map_bool(const struct resp *r, const char *key)
-{
-	char	buf[16];
-
-	if (sc_map_str(r, key, buf, sizeof(buf)) == -1)
-		return 0;
-	return strcmp(buf, "true") == 0 || strcmp(buf, "1") == 0;
-}
-
-/* The Go original's gauges, from SERVER. */
-static const char *const t38_gauges[] = {
-	"mem_alloc", "num_hooks", "pointer_size", "aof_size",
-	"avg_item_size", "heap_size", "num_objects", "threads", "cpus",
-	"heap_released", "max_heap_size", "num_collections", "num_points",
-	"in_memory_size", "num_strings",
-};
-
-/* Their Redis equivalents in INFO: { our name, INFO field }. */
-static const char *const redis_gauges[][2] = {
-	{ "mem_alloc", "used_memory" },
-	{ "heap_size", "used_memory_rss" },
-	{ "max_heap_size", "maxmemory" },
-	{ "aof_size", "aof_current_size" },
-	{ "connected_clients", "connected_clients" },
-};
-
-static void
-sc_gauge(struct srv_state *st, const char *name, const char *text)
-{
-	char	*end;
-	double	 v;
-
-	if (st->ngauges == SRV_GAUGES || text[0] == '\0')
-		return;
-	v = strtod(text, &end);
-	if (*end != '\0')
-		return;
-	st->gauges[st->ngauges].name = name;
-	st->gauges[st->ngauges].value = v;
-	st->ngauges++;
-}
-
-static void
-sc_gauges_tile38(struct srv_state *st, const struct resp *r)
-{
-	char	buf[32];
-	size_t	i;
-
-	st->ngauges = 0;
-	for (i = 0; i < sizeof(t38_gauges) / sizeof(t38_gauges[0]); i++)
-		if (sc_map_str(r, t38_gauges[i], buf, sizeof(buf)) == 0)
-			sc_gauge(st, t38_gauges[i], buf);
-}
-
-static void
-sc_gauges_redis(struct srv_state *st, const char *info)
-{
-	char	buf[32];
-	size_t	i;
-
-	st->ngauges = 0;
-	for (i = 0; i < sizeof(redis_gauges) / sizeof(redis_gauges[0]); i++)
-		if (resp_info_get(info, redis_gauges[i][1], buf,
-		    sizeof(buf)) == 0)
-			sc_gauge(st, redis_gauges[i][0], buf);
-	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)st->keys);
-	sc_gauge(st, "num_objects", buf);
-}
-
-/* A refused probe; after a refused AUTH, that is the reason to give. */
-static void
-sc_fail_probe(struct srvctl *s, const char *cmd, const char *msg)
-{
-	if (s->auth_refused)
-		sc_fail(s, "AUTH: %s", s->auth_err);
-	else
-		sc_fail(s, "%s: %s", cmd, msg);
-}
-
-static int
-sc_probe_tile38(struct srvctl *s, const struct resp *r)
-{
-	struct srv_state	*st = &s->st;
-	char			 following[sizeof(st->following)];
-
-	if (r->type == RESP_ERROR && strncmp(r->str, "LOADING", 7) == 0) {
-		st->loading = 1;
-		st->writable = 0;
-		st->link_up = 0;
-		st->caught_up = 0;
-		return 0;
-	}
-	if (r->type == RESP_ERROR &&
-	    strstr(r->str, "catching up to leader") != NULL) {
-		/* A follower that has never caught up since it was told to. */
-		st->loading = 0;
-		st->leader = 0;
-		st->writable = 0;
-		st->link_up = 0;
-		st->caught_up = 0;
-		strlcpy(st->following, s->t38_following,
-		    sizeof(st->following));
-		return 0;
-	}
-	if (r->type == RESP_ERROR) {
-		sc_fail_probe(s, "SERVER", r->str);
-		return -1;
-	}
-	if (r->type != RESP_ARRAY || r->n % 2 != 0 ||
-	    resp_map_get(r, "id") == NULL) {
-		sc_fail(s, "SERVER: not a key/value array");
-		return -1;
-	}
-	st->loading = 0;
-	if (sc_map_str(r, "following", following, sizeof(following)) == -1)
-		following[0] = '\0';
-	strlcpy(st->following, following, sizeof(st->following));
-	strlcpy(s->t38_following, following, sizeof(s->t38_following));
-	s->t38_read_only = sc_map_bool(r, "read_only");
-	st->leader = following[0] == '\0';
-	st->writable = st->leader && !s->t38_read_only;
-	/*
-	 * Tile38 shows no stream state: caught_up is reset when a stream
-	 * breaks and set once the new one is through its handshake, the
-	 * best sign there is of a live link.
-	 */
-	st->caught_up = !st->leader && sc_map_bool(r, "caught_up");
-	st->link_up = st->caught_up;
-	st->offset = sc_map_u64(r, "aof_size");
-	/* Collection.Count(): geometries and strings (num_strings) alike. */
-	st->keys = sc_map_u64(r, "num_objects");
-	if (sc_map_str(r, "id", st->server_id, sizeof(st->server_id)) == -1)
-		st->server_id[0] = '\0';
-	if (sc_map_str(r, "version", st->version, sizeof(st->version)) == -1)
-		st->version[0] = '\0';
-	/* The elector tracks Tile38 lineage itself. */
-	st->lineage[0] = '\0';
-	sc_gauges_tile38(st, r);
-	return 0;
-}
-
-/* Sum of keys= over the "db<N>:keys=..,expires=.." lines of INFO. */
-static uint64_t
-sc_info_keys(const char *info)
-{
-	const char	*p, *q;
-	uint64_t	 sum = 0, v;
-	char		 num[32];
-	size_t		 n;
-
-	for (p = info; p != NULL && *p != '\0';
-	    p = (q = strchr(p, '\n')) != NULL ? q + 1 : NULL) {
-		if (strncmp(p, "db", 2) != 0)
-			continue;
-		q = p + 2;
-		while (*q >= '0' && *q <= '9')
-			q++;
-		if (q == p + 2 || strncmp(q, ":keys=", 6) != 0)
-			continue;
-		q += 6;
-		n = strspn(q, "0123456789");
-		if (n == 0 || n >= sizeof(num))
-			continue;
-		memcpy(num, q, n);
-		num[n] = '\0';
-		if (sc_u64(num, &v) == 0)
-			sum += v;
-	}
-	return sum;
-}
-
-static int
-sc_probe_redis(struct srvctl *s, const struct resp *r)
-{
-	struct srv_state	*st = &s->st;
-	char			 v[256], host[256], port[16];
-	uint64_t		 n;
-
-	if (r->type == RESP_ERROR && strncmp(r->str, "LOADING", 7) == 0) {
-		st->loading = 1;
-		st->writable = 0;
-		st->link_up = 0;
-		st->caught_up = 0;
-		return 0;
-	}
-	if (r->type == RESP_ERROR) {
-		sc_fail_probe(s, "INFO", r->str);
-		return -1;
-	}
-	if (r->type != RESP_BULK || resp_info_get(r->str, "role", v,
-	    sizeof(v)) == -1) {
-		sc_fail(s, "INFO: no role in the reply");
-		return -1;
-	}
-	st->leader = strcmp(v, "master") == 0;
-	st->following[0] = '\0';
-	st->link_up = 0;
-	st->caught_up = 0;
-	if (!st->leader) {
-		if (resp_info_get(r->str, "master_host", host,
-		    sizeof(host)) == -1 || resp_info_get(r->str,
-		    "master_port", port, sizeof(port)) == -1) {
-			sc_fail(s, "INFO: replica without master_host/port");
-			return -1;
-		}
-		/* Too long to compare: it cannot be a target we asked for. */
-		if ((size_t)snprintf(st->following, sizeof(st->following),
-		    "%s:%s", host, port) >= sizeof(st->following))
-			log_debug("server %s: master_host too long",
-			    s->name);
-		st->link_up = resp_info_get(r->str, "master_link_status", v,
-		    sizeof(v)) == 0 && strcmp(v, "up") == 0;
-		st->caught_up = st->link_up && resp_info_get(r->str,
-		    "master_sync_in_progress", v, sizeof(v)) == 0 &&
-		    strcmp(v, "0") == 0;
-	}
-	st->loading = resp_info_get(r->str, "loading", v, sizeof(v)) == 0 &&
-	    strcmp(v, "1") == 0;
-	/* A replica refuses writes; a paused leader holds them. */
-	st->writable = st->leader && !st->loading &&
-	    s->paused_until <= ev_now();
-	st->offset = 0;
-	if (resp_info_get(r->str, "master_repl_offset", v, sizeof(v)) == 0 &&
-	    sc_u64(v, &n) == 0)
-		st->offset = n;
-	st->keys = sc_info_keys(r->str);
-	if (resp_info_get(r->str, "master_replid", st->lineage,
-	    sizeof(st->lineage)) == -1)
-		st->lineage[0] = '\0';
-	st->lineage2_end = 0;
-	if (resp_info_get(r->str, "master_replid2", st->lineage2,
-	    sizeof(st->lineage2)) == -1)
-		st->lineage2[0] = '\0';
-	else if (resp_info_get(r->str, "second_repl_offset", v,
-	    sizeof(v)) == 0 && v[0] != '-' && sc_u64(v, &n) == 0)
-		st->lineage2_end = n;
-	if (resp_info_get(r->str, "run_id", st->server_id,
-	    sizeof(st->server_id)) == -1)
-		st->server_id[0] = '\0';
-	/* Valkey also reports the Redis version it is compatible with. */
-	if (resp_info_get(r->str, "valkey_version", st->version,
-	    sizeof(st->version)) == -1 && resp_info_get(r->str,
-	    "redis_version", st->version, sizeof(st->version)) == -1)
-		st->version[0] = '\0';
-	sc_gauges_redis(st, r->str);
-	return 0;
-}
-
-/* Build the commands that take the server from what it is to what is wanted. */
-static int
-sc_apply_plan(struct srvctl *s)
-{
-	int	t38 = s->kind == SERVER_TILE38;
-
-	s->nsteps = 0;
-	switch (s->want) {
-	case SRV_WANT_NONE:
-		break;
-	case SRV_WANT_LEAD:
-		s->steps[s->nsteps++] = STEP_UNFOLLOW;
-		if (t38)
-			s->steps[s->nsteps++] = STEP_WRITABLE;
-		if (s->paused_until != 0)
-			s->steps[s->nsteps++] = STEP_UNPAUSE;
-		break;
-	case SRV_WANT_FOLLOW:
-		if (s->want_addr[0] == '\0')
-			return -1;
-		if (s->password != NULL)
-			s->steps[s->nsteps++] = STEP_AUTHCFG;
-		if (s->fresh) {
-			s->steps[s->nsteps++] = STEP_UNFOLLOW;
-			/* FLUSHDB is a write, refused while READONLY. */
-			if (t38 && s->t38_read_only)
-				s->steps[s->nsteps++] = STEP_WRITABLE;
-			s->steps[s->nsteps++] = STEP_FLUSH;
-		}
-		s->steps[s->nsteps++] = STEP_FOLLOW;
-		/* A replica now: what the pause held is refused, not lost. */
-		if (s->paused_until != 0)
-			s->steps[s->nsteps++] = STEP_UNPAUSE;
-		break;
-	case SRV_WANT_HOLD:
-		if (!t38 && !s->pause_refused) {
-			if (s->st.leader)
-				s->steps[s->nsteps++] = STEP_PAUSE;
-			break;
-		}
-		/* FALLTHROUGH */
-	case SRV_WANT_FENCE:
-		if (t38) {
-			s->steps[s->nsteps++] = STEP_READONLY;
-			break;
-		}
-		if (s->want_addr[0] == '\0')
-			return -1;
-		if (s->password != NULL)
-			s->steps[s->nsteps++] = STEP_AUTHCFG;
-		s->steps[s->nsteps++] = STEP_FOLLOW;
-		if (s->paused_until != 0)
-			s->steps[s->nsteps++] = STEP_UNPAUSE;
-		break;
-	}
-	return 0;
-}
-
-static int
-sc_apply_start(struct srvctl *s)
-{
-	uint64_t	now = ev_now();
-
-	s->apply_at = now + sc_backoff_next(&s->apply_backoff);
-	if (sc_apply_plan(s) == -1) {
-		snprintf(s->st.error, sizeof(s->st.error),
-		    "%s needs a target address", sc_want_name(s->want));
-		if (s->logged_gen != s->gen)
-			log_warnx("server %s: %s", s->name,
-			    s->st.error);
-		s->logged_gen = s->gen;
-		return 0;
-	}
-	if (s->nsteps == 0)
-		return 0;
-	/* Role changes at info level, their retries at debug. */
-	if (s->logged_gen != s->gen)
-		log_info("server %s: %s%s%s%s", s->name,
-		    sc_want_name(s->want), s->want == SRV_WANT_LEAD ? "" : " ",
-		    s->want == SRV_WANT_LEAD ? "" : s->want_addr,
-		    s->fresh ? " (discarding the local dataset first)" : "");
-	else
-		log_debug("server %s: retrying %s", s->name,
-		    sc_want_name(s->want));
-	s->logged_gen = s->gen;
-	s->applying = 1;
-	s->curstep = 0;
-	return sc_step_send(s);
-}
-
 /*
- * Each step's words, Tile38's then Redis's; the password or the target
- * host and port follow where a step takes them.  The words name the step
- * in messages, so no password is ever logged.
+ * A probe's answer into s->st.  A refused probe fails the connection;
+ * after a refused AUTH, that is the reason to give.
  */
-static const char *const sc_step_words[][2][3] = {
-	[STEP_AUTHCFG] = { { "CONFIG", "SET", "leaderauth" },
-	    { "CONFIG", "SET", "masterauth" } },
-	[STEP_UNFOLLOW] = { { "FOLLOW", "no", "one" },
-	    { "REPLICAOF", "NO", "ONE" } },
-	[STEP_WRITABLE] = { { "READONLY", "no" }, { "READONLY", "no" } },
-	[STEP_READONLY] = { { "READONLY", "yes" }, { "READONLY", "yes" } },
-	[STEP_FLUSH] = { { "FLUSHDB" }, { "FLUSHALL" } },
-	[STEP_FOLLOW] = { { "FOLLOW" }, { "REPLICAOF" } },
-	[STEP_PAUSE] = { { "CLIENT", "PAUSE" }, { "CLIENT", "PAUSE" } },
-	[STEP_UNPAUSE] = { { "CLIENT", "UNPAUSE" }, { "CLIENT", "UNPAUSE" } },
-};
-
-static const char *const *
-sc_step_argv(const struct srvctl *s, enum sc_step step, int *argc)
-{
-	const char *const	*w;
-
-	w = sc_step_words[step][s->kind == SERVER_TILE38 ? 0 : 1];
-	for (*argc = 0; *argc < 3 && w[*argc] != NULL; (*argc)++)
-		;
-	return w;
-}
-
-static void
-sc_step_name(const struct srvctl *s, enum sc_step step, char *buf,
-    size_t len)
-{
-	const char *const	*w;
-	int			 i, n;
-
-	w = sc_step_argv(s, step, &n);
-	buf[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (i > 0)
-			strlcat(buf, " ", len);
-		strlcat(buf, w[i], len);
-	}
-}
-
 static int
-sc_step_send(struct srvctl *s)
+sc_probe_reply(struct srvctl *s, const struct resp *r)
 {
-	const char		*argv[5];
-	const char *const	*w;
-	char			 port[24];
-	enum sc_step		 step = s->steps[s->curstep];
-	int			 argc, i;
+	const char	*cmd, *why = NULL;
+	enum srv_info	 rc;
 
-	w = sc_step_argv(s, step, &argc);
-	for (i = 0; i < argc; i++)
-		argv[i] = w[i];
-	if (step == STEP_AUTHCFG)
-		argv[argc++] = s->password;
-	if (step == STEP_FOLLOW) {
-		snprintf(port, sizeof(port), "%u", s->want_port);
-		argv[argc++] = s->want_host;
-		argv[argc++] = port;
+	if (s->kind == SERVER_TILE38) {
+		cmd = "SERVER";
+		rc = srv_info_tile38(r, &s->t38, &s->st, &why);
+	} else {
+		cmd = "INFO";
+		rc = srv_info_redis(r, s->paused_until > ev_now(), &s->st,
+		    &why);
 	}
-	if (step == STEP_PAUSE) {
-		snprintf(port, sizeof(port), "%u", SC_PAUSE_MS);
-		argv[argc++] = port;
-		argv[argc++] = "WRITE";
+	switch (rc) {
+	case SRV_INFO_OK:
+		if (why != NULL)
+			log_debug("server %s: %s", s->name, why);
+		return 0;
+	case SRV_INFO_REFUSED:
+		if (s->auth_refused)
+			sc_fail(s, "AUTH: %s", s->auth_err);
+		else
+			sc_fail(s, "%s: %s", cmd, r->str);
+		return -1;
+	case SRV_INFO_BAD:
+		sc_fail(s, "%s: %s", cmd, why);
+		return -1;
 	}
-	return sc_send(s, OP_STEP, step, argc, argv);
+	return -1;
 }
 
 /*
@@ -884,77 +271,13 @@ sc_step_send(struct srvctl *s)
  * sent after the last step (replies come in order), so its answer already
  * shows the step's effect: waiting for it is as good as sending another.
  */
-static int
+int
 sc_probe_soon(struct srvctl *s)
 {
 	if (s->probing)
 		return 0;
 	ev_timer_stop(s->loop, &s->t_probe);
 	return sc_probe_send(s);
-}
-
-static int
-sc_step_reply(struct srvctl *s, const struct sc_pending *p,
-    const struct resp *r)
-{
-	char	msg[sizeof(s->st.error)], name[64];
-
-	if (p->gen != s->gen) {
-		/* The wish changed meanwhile: start over from a probe. */
-		s->applying = 0;
-		return sc_probe_soon(s);
-	}
-	if (r->type == RESP_ERROR && p->step == STEP_PAUSE &&
-	    !s->pause_refused) {
-		log_warnx("server %s: CLIENT PAUSE WRITE: %s; fencing it as "
-		    "a replica of the bridge instead", s->name, r->str);
-		s->pause_refused = 1;
-		s->applying = 0;
-		return sc_probe_soon(s);
-	}
-	if (r->type == RESP_ERROR) {
-		sc_step_name(s, p->step, name, sizeof(name));
-		snprintf(msg, sizeof(msg), "%s: %s", name, r->str);
-		/* Retried for long: say it again only when it changes. */
-		if (strcmp(msg, s->st.error) != 0)
-			log_warnx("server %s: %s", s->name, msg);
-		else
-			log_debug("server %s: %s", s->name, msg);
-		strlcpy(s->st.error, msg, sizeof(s->st.error));
-		s->applying = 0;
-		return sc_probe_soon(s);
-	}
-	switch (p->step) {
-	case STEP_UNFOLLOW:
-		s->t38_following[0] = '\0';
-		break;
-	case STEP_WRITABLE:
-		s->t38_read_only = 0;
-		break;
-	case STEP_READONLY:
-		s->t38_read_only = 1;
-		break;
-	case STEP_FLUSH:
-		/* Done for this srvctl_want(); retries only FOLLOW again. */
-		s->fresh = 0;
-		break;
-	case STEP_FOLLOW:
-		strlcpy(s->t38_following, s->want_addr,
-		    sizeof(s->t38_following));
-		break;
-	case STEP_PAUSE:
-		s->paused_until = ev_now() + SC_PAUSE_MS;
-		break;
-	case STEP_UNPAUSE:
-		s->paused_until = 0;
-		break;
-	case STEP_AUTHCFG:
-		break;
-	}
-	if (++s->curstep < s->nsteps)
-		return sc_step_send(s);
-	s->applying = 0;
-	return sc_probe_soon(s);
 }
 
 /* A probe was answered: compare, act, report, and plan the next one. */
@@ -1069,8 +392,7 @@ sc_reply(struct srvctl *s, const struct resp *r)
 		return 0;
 	case OP_PROBE:
 		s->probing = 0;
-		if ((s->kind == SERVER_TILE38 ? sc_probe_tile38(s, r) :
-		    sc_probe_redis(s, r)) == -1)
+		if (sc_probe_reply(s, r) == -1)
 			return -1;
 		return sc_probe_done(s);
 	case OP_STEP:

@@ -47,6 +47,7 @@ main(void)
 	srunner_add_suite(sr, sandbox_suite());
 	srunner_add_suite(sr, sd_notify_suite());
 	srunner_add_suite(sr, spiffe_suite());
+	srunner_add_suite(sr, srv_info_suite());
 	srunner_add_suite(sr, svc_suite());
 	srunner_add_suite(sr, state_suite());
 	srunner_add_suite(sr, tls_suite());

@@ -574,6 +574,111 @@ START_TEST(test_consul_addr_cli)
 }
 END_TEST
 
+/*
+ * consul.ssl from every source in turn (file, environment, command
+ * line): an https:// consul.addr turns it on unless the same source sets
+ * consul.ssl too, in either order; a later source wins over an earlier
+ * one either way; a later plain address leaves it as it is.
+ */
+static const struct {
+	const char	*file;		/* NULL: no file */
+	const char	*env_addr, *env_ssl;
+	const char	*argv[5];	/* after argv[0], NULL-terminated */
+	int		 ssl;
+} ssl_rows[] = {
+	{ NULL, NULL, NULL, { NULL }, 0 },
+	{ "consul.addr https://c:8501\n", NULL, NULL, { NULL }, 1 },
+	{ "consul.addr http://c:8500\n", NULL, NULL, { NULL }, 0 },
+	{ "consul.addr https://c:8501\nconsul.ssl false\n", NULL, NULL,
+	    { NULL }, 0 },
+	{ "consul.ssl false\nconsul.addr https://c:8501\n", NULL, NULL,
+	    { NULL }, 0 },
+	{ "consul.ssl true\nconsul.addr https://c:8501\n", NULL, NULL,
+	    { NULL }, 1 },
+	{ "consul.ssl true\nconsul.addr http://c:8500\n", NULL, NULL,
+	    { NULL }, 1 },
+	{ "consul.ssl false\n", "https://c:8501", NULL, { NULL }, 1 },
+	{ "consul.addr https://c:8501\n", NULL, "false", { NULL }, 0 },
+	{ "consul.addr https://c:8501\n", "http://c:8500", NULL,
+	    { NULL }, 1 },
+	{ "consul.addr https://c:8501\nconsul.ssl false\n",
+	    "https://d:8501", NULL, { NULL }, 1 },
+	{ "consul.ssl true\n", NULL, "false", { NULL }, 0 },
+	{ NULL, "https://c:8501", NULL, { NULL }, 1 },
+	{ NULL, "https://c:8501", "false", { NULL }, 0 },
+	{ NULL, "https://c:8501", "true", { NULL }, 1 },
+	{ NULL, "http://c:8500", "true", { NULL }, 1 },
+	{ NULL, NULL, NULL, { "--consul.addr", "https://c:8501", NULL }, 1 },
+	{ NULL, NULL, NULL, { "--consul.ssl=false", "--consul.addr",
+	    "https://c:8501", NULL }, 0 },
+	{ NULL, NULL, NULL, { "--consul.addr", "https://c:8501",
+	    "--consul.ssl=false", NULL }, 0 },
+	{ NULL, NULL, "false", { "--consul.addr", "https://c:8501", NULL },
+	    1 },
+	{ NULL, "https://c:8501", NULL, { "--consul.ssl=false", NULL }, 0 },
+	{ NULL, "https://c:8501", NULL, { "--consul.ssl=false",
+	    "--consul.addr", "https://d:8501", NULL }, 0 },
+	{ NULL, "https://c:8501", NULL, { "--consul.addr", "c:8500", NULL },
+	    1 },
+	{ "consul.addr https://c:8501\n", "http://c:8500", "false",
+	    { "--consul.addr", "https://d:8501", NULL }, 1 },
+};
+
+START_TEST(test_consul_ssl_sources)
+{
+	struct config	 cfg;
+	struct cli	 cli;
+	char		*argv[6] = { "tcm" };
+	char		 err[ERRLEN] = "";
+	int		 argc;
+
+	for (argc = 0; ssl_rows[_i].argv[argc] != NULL; argc++)
+		argv[argc + 1] = (char *)ssl_rows[_i].argv[argc];
+	argv[++argc] = NULL;
+	if (ssl_rows[_i].env_addr != NULL)
+		setenv("CONSUL_HTTP_ADDR", ssl_rows[_i].env_addr, 1);
+	if (ssl_rows[_i].env_ssl != NULL)
+		setenv("CONSUL_HTTP_SSL", ssl_rows[_i].env_ssl, 1);
+	ck_assert_msg(cli_parse(&cli, argc, argv, err, sizeof(err)) == 0,
+	    "row %d: %s", _i, err);
+	config_init(&cfg);
+	if (ssl_rows[_i].file != NULL)
+		ck_assert_msg(config_load_file(&cfg, write_file("ssl.conf",
+		    ssl_rows[_i].file), 1, err, sizeof(err)) == 0,
+		    "row %d: %s", _i, err);
+	ck_assert_msg(config_load_env(&cfg, err, sizeof(err)) == 0,
+	    "row %d: %s", _i, err);
+	ck_assert_msg(config_load_cli(&cfg, &cli, err, sizeof(err)) == 0,
+	    "row %d: %s", _i, err);
+	ck_assert_msg(cfg.consul_ssl == ssl_rows[_i].ssl,
+	    "row %d: consul.ssl %d", _i, cfg.consul_ssl);
+	config_clear(&cfg);
+	cli_clear(&cli);
+}
+END_TEST
+
+/* Each config_set() is a source of its own: the later one wins. */
+START_TEST(test_consul_ssl_set)
+{
+	struct config	cfg;
+	char		err[ERRLEN];
+
+	config_init(&cfg);
+	ck_assert_int_eq(config_set(&cfg, opt("consul.ssl"), "false", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(config_set(&cfg, opt("consul.addr"),
+	    "https://c:8501", err, sizeof(err)), 0);
+	ck_assert_int_eq(cfg.consul_ssl, 1);
+	ck_assert_int_eq(config_set(&cfg, opt("consul.ssl"), "false", err,
+	    sizeof(err)), 0);
+	ck_assert_int_eq(cfg.consul_ssl, 0);
+	ck_assert_int_eq(config_set(&cfg, opt("consul.addr"),
+	    "http://c:8500", err, sizeof(err)), 0);
+	ck_assert_int_eq(cfg.consul_ssl, 0);
+	config_clear(&cfg);
+}
+END_TEST
+
 START_TEST(test_file_syntax)
 {
 	struct config	cfg;
@@ -1688,6 +1793,9 @@ config_suite(void)
 	tcase_add_test(tc, test_error_value_shown_safely);
 	tcase_add_test(tc, test_consul_addr);
 	tcase_add_test(tc, test_consul_addr_cli);
+	tcase_add_loop_test(tc, test_consul_ssl_sources, 0,
+	    sizeof(ssl_rows) / sizeof(ssl_rows[0]));
+	tcase_add_test(tc, test_consul_ssl_set);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("sources");

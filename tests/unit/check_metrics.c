@@ -1,7 +1,7 @@
 /*
- * Metric sets: put, replace and get, name checks, a full set, and the
- * MSG_STATS encoding, whose decoder must refuse anything but an exact,
- * valid payload and then leave an empty set.
+ * Metric sets: put, replace and get, name checks (metric_word_ok() too),
+ * a full set, and the MSG_STATS encoding, whose decoder must refuse
+ * anything but an exact, valid payload and then leave an empty set.
  */
 #include <math.h>
 #include <stdint.h>
@@ -348,6 +348,37 @@ START_TEST(test_metrics_decode_invalid)
 }
 END_TEST
 
+/*
+ * The word check that metric_put(), Prometheus and DogStatsD share: a
+ * word of max bytes or more has no room for its NUL.
+ */
+START_TEST(test_metrics_word_ok)
+{
+	static const struct {
+		const char	*w;
+		size_t		 max;
+		int		 empty_ok, want;
+	} t[] = {
+		{ "server_up", 16, 0, 1 },
+		{ "a0_9z", 6, 0, 1 },
+		{ "", 16, 0, 0 },
+		{ "", 16, 1, 1 },
+		{ "Server", 16, 0, 0 },
+		{ "a-b", 16, 0, 0 },
+		{ "a.b", 16, 1, 0 },
+		{ "abcde", 6, 0, 1 },
+		{ "abcdef", 6, 0, 0 },
+		{ "abcdefgh", 6, 1, 0 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ck_assert_msg(metric_word_ok(t[i].w, t[i].max,
+		    t[i].empty_ok) == t[i].want, "row %zu: \"%s\"", i,
+		    t[i].w);
+}
+END_TEST
+
 Suite *
 metrics_suite(void)
 {
@@ -358,6 +389,7 @@ metrics_suite(void)
 	tcase_add_test(tc, test_metrics_put_get);
 	tcase_add_test(tc, test_metrics_invalid);
 	tcase_add_test(tc, test_metrics_full);
+	tcase_add_test(tc, test_metrics_word_ok);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tc2, test_metrics_round_trip);
 	tcase_add_test(tc2, test_metrics_decode_truncated);

@@ -39,6 +39,7 @@ Suite	*route_suite(void);
 Suite	*sandbox_suite(void);
 Suite	*sd_notify_suite(void);
 Suite	*spiffe_suite(void);
+Suite	*srv_info_suite(void);
 Suite	*svc_suite(void);
 Suite	*state_suite(void);
 Suite	*tls_suite(void);
