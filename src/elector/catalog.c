@@ -42,18 +42,12 @@ catalog_fit(const struct elector *e, int svc)
 static void
 catalog_check_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
-	struct elector	*e = w->e;
+	struct watch	*w = watch_done(arg);
 
-	w->req = NULL;
-	if (r->status == 200) {
-		w->backoff = 0;
-		ev_timer_start(e->loop, &w->retry, e->cfg->election_check_ttl / 3);
+	if (watch_check_passed(w, r, "service check refresh"))
 		return;
-	}
-	elector_call_failed("service check refresh", r);
 	/* Forgotten by a restarted agent: register again. */
-	e->registered[w->which] = 0;
+	w->e->registered[w->which] = 0;
 	watch_retry(w, 250, 2000);
 }
 
@@ -76,17 +70,15 @@ catalog_check(struct elector *e, int svc)
 	snprintf(path, sizeof(path), "/v1/agent/check/%s/%s",
 	    catalog_fit(e, svc) ? "pass" : "fail", eid);
 	free(eid);
-	w->req = consul_call(e->consul, "PUT", path, NULL, CALL_TIMEOUT_MS,
-	    catalog_check_cb, w);
+	watch_call(w, "PUT", path, NULL, CALL_TIMEOUT_MS, catalog_check_cb);
 }
 
 static void
 catalog_register_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 
-	w->req = NULL;
 	if (r->status != 200) {
 		elector_call_failed("service registration", r);
 		watch_retry(w, 250, 5000);
@@ -109,9 +101,9 @@ catalog_register(struct elector *e, int svc)
 	    e->cfg->bind_port_follower, e->cfg->election_check_ttl);
 	if (body == NULL)
 		fatal("service body");
-	e->reg[svc].req = consul_call(e->consul, "PUT",
+	watch_call(&e->reg[svc], "PUT",
 	    "/v1/agent/service/register?replace-existing-checks=true", body,
-	    CALL_TIMEOUT_MS, catalog_register_cb, &e->reg[svc]);
+	    CALL_TIMEOUT_MS, catalog_register_cb);
 	free(body);
 }
 
@@ -178,13 +170,12 @@ catalog_publish(struct elector *e)
 static void
 catalog_health_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch		*w = arg;
+	struct watch		*w = watch_done(arg);
 	struct elector		*e = w->e;
 	struct consul_instances	 l;
 	char			 err[256];
 	int			 dropped;
 
-	w->req = NULL;
 	if (r->status != 200 || consul_parse_health(r->body, r->len, &l, err,
 	    sizeof(err)) == -1) {
 		if (r->status == 200)
@@ -192,12 +183,10 @@ catalog_health_cb(const struct consul_resp *r, void *arg)
 			    elector_service(e, w->which), err);
 		else
 			elector_call_failed("discovery", r);
-		w->index = 0;
-		watch_retry(w, 250, 5000);
+		watch_restart(w, 250, 5000);
 		return;
 	}
-	w->index = r->index < w->index ? 0 : r->index;
-	w->backoff = 0;
+	watch_advance(w, r);
 	/* The peers' listeners, the bridge's check and the list alike. */
 	if ((dropped = catalog_pick(&l, elector_service(e, w->which))) == -1)
 		fatal("discovery");
@@ -217,16 +206,8 @@ catalog_health_cb(const struct consul_resp *r, void *arg)
 static void
 catalog_discover(struct elector *e, int svc)
 {
-	char	path[512], *name;
-
-	if ((name = consul_escape(elector_service(e, svc))) == NULL)
-		fatal("escape");
-	snprintf(path, sizeof(path),
-	    "/v1/health/connect/%s?passing&index=%llu&wait=%ds", name,
-	    (unsigned long long)e->health[svc].index, WATCH_WAIT_S);
-	free(name);
-	e->health[svc].req = consul_call(e->consul, "GET", path, NULL,
-	    WATCH_TIMEOUT_MS, catalog_health_cb, &e->health[svc]);
+	watch_get_service(&e->health[svc], "/v1/health/connect/", "?passing",
+	    catalog_health_cb);
 }
 
 static void
@@ -255,11 +236,10 @@ catalog_start(struct elector *e)
 static void
 catalog_deregister_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 	int		 svc;
 
-	w->req = NULL;
 	if (r->status != 200)
 		elector_call_failed("service deregistration", r);
 	else
@@ -291,8 +271,8 @@ catalog_deregister(struct elector *e, void (*done)(struct elector *))
 		snprintf(path, sizeof(path), "/v1/agent/service/deregister/%s",
 		    eid);
 		free(eid);
-		e->reg[svc].req = consul_call(e->consul, "PUT", path, NULL,
-		    CALL_TIMEOUT_MS, catalog_deregister_cb, &e->reg[svc]);
+		watch_call(&e->reg[svc], "PUT", path, NULL, CALL_TIMEOUT_MS,
+		    catalog_deregister_cb);
 		n++;
 	}
 	if (n == 0)

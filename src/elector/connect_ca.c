@@ -64,7 +64,7 @@ static void	connect_ca_intentions(struct elector *);
 static void
 connect_ca_roots_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch		*w = arg;
+	struct watch		*w = watch_done(arg);
 	struct elector		*e = w->e;
 	struct consul_roots	 roots;
 	struct msg_tls_roots	 m;
@@ -72,22 +72,19 @@ connect_ca_roots_cb(const struct consul_resp *r, void *arg)
 	char			 err[256];
 	int			 changed;
 
-	w->req = NULL;
 	if (r->status != 200 || consul_parse_roots(r->body, r->len, &roots,
 	    err, sizeof(err)) == -1) {
 		if (r->status == 200)
 			log_warnx("CA roots: %s", err);
 		else
 			elector_call_failed("CA roots", r);
-		w->index = 0;
-		watch_retry(w, 250, 5000);
+		watch_restart(w, 250, 5000);
 		return;
 	}
 	if (r->index != w->index)
 		log_info("CA roots received (active root %s)",
 		    roots.active_id);
-	w->index = r->index < w->index ? 0 : r->index;
-	w->backoff = 0;
+	watch_advance(w, r);
 	changed = e->trust_domain == NULL ||
 	    strcmp(e->trust_domain, roots.trust_domain) != 0;
 	free(e->trust_domain);
@@ -107,13 +104,8 @@ connect_ca_roots_cb(const struct consul_resp *r, void *arg)
 static void
 connect_ca_roots(struct elector *e)
 {
-	char	path[128];
-
-	snprintf(path, sizeof(path),
-	    "/v1/agent/connect/ca/roots?index=%llu&wait=%ds",
-	    (unsigned long long)e->roots.index, WATCH_WAIT_S);
-	e->roots.req = consul_call(e->consul, "GET", path, NULL,
-	    WATCH_TIMEOUT_MS, connect_ca_roots_cb, &e->roots);
+	watch_get(&e->roots, "/v1/agent/connect/ca/roots",
+	    connect_ca_roots_cb);
 }
 
 static void
@@ -132,10 +124,9 @@ connect_ca_roots_retry(void *arg)
 static void
 connect_ca_intentions_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 
-	w->req = NULL;
 	if (r->status == 403) {
 		if (!e->intentions_denied)
 			log_warnx("intentions watch: HTTP 403 (the token lacks"
@@ -147,8 +138,7 @@ connect_ca_intentions_cb(const struct consul_resp *r, void *arg)
 	}
 	if (r->status != 200) {
 		elector_call_failed("intentions watch", r);
-		w->index = 0;
-		watch_retry(w, 250, 5000);
+		watch_restart(w, 250, 5000);
 		return;
 	}
 	e->intentions_denied = 0;
@@ -160,21 +150,15 @@ connect_ca_intentions_cb(const struct consul_resp *r, void *arg)
 		if (e->authz != NULL)
 			e->authz->gen++;
 	}
-	w->index = r->index < w->index ? 0 : r->index;
-	w->backoff = 0;
+	watch_advance(w, r);
 	ev_timer_start(e->loop, &w->retry, 100);
 }
 
 static void
 connect_ca_intentions(struct elector *e)
 {
-	char	path[128];
-
-	snprintf(path, sizeof(path),
-	    "/v1/connect/intentions?index=%llu&wait=%ds",
-	    (unsigned long long)e->intentions.index, WATCH_WAIT_S);
-	e->intentions.req = consul_call(e->consul, "GET", path, NULL,
-	    WATCH_TIMEOUT_MS, connect_ca_intentions_cb, &e->intentions);
+	watch_get(&e->intentions, "/v1/connect/intentions",
+	    connect_ca_intentions_cb);
 }
 
 static void
@@ -189,14 +173,13 @@ connect_ca_intentions_retry(void *arg)
 static void
 connect_ca_leaf_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch		*w = arg;
+	struct watch		*w = watch_done(arg);
 	struct elector		*e = w->e;
 	struct consul_leaf	 leaf;
 	struct msg_tls_leaf	 m;
 	uint8_t			 buf[IMSG_MAX_PAYLOAD];
 	char			 err[256];
 
-	w->req = NULL;
 	if (r->status != 200 || consul_parse_leaf(r->body, r->len, &leaf, err,
 	    sizeof(err)) == -1) {
 		if (r->status == 200)
@@ -204,15 +187,13 @@ connect_ca_leaf_cb(const struct consul_resp *r, void *arg)
 			    elector_service(e, w->which), err);
 		else
 			elector_call_failed("leaf certificate", r);
-		w->index = 0;
-		watch_retry(w, 250, 5000);
+		watch_restart(w, 250, 5000);
 		return;
 	}
 	if (r->index != w->index)
 		log_info("leaf certificate for %s received (serial %s)",
 		    elector_service(e, w->which), leaf.serial);
-	w->index = r->index < w->index ? 0 : r->index;
-	w->backoff = 0;
+	watch_advance(w, r);
 	m.cert_pem = leaf.cert_pem;
 	m.key_pem = leaf.key_pem;
 	m.uri = leaf.service_uri;
@@ -231,16 +212,8 @@ connect_ca_leaf_cb(const struct consul_resp *r, void *arg)
 static void
 connect_ca_leaf(struct elector *e, int svc)
 {
-	char	path[512], *name;
-
-	if ((name = consul_escape(elector_service(e, svc))) == NULL)
-		fatal("escape");
-	snprintf(path, sizeof(path),
-	    "/v1/agent/connect/ca/leaf/%s?index=%llu&wait=%ds", name,
-	    (unsigned long long)e->leaf[svc].index, WATCH_WAIT_S);
-	free(name);
-	e->leaf[svc].req = consul_call(e->consul, "GET", path, NULL,
-	    WATCH_TIMEOUT_MS, connect_ca_leaf_cb, &e->leaf[svc]);
+	watch_get_service(&e->leaf[svc], "/v1/agent/connect/ca/leaf/", "",
+	    connect_ca_leaf_cb);
 }
 
 static void

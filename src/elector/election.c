@@ -319,22 +319,17 @@ lock_observe(struct elector *e, const struct consul_kv *kv)
 static void
 lock_watch_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch		*w = arg;
+	struct watch		*w = watch_done(arg);
 	struct elector		*e = w->e;
 	struct consul_kv	 kv;
 	char			 err[256];
 
-	w->req = NULL;
 	if (r->status != 200 && r->status != 404) {
-		/* Maybe a restarted agent: its indexes start over too. */
 		elector_call_failed("lock watch", r);
-		w->index = 0;
-		watch_retry(w, 250, 2000);
+		watch_restart(w, 250, 2000);
 		return;
 	}
-	/* An index that went backwards (agent restart) starts over. */
-	w->index = r->index < w->index ? 0 : r->index;
-	w->backoff = 0;
+	watch_advance(w, r);
 	if (r->status == 404)
 		lock_observe(e, NULL);
 	else if (consul_parse_kv(r->body, r->len, &kv, err, sizeof(err)) == 0) {
@@ -342,8 +337,7 @@ lock_watch_cb(const struct consul_resp *r, void *arg)
 		consul_kv_clear(&kv);
 	} else {
 		log_warnx("lock watch: %s", err);
-		w->index = 0;
-		watch_retry(w, 250, 2000);
+		watch_restart(w, 250, 2000);
 		return;
 	}
 	if (w->req == NULL && !ev_timer_pending(&w->retry))
@@ -353,13 +347,10 @@ lock_watch_cb(const struct consul_resp *r, void *arg)
 static void
 lock_watch(struct elector *e)
 {
-	char	query[64], *path;
+	char	*path;
 
-	snprintf(query, sizeof(query), "index=%llu&wait=%ds",
-	    (unsigned long long)e->lock.index, WATCH_WAIT_S);
-	path = election_kv_path(e, "leader", query);
-	e->lock.req = consul_call(e->consul, "GET", path, NULL,
-	    WATCH_TIMEOUT_MS, lock_watch_cb, &e->lock);
+	path = election_kv_path(e, "leader", NULL);
+	watch_get(&e->lock, path, lock_watch_cb);
 	free(path);
 }
 
@@ -375,12 +366,11 @@ lock_watch_retry(void *arg)
 static void
 acquire_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 	char		 err[256];
 	int		 ok;
 
-	w->req = NULL;
 	if (r->status != 200 || consul_parse_bool(r->body, r->len, &ok, err,
 	    sizeof(err)) == -1) {
 		if (r->status == 200)
@@ -413,18 +403,17 @@ acquire(struct elector *e)
 	snprintf(query, sizeof(query), "acquire=%s", e->session);
 	path = election_kv_path(e, "leader", query);
 	e->acquire_sent = ev_now();
-	e->acquire.req = consul_call(e->consul, "PUT", path, e->cfg->id,
-	    CALL_TIMEOUT_MS, acquire_cb, &e->acquire);
+	watch_call(&e->acquire, "PUT", path, e->cfg->id, CALL_TIMEOUT_MS,
+	    acquire_cb);
 	free(path);
 }
 
 static void
 release_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 
-	w->req = NULL;
 	if (r->status != 200)
 		elector_call_failed("lock release", r);
 	else
@@ -467,8 +456,8 @@ release(struct elector *e)
 	    (unsigned long long)lock_flags_encode(e->lead.reason,
 	    e->lead.mode == MODE_SWITCH ? e->switch_to : NULL));
 	path = election_kv_path(e, "leader", query);
-	e->acquire.req = consul_call(e->consul, "PUT", path, e->cfg->id,
-	    CALL_TIMEOUT_MS, release_cb, &e->acquire);
+	watch_call(&e->acquire, "PUT", path, e->cfg->id, CALL_TIMEOUT_MS,
+	    release_cb);
 	free(path);
 	elector_publish_role(e);
 }
@@ -483,12 +472,11 @@ release(struct elector *e)
 static void
 confirm_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch		*w = arg;
+	struct watch		*w = watch_done(arg);
 	struct elector		*e = w->e;
 	struct consul_kv	 kv;
 	char			 err[256];
 
-	w->req = NULL;
 	if (e->confirm_gen != e->lead.gen)
 		return;
 	if (r->status == 404) {
@@ -528,8 +516,8 @@ confirm(struct elector *e)
 	path = election_kv_path(e, "leader", "consistent");
 	e->confirm_sent = ev_now();
 	e->confirm_gen = e->lead.gen;
-	e->confirm.req = consul_call(e->consul, "GET", path, NULL,
-	    e->cfg->election_lease, confirm_cb, &e->confirm);
+	watch_call(&e->confirm, "GET", path, NULL, e->cfg->election_lease,
+	    confirm_cb);
 	free(path);
 }
 
@@ -692,9 +680,7 @@ election_evaluate(struct elector *e)
 static void
 publish_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
-
-	w->req = NULL;
+	watch_done(arg);
 	if (r->status != 200)
 		elector_call_failed("freshness record", r);
 }
@@ -731,8 +717,8 @@ publish(struct elector *e)
 	snprintf(key, sizeof(key), "nodes/%s", e->cfg->id);
 	path = election_kv_path(e, key, query);
 	e->published_at = ev_now();
-	e->publish.req = consul_call(e->consul, "PUT", path, body,
-	    CALL_TIMEOUT_MS, publish_cb, &e->publish);
+	watch_call(&e->publish, "PUT", path, body, CALL_TIMEOUT_MS,
+	    publish_cb);
 	free(path);
 	free(body);
 }
@@ -778,32 +764,28 @@ peers_replace(struct elector *e, const struct consul_kv_list *l)
 static void
 nodes_watch_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch		*w = arg;
+	struct watch		*w = watch_done(arg);
 	struct elector		*e = w->e;
 	struct consul_kv_list	 l;
 	char			 err[256];
 
-	w->req = NULL;
 	if (r->status == 404) {
 		memset(&l, 0, sizeof(l));
 		peers_replace(e, &l);
 	} else if (r->status != 200) {
 		elector_call_failed("freshness watch", r);
-		w->index = 0;
-		watch_retry(w, 250, 2000);
+		watch_restart(w, 250, 2000);
 		return;
 	} else if (consul_parse_kv_list(r->body, r->len, &l, err,
 	    sizeof(err)) == -1) {
 		log_warnx("freshness watch: %s", err);
-		w->index = 0;
-		watch_retry(w, 250, 2000);
+		watch_restart(w, 250, 2000);
 		return;
 	} else {
 		peers_replace(e, &l);
 		consul_kv_list_clear(&l);
 	}
-	w->index = r->index < w->index ? 0 : r->index;
-	w->backoff = 0;
+	watch_advance(w, r);
 	election_evaluate(e);
 	election_stop_rest(e);
 	nodes_watch(e);
@@ -812,15 +794,12 @@ nodes_watch_cb(const struct consul_resp *r, void *arg)
 static void
 nodes_watch(struct elector *e)
 {
-	char	query[80], *path;
+	char	*path;
 
 	if (e->nodes.req != NULL)
 		return;
-	snprintf(query, sizeof(query), "recurse&index=%llu&wait=%ds",
-	    (unsigned long long)e->nodes.index, WATCH_WAIT_S);
-	path = election_kv_path(e, "nodes/", query);
-	e->nodes.req = consul_call(e->consul, "GET", path, NULL,
-	    WATCH_TIMEOUT_MS, nodes_watch_cb, &e->nodes);
+	path = election_kv_path(e, "nodes/", "recurse");
+	watch_get(&e->nodes, path, nodes_watch_cb);
 	free(path);
 }
 

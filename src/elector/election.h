@@ -2,6 +2,7 @@
  * The elector's state, shared by its modules:
  *
  *	elector.c	process frame, what the elector tells the supervisor
+ *	consul_watch.c	request slots: calls, blocking queries, their index
  *	session.c	the manager's own check and the Consul session
  *	election.c	lock, leadership, fencing, freshness, handover
  *	catalog.c	service registration and health-filtered discovery
@@ -18,6 +19,7 @@
 #include "config.h"
 #include "consul_api.h"
 #include "consul_http.h"
+#include "consul_watch.h"
 #include "event.h"
 #include "leadership.h"
 #include "proto.h"
@@ -28,16 +30,6 @@ struct authz;
 
 /* The two Connect services of a node; index = service - SVC_WRITER. */
 enum { SVC_WRITER = 0, SVC_READER = 1, SVC_COUNT = 2 };
-
-/* A request slot with a retry timer and its own capped backoff. */
-struct watch {
-	struct elector		*e;
-	struct consul_req	*req;
-	struct ev_timer		 retry;
-	uint64_t		 index;		/* blocking query index */
-	uint64_t		 backoff;	/* ms, 0 after a success */
-	int			 which;		/* SVC_* where it applies */
-};
 
 struct elector {
 	struct child		*child;
@@ -156,17 +148,6 @@ const char *elector_service(const struct elector *, int svc);
 /* Every stop step finished: leave. */
 void	elector_stopped(struct elector *);
 
-/* Request slots and their backoff (elector.c). */
-void	watch_init(struct watch *, struct elector *, int which,
-	    ev_timer_cb retry);
-void	watch_cancel(struct watch *);
-/* Schedule the retry timer with capped exponential backoff. */
-void	watch_retry(struct watch *, uint64_t min_ms, uint64_t max_ms);
-/* The blocking-query wait and the request timeout that goes with it. */
-#define WATCH_WAIT_S		30
-#define WATCH_TIMEOUT_MS	((WATCH_WAIT_S + 2 + 5) * 1000)
-/* A short call's timeout. */
-#define CALL_TIMEOUT_MS		3000
 /* Log a failed call once, with what Consul said. */
 void	elector_call_failed(const char *what, const struct consul_resp *);
 
