@@ -4,7 +4,7 @@
  *	elector.c	process frame, what the elector tells the supervisor
  *	consul_watch.c	request slots: calls, blocking queries, their index
  *	session.c	the manager's own check and the Consul session
- *	election.c	lock, leadership, fencing, freshness, handover
+ *	election*.c	lock, leadership, fencing, freshness, handover
  *	catalog.c	service registration and health-filtered discovery
  *	connect_ca.c	leaf certificates, CA roots, authorization
  *	history.c	the leadership history in KV
