@@ -34,13 +34,6 @@ child_flush(struct child *c)
 	ev_io_set(c->loop, &c->io, rv == 1 ? EPOLLIN | EPOLLOUT : EPOLLIN);
 }
 
-int
-child_send(struct child *c, uint32_t type, uint32_t peerid, int fd,
-    const void *data, size_t len)
-{
-	return ichan_compose(c->chan, type, peerid, fd, data, len);
-}
-
 /* The channel's wake (ichan_set_wake()): whatever is queued goes now. */
 static void
 child_wake(void *arg)

@@ -68,8 +68,6 @@ struct child {
  */
 int	child_run(int kind, int foreground, int verbose,
 	    const struct child_ops *, void *arg);
-int	child_send(struct child *, uint32_t type, uint32_t peerid, int fd,
-	    const void *data, size_t len);
 /*
  * Write what is queued on c->chan.  The proto_send_*() calls on c->chan
  * do it themselves (the channel's wake).

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "catalog_pick.h"
+#include "child.h"
 #include "election.h"
 #include "log.h"
 
@@ -42,18 +43,12 @@ catalog_fit(const struct elector *e, int svc)
 static void
 catalog_check_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
-	struct elector	*e = w->e;
+	struct watch	*w = watch_done(arg);
 
-	w->req = NULL;
-	if (r->status == 200) {
-		w->backoff = 0;
-		ev_timer_start(e->loop, &w->retry, e->cfg->election_check_ttl / 3);
+	if (watch_check_passed(w, r, "service check refresh"))
 		return;
-	}
-	elector_call_failed("service check refresh", r);
 	/* Forgotten by a restarted agent: register again. */
-	e->registered[w->which] = 0;
+	w->e->registered[w->which] = 0;
 	watch_retry(w, 250, 2000);
 }
 
@@ -69,30 +64,28 @@ catalog_check(struct elector *e, int svc)
 		catalog_register(e, svc);
 		return;
 	}
-	snprintf(id, sizeof(id), "%s-%s-ttl", elector_service(e, svc),
+	snprintf(id, sizeof(id), "%s-%s-ttl", svc_name(e->cfg, svc),
 	    e->cfg->id);
 	if ((eid = consul_escape(id)) == NULL)
 		fatal("escape");
 	snprintf(path, sizeof(path), "/v1/agent/check/%s/%s",
 	    catalog_fit(e, svc) ? "pass" : "fail", eid);
 	free(eid);
-	w->req = consul_call(e->consul, "PUT", path, NULL, CALL_TIMEOUT_MS,
-	    catalog_check_cb, w);
+	watch_call(w, "PUT", path, NULL, CALL_TIMEOUT_MS, catalog_check_cb);
 }
 
 static void
 catalog_register_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 
-	w->req = NULL;
 	if (r->status != 200) {
 		elector_call_failed("service registration", r);
 		watch_retry(w, 250, 5000);
 		return;
 	}
-	log_info("service %s-%s registered", elector_service(e, w->which),
+	log_info("service %s-%s registered", svc_name(e->cfg, w->which),
 	    e->cfg->id);
 	e->registered[w->which] = 1;
 	w->backoff = 0;
@@ -104,14 +97,14 @@ catalog_register(struct elector *e, int svc)
 {
 	char	*body;
 
-	body = consul_service_body(elector_service(e, svc), e->cfg->id,
+	body = consul_service_body(svc_name(e->cfg, svc), e->cfg->id,
 	    e->cfg->advertise, svc == SVC_WRITER ? e->cfg->bind_port_leader :
 	    e->cfg->bind_port_follower, e->cfg->election_check_ttl);
 	if (body == NULL)
 		fatal("service body");
-	e->reg[svc].req = consul_call(e->consul, "PUT",
+	watch_call(&e->reg[svc], "PUT",
 	    "/v1/agent/service/register?replace-existing-checks=true", body,
-	    CALL_TIMEOUT_MS, catalog_register_cb, &e->reg[svc]);
+	    CALL_TIMEOUT_MS, catalog_register_cb);
 	free(body);
 }
 
@@ -132,7 +125,7 @@ catalog_health_changed(struct elector *e)
 	if (!e->cfg->service_manage || e->deregistering)
 		return;
 	/* Tell Consul now rather than at the next refresh. */
-	for (svc = 0; svc < SVC_COUNT; svc++)
+	for (svc = 0; svc < SVC_MAX; svc++)
 		if (e->registered[svc] && e->reg[svc].req == NULL) {
 			ev_timer_stop(e->loop, &e->reg[svc].retry);
 			catalog_check(e, svc);
@@ -144,18 +137,17 @@ catalog_publish(struct elector *e)
 {
 	struct msg_peers	 m;
 	struct peer		*v;
-	uint8_t			 buf[IMSG_MAX_PAYLOAD];
-	char			*uris[SVC_COUNT] = { NULL, NULL };
+	char			*uris[SVC_MAX] = { NULL, NULL };
 	size_t			 i;
 	int			 svc;
 
-	for (svc = 0; svc < SVC_COUNT; svc++) {
+	for (svc = 0; svc < SVC_MAX; svc++) {
 		if (!e->found_set[svc])
 			continue;
 		/* The identity a peer's certificate must carry. */
 		if (e->trust_domain != NULL && e->datacenter != NULL &&
 		    asprintf(&uris[svc], "spiffe://%s/ns/default/dc/%s/svc/%s",
-		    e->trust_domain, e->datacenter, elector_service(e, svc)) == -1)
+		    e->trust_domain, e->datacenter, svc_name(e->cfg, svc)) == -1)
 			fatal("uri");
 		if ((v = calloc(e->found[svc].n + 1, sizeof(*v))) == NULL)
 			fatal("peers");
@@ -168,8 +160,7 @@ catalog_publish(struct elector *e)
 		}
 		m.v = v;
 		m.n = e->found[svc].n;
-		elector_send(e, MSG_PEERS, svc == SVC_WRITER ? PROC_WRITER :
-		    PROC_READER, buf, msg_peers_encode(&m, buf, sizeof(buf)));
+		proto_send_peers(e->child->chan, (uint32_t)svc_proc(svc), &m);
 		free(v);
 		free(uris[svc]);
 	}
@@ -178,36 +169,33 @@ catalog_publish(struct elector *e)
 static void
 catalog_health_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch		*w = arg;
+	struct watch		*w = watch_done(arg);
 	struct elector		*e = w->e;
 	struct consul_instances	 l;
 	char			 err[256];
 	int			 dropped;
 
-	w->req = NULL;
 	if (r->status != 200 || consul_parse_health(r->body, r->len, &l, err,
 	    sizeof(err)) == -1) {
 		if (r->status == 200)
 			log_warnx("discovery of %s: %s",
-			    elector_service(e, w->which), err);
+			    svc_name(e->cfg, w->which), err);
 		else
 			elector_call_failed("discovery", r);
-		w->index = 0;
-		watch_retry(w, 250, 5000);
+		watch_restart(w, 250, 5000);
 		return;
 	}
-	w->index = r->index < w->index ? 0 : r->index;
-	w->backoff = 0;
+	watch_advance(w, r);
 	/* The peers' listeners, the bridge's check and the list alike. */
-	if ((dropped = catalog_pick(&l, elector_service(e, w->which))) == -1)
+	if ((dropped = catalog_pick(&l, svc_name(e->cfg, w->which))) == -1)
 		fatal("discovery");
 	if (dropped > 0)
 		log_debug("%s: %d more instances of a node left out",
-		    elector_service(e, w->which), dropped);
+		    svc_name(e->cfg, w->which), dropped);
 	consul_instances_clear(&e->found[w->which]);
 	e->found[w->which] = l;
 	e->found_set[w->which] = 1;
-	log_debug("%s: %zu passing instances", elector_service(e, w->which),
+	log_debug("%s: %zu passing instances", svc_name(e->cfg, w->which),
 	    l.n);
 	catalog_publish(e);
 	/* Never spin on an agent that answers at once. */
@@ -217,16 +205,8 @@ catalog_health_cb(const struct consul_resp *r, void *arg)
 static void
 catalog_discover(struct elector *e, int svc)
 {
-	char	path[512], *name;
-
-	if ((name = consul_escape(elector_service(e, svc))) == NULL)
-		fatal("escape");
-	snprintf(path, sizeof(path),
-	    "/v1/health/connect/%s?passing&index=%llu&wait=%ds", name,
-	    (unsigned long long)e->health[svc].index, WATCH_WAIT_S);
-	free(name);
-	e->health[svc].req = consul_call(e->consul, "GET", path, NULL,
-	    WATCH_TIMEOUT_MS, catalog_health_cb, &e->health[svc]);
+	watch_get_service(&e->health[svc], "/v1/health/connect/", "?passing",
+	    catalog_health_cb);
 }
 
 static void
@@ -243,7 +223,7 @@ catalog_start(struct elector *e)
 {
 	int	svc;
 
-	for (svc = 0; svc < SVC_COUNT; svc++) {
+	for (svc = 0; svc < SVC_MAX; svc++) {
 		watch_init(&e->reg[svc], e, svc, catalog_reg_retry);
 		watch_init(&e->health[svc], e, svc, catalog_health_retry);
 		if (e->cfg->service_manage)
@@ -255,18 +235,17 @@ catalog_start(struct elector *e)
 static void
 catalog_deregister_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 	int		 svc;
 
-	w->req = NULL;
 	if (r->status != 200)
 		elector_call_failed("service deregistration", r);
 	else
 		log_info("service %s-%s deregistered",
-		    elector_service(e, w->which), e->cfg->id);
+		    svc_name(e->cfg, w->which), e->cfg->id);
 	e->registered[w->which] = 0;
-	for (svc = 0; svc < SVC_COUNT; svc++)
+	for (svc = 0; svc < SVC_MAX; svc++)
 		if (e->reg[svc].req != NULL)
 			return;
 	e->deregistered(e);
@@ -279,20 +258,20 @@ catalog_deregister(struct elector *e, void (*done)(struct elector *))
 	int	svc, n = 0;
 
 	e->deregistered = done;
-	for (svc = 0; svc < SVC_COUNT; svc++) {
+	for (svc = 0; svc < SVC_MAX; svc++) {
 		watch_cancel(&e->reg[svc]);
 		watch_cancel(&e->health[svc]);
 		if (!e->cfg->service_manage)
 			continue;
-		snprintf(id, sizeof(id), "%s-%s", elector_service(e, svc),
+		snprintf(id, sizeof(id), "%s-%s", svc_name(e->cfg, svc),
 		    e->cfg->id);
 		if ((eid = consul_escape(id)) == NULL)
 			fatal("escape");
 		snprintf(path, sizeof(path), "/v1/agent/service/deregister/%s",
 		    eid);
 		free(eid);
-		e->reg[svc].req = consul_call(e->consul, "PUT", path, NULL,
-		    CALL_TIMEOUT_MS, catalog_deregister_cb, &e->reg[svc]);
+		watch_call(&e->reg[svc], "PUT", path, NULL, CALL_TIMEOUT_MS,
+		    catalog_deregister_cb);
 		n++;
 	}
 	if (n == 0)
@@ -304,7 +283,7 @@ catalog_stop(struct elector *e)
 {
 	int	svc;
 
-	for (svc = 0; svc < SVC_COUNT; svc++) {
+	for (svc = 0; svc < SVC_MAX; svc++) {
 		watch_cancel(&e->reg[svc]);
 		watch_cancel(&e->health[svc]);
 		consul_instances_clear(&e->found[svc]);

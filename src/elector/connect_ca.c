@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "child.h"
 #include "election.h"
 #include "log.h"
 
@@ -64,30 +65,26 @@ static void	connect_ca_intentions(struct elector *);
 static void
 connect_ca_roots_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch		*w = arg;
+	struct watch		*w = watch_done(arg);
 	struct elector		*e = w->e;
 	struct consul_roots	 roots;
 	struct msg_tls_roots	 m;
-	uint8_t			 buf[IMSG_MAX_PAYLOAD];
 	char			 err[256];
 	int			 changed;
 
-	w->req = NULL;
 	if (r->status != 200 || consul_parse_roots(r->body, r->len, &roots,
 	    err, sizeof(err)) == -1) {
 		if (r->status == 200)
 			log_warnx("CA roots: %s", err);
 		else
 			elector_call_failed("CA roots", r);
-		w->index = 0;
-		watch_retry(w, 250, 5000);
+		watch_restart(w, 250, 5000);
 		return;
 	}
 	if (r->index != w->index)
 		log_info("CA roots received (active root %s)",
 		    roots.active_id);
-	w->index = r->index < w->index ? 0 : r->index;
-	w->backoff = 0;
+	watch_advance(w, r);
 	changed = e->trust_domain == NULL ||
 	    strcmp(e->trust_domain, roots.trust_domain) != 0;
 	free(e->trust_domain);
@@ -95,8 +92,7 @@ connect_ca_roots_cb(const struct consul_resp *r, void *arg)
 		fatal("trust domain");
 	m.trust_domain = roots.trust_domain;
 	m.pem = roots.pem;
-	elector_send(e, MSG_TLS_ROOTS, 0, buf, msg_tls_roots_encode(&m, buf,
-	    sizeof(buf)));
+	proto_send_tls_roots(e->child->chan, &m);
 	e->tls_sent |= TLS_SENT_ROOTS;
 	consul_roots_clear(&roots);
 	if (changed)
@@ -107,13 +103,8 @@ connect_ca_roots_cb(const struct consul_resp *r, void *arg)
 static void
 connect_ca_roots(struct elector *e)
 {
-	char	path[128];
-
-	snprintf(path, sizeof(path),
-	    "/v1/agent/connect/ca/roots?index=%llu&wait=%ds",
-	    (unsigned long long)e->roots.index, WATCH_WAIT_S);
-	e->roots.req = consul_call(e->consul, "GET", path, NULL,
-	    WATCH_TIMEOUT_MS, connect_ca_roots_cb, &e->roots);
+	watch_get(&e->roots, "/v1/agent/connect/ca/roots",
+	    connect_ca_roots_cb);
 }
 
 static void
@@ -132,10 +123,9 @@ connect_ca_roots_retry(void *arg)
 static void
 connect_ca_intentions_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 
-	w->req = NULL;
 	if (r->status == 403) {
 		if (!e->intentions_denied)
 			log_warnx("intentions watch: HTTP 403 (the token lacks"
@@ -147,8 +137,7 @@ connect_ca_intentions_cb(const struct consul_resp *r, void *arg)
 	}
 	if (r->status != 200) {
 		elector_call_failed("intentions watch", r);
-		w->index = 0;
-		watch_retry(w, 250, 5000);
+		watch_restart(w, 250, 5000);
 		return;
 	}
 	e->intentions_denied = 0;
@@ -156,25 +145,19 @@ connect_ca_intentions_cb(const struct consul_resp *r, void *arg)
 	if (r->index != w->index) {
 		log_debug("intentions at index %llu",
 		    (unsigned long long)r->index);
-		elector_send(e, MSG_INTENTIONS, 0, NULL, 0);
+		proto_send_empty(e->child->chan, MSG_INTENTIONS);
 		if (e->authz != NULL)
 			e->authz->gen++;
 	}
-	w->index = r->index < w->index ? 0 : r->index;
-	w->backoff = 0;
+	watch_advance(w, r);
 	ev_timer_start(e->loop, &w->retry, 100);
 }
 
 static void
 connect_ca_intentions(struct elector *e)
 {
-	char	path[128];
-
-	snprintf(path, sizeof(path),
-	    "/v1/connect/intentions?index=%llu&wait=%ds",
-	    (unsigned long long)e->intentions.index, WATCH_WAIT_S);
-	e->intentions.req = consul_call(e->consul, "GET", path, NULL,
-	    WATCH_TIMEOUT_MS, connect_ca_intentions_cb, &e->intentions);
+	watch_get(&e->intentions, "/v1/connect/intentions",
+	    connect_ca_intentions_cb);
 }
 
 static void
@@ -189,41 +172,35 @@ connect_ca_intentions_retry(void *arg)
 static void
 connect_ca_leaf_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch		*w = arg;
+	struct watch		*w = watch_done(arg);
 	struct elector		*e = w->e;
 	struct consul_leaf	 leaf;
 	struct msg_tls_leaf	 m;
-	uint8_t			 buf[IMSG_MAX_PAYLOAD];
 	char			 err[256];
 
-	w->req = NULL;
 	if (r->status != 200 || consul_parse_leaf(r->body, r->len, &leaf, err,
 	    sizeof(err)) == -1) {
 		if (r->status == 200)
 			log_warnx("leaf certificate of %s: %s",
-			    elector_service(e, w->which), err);
+			    svc_name(e->cfg, w->which), err);
 		else
 			elector_call_failed("leaf certificate", r);
-		w->index = 0;
-		watch_retry(w, 250, 5000);
+		watch_restart(w, 250, 5000);
 		return;
 	}
 	if (r->index != w->index)
 		log_info("leaf certificate for %s received (serial %s)",
-		    elector_service(e, w->which), leaf.serial);
-	w->index = r->index < w->index ? 0 : r->index;
-	w->backoff = 0;
+		    svc_name(e->cfg, w->which), leaf.serial);
+	watch_advance(w, r);
 	m.cert_pem = leaf.cert_pem;
 	m.key_pem = leaf.key_pem;
 	m.uri = leaf.service_uri;
 	m.valid_before = leaf.valid_before > 0 ? (uint64_t)leaf.valid_before :
 	    0;
-	elector_send(e, MSG_TLS_LEAF, w->which == SVC_WRITER ? PROC_WRITER :
-	    PROC_READER, buf, msg_tls_leaf_encode(&m, buf, sizeof(buf)));
+	/* The private key leaves this process only over the channel. */
+	proto_send_tls_leaf(e->child->chan, (uint32_t)svc_proc(w->which), &m);
 	if (w->which == SVC_WRITER)
 		e->tls_sent |= TLS_SENT_WRITER;
-	/* The private key leaves this process only over the channel. */
-	explicit_bzero(buf, sizeof(buf));
 	consul_leaf_clear(&leaf);
 	ev_timer_start(e->loop, &w->retry, 100);
 }
@@ -231,16 +208,8 @@ connect_ca_leaf_cb(const struct consul_resp *r, void *arg)
 static void
 connect_ca_leaf(struct elector *e, int svc)
 {
-	char	path[512], *name;
-
-	if ((name = consul_escape(elector_service(e, svc))) == NULL)
-		fatal("escape");
-	snprintf(path, sizeof(path),
-	    "/v1/agent/connect/ca/leaf/%s?index=%llu&wait=%ds", name,
-	    (unsigned long long)e->leaf[svc].index, WATCH_WAIT_S);
-	free(name);
-	e->leaf[svc].req = consul_call(e->consul, "GET", path, NULL,
-	    WATCH_TIMEOUT_MS, connect_ca_leaf_cb, &e->leaf[svc]);
+	watch_get_service(&e->leaf[svc], "/v1/agent/connect/ca/leaf/", "",
+	    connect_ca_leaf_cb);
 }
 
 static void
@@ -261,7 +230,7 @@ connect_ca_start(struct elector *e)
 	connect_ca_roots(e);
 	watch_init(&e->intentions, e, 0, connect_ca_intentions_retry);
 	connect_ca_intentions(e);
-	for (svc = 0; svc < SVC_COUNT; svc++) {
+	for (svc = 0; svc < SVC_MAX; svc++) {
 		watch_init(&e->leaf[svc], e, svc, connect_ca_leaf_retry);
 		connect_ca_leaf(e, svc);
 	}
@@ -272,12 +241,10 @@ connect_ca_answer(struct elector *e, uint32_t route, int allowed,
     const char *reason)
 {
 	struct msg_authz_resp	m;
-	uint8_t			buf[1024];
 
 	m.allowed = allowed;
 	m.reason = (char *)reason;
-	elector_send(e, MSG_AUTHZ_RESP, route, buf, msg_authz_resp_encode(&m,
-	    buf, sizeof(buf)));
+	proto_send_authz_resp(e->child->chan, route, &m);
 }
 
 static void
@@ -435,7 +402,7 @@ connect_ca_stop(struct elector *e)
 
 	watch_cancel(&e->roots);
 	watch_cancel(&e->intentions);
-	for (svc = 0; svc < SVC_COUNT; svc++)
+	for (svc = 0; svc < SVC_MAX; svc++)
 		watch_cancel(&e->leaf[svc]);
 	/* The elector is going: nobody waits for these answers. */
 	if ((az = e->authz) != NULL) {

@@ -16,6 +16,9 @@
  * (curl_global_init); call it before entering the sandbox, since the TLS
  * library may read its configuration then.  curl_global_cleanup() is never
  * called: the process exits instead.
+ *
+ * What one request's transfer is made of (its options, how its answer is
+ * taken in) is in consul_req.c.
  */
 #include <sys/epoll.h>
 #include <sys/queue.h>
@@ -29,19 +32,10 @@
 #include <strings.h>
 
 #include "consul_http.h"
+#include "consul_http_int.h"
 #include "event.h"
 #include "log.h"
 
-/*
- * Consul's answers that the elector reads are kilobytes; an answer this
- * large means something other than the agent is talking, and buffering
- * it without bound would let it eat the elector's memory.
- */
-#define CONSUL_MAX_BODY		(8 * 1024 * 1024)
-/* The agent is local: a connection it has not accepted by now never will. */
-#define CONSUL_CONNECT_MS	2000
-/* First allocation of a response body; most answers fit. */
-#define CONSUL_BODY_MIN		4096
 /*
  * Connections to the agent at once; curl queues further transfers until
  * one is free, their timeouts running.  The elector's own calls are one
@@ -53,30 +47,6 @@
  */
 #define CONSUL_MAX_CONNECTIONS	64L
 
-enum req_state {
-	REQ_ACTIVE,		/* in the multi handle */
-	REQ_DONE,		/* out of it, waiting for its callback */
-};
-
-struct consul_req {
-	TAILQ_ENTRY(consul_req)	 entry;
-	struct consul		*c;
-	enum req_state		 state;
-	CURL			*easy;
-	struct curl_slist	*headers;
-	consul_cb		 cb;
-	void			*arg;
-	uint64_t		 start;		/* ev_now() at consul_call */
-	uint64_t		 end;		/* ev_now() when curl finished */
-	CURLcode		 result;
-	const char		*why;		/* our own reason to fail it */
-	uint64_t		 index;
-	char			*buf;
-	size_t			 len;
-	size_t			 cap;
-	char			 errbuf[CURL_ERROR_SIZE];
-};
-
 TAILQ_HEAD(consul_reqs, consul_req);
 
 /* One per socket curl asked us to watch (curl_multi_assign). */
@@ -84,16 +54,6 @@ struct consul_sock {
 	LIST_ENTRY(consul_sock)	 entry;
 	struct consul		*c;
 	struct ev_io		 io;
-};
-
-/* Private copies of the options: the caller's strings may go away. */
-struct consul_conf {
-	char		*base;		/* "http://host:port" */
-	char		*tokhdr;	/* "X-Consul-Token: ..." or NULL */
-	int		 ssl;
-	char		*cacert;	/* NULL: the system's */
-	char		*cert;
-	char		*key;
 };
 
 struct consul {
@@ -126,14 +86,8 @@ static void	consul_complete(struct consul *);
 static void	consul_respond(struct consul *, struct consul_req *);
 static void	consul_destroy(struct consul *);
 static void	consul_cancel_all(struct consul *);
-static size_t	consul_write_cb(char *, size_t, size_t, void *);
-static size_t	consul_header_cb(char *, size_t, size_t, void *);
-static uint64_t	consul_parse_index(const char *, size_t);
 static int	consul_path_ok(const char *);
 static int	consul_method_ok(const char *);
-static int	consul_req_setup(struct consul *, struct consul_req *,
-		    const char *, const char *, const char *, uint64_t);
-static void	consul_req_free(struct consul_req *);
 static int	consul_escape_keep(unsigned char);
 
 /*
@@ -552,74 +506,6 @@ consul_respond(struct consul *c, struct consul_req *r)
 	consul_req_free(r);
 }
 
-static size_t
-consul_write_cb(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct consul_req	*r = arg;
-	size_t			 n = size * nmemb, cap;
-	char			*p;
-
-	/* Returning less than n makes curl fail the transfer. */
-	if (n > CONSUL_MAX_BODY - r->len) {
-		r->why = "response too large";
-		return 0;
-	}
-	if (r->len + n + 1 > r->cap) {
-		cap = r->cap == 0 ? CONSUL_BODY_MIN : r->cap;
-		while (cap < r->len + n + 1)
-			cap *= 2;
-		if (cap > CONSUL_MAX_BODY + 1)
-			cap = CONSUL_MAX_BODY + 1;
-		if ((p = realloc(r->buf, cap)) == NULL) {
-			r->why = "out of memory for the response";
-			return 0;
-		}
-		r->buf = p;
-		r->cap = cap;
-	}
-	memcpy(r->buf + r->len, data, n);
-	r->len += n;
-	r->buf[r->len] = '\0';
-	return n;
-}
-
-/* Header lines come one by one, not NUL-terminated, with their CRLF. */
-static size_t
-consul_header_cb(char *data, size_t size, size_t nmemb, void *arg)
-{
-	static const char	 name[] = "X-Consul-Index:";
-	struct consul_req	*r = arg;
-	size_t			 n = size * nmemb, nl = sizeof(name) - 1;
-
-	/* A status line starts a new response (after 1xx): forget the old. */
-	if (n >= 5 && memcmp(data, "HTTP/", 5) == 0)
-		r->index = 0;
-	else if (n > nl && strncasecmp(data, name, nl) == 0)
-		r->index = consul_parse_index(data + nl, n - nl);
-	return n;
-}
-
-/* A decimal index between blanks; anything else counts as absent (0). */
-static uint64_t
-consul_parse_index(const char *p, size_t n)
-{
-	uint64_t	v = 0;
-	size_t		i = 0;
-	int		digits = 0;
-
-	while (i < n && (p[i] == ' ' || p[i] == '\t'))
-		i++;
-	for (; i < n && p[i] >= '0' && p[i] <= '9'; i++, digits++) {
-		if (v > (UINT64_MAX - (uint64_t)(p[i] - '0')) / 10)
-			return 0;
-		v = v * 10 + (uint64_t)(p[i] - '0');
-	}
-	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' ||
-	    p[i] == '\n'))
-		i++;
-	return digits > 0 && i == n ? v : 0;
-}
-
 /* Escaped already by the caller: printable ASCII only, no spaces. */
 static int
 consul_path_ok(const char *path)
@@ -665,7 +551,7 @@ consul_call(struct consul *c, const char *method, const char *path,
 	r->c = c;
 	r->cb = cb;
 	r->arg = arg;
-	if (consul_req_setup(c, r, method, path, body, timeout_ms) == -1)
+	if (consul_req_setup(&c->conf, r, method, path, body, timeout_ms) == -1)
 		goto fail;
 	r->start = ev_now();
 	/*
@@ -688,151 +574,6 @@ consul_call(struct consul *c, const char *method, const char *path,
 	return NULL;
 }
 
-/* Everything about one transfer; -1 (logged) on failure. */
-static int
-consul_req_setup(struct consul *c, struct consul_req *r, const char *method,
-    const char *path, const char *body, uint64_t timeout_ms)
-{
-	const struct consul_conf	*cf = &c->conf;
-	struct curl_slist		*h;
-	struct curl_blob		 blob;
-	char				*url = NULL;
-	long				 tmo, ctmo;
-	int				 hasbody;
-	CURLcode			 rc = CURLE_OUT_OF_MEMORY;
-
-	/* Only PUT and POST carry a body; Consul reads none elsewhere. */
-	hasbody = strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0;
-	if (!hasbody)
-		body = NULL;
-
-	/* curl_slist_append() copies; on failure the list is left as is. */
-	if (cf->tokhdr != NULL) {
-		if ((h = curl_slist_append(r->headers, cf->tokhdr)) == NULL)
-			goto fail;
-		r->headers = h;
-	}
-	if (hasbody) {
-		/*
-		 * Without a body, "Content-Type:" drops curl's form type;
-		 * "Expect:" keeps curl from waiting for a 100 Continue.
-		 */
-		if ((h = curl_slist_append(r->headers, body != NULL ?
-		    "Content-Type: application/json" : "Content-Type:")) ==
-		    NULL)
-			goto fail;
-		r->headers = h;
-		if ((h = curl_slist_append(r->headers, "Expect:")) == NULL)
-			goto fail;
-		r->headers = h;
-	}
-	if (asprintf(&url, "%s%s", cf->base, path) == -1) {
-		url = NULL;
-		goto fail;
-	}
-	if ((r->easy = curl_easy_init()) == NULL)
-		goto fail;
-
-	/* 0 is curl's "no limit"; the connect phase is bounded anyway. */
-	tmo = timeout_ms > LONG_MAX ? LONG_MAX : (long)timeout_ms;
-	ctmo = tmo == 0 || tmo > CONSUL_CONNECT_MS ? CONSUL_CONNECT_MS : tmo;
-
-	if ((rc = curl_easy_setopt(r->easy, CURLOPT_URL, url)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER,
-	    r->errbuf)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION,
-	    consul_write_cb)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION,
-	    consul_header_cb)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r)) !=
-	    CURLE_OK ||
-	    /* Resolver timeouts must not raise SIGALRM in the daemon. */
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, tmo)) !=
-	    CURLE_OK ||
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS,
-	    ctmo)) != CURLE_OK ||
-	    /* The agent is local: never go through http_proxy and friends. */
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_PROXY, "")) != CURLE_OK ||
-	    /* KV keys may hold "..": send them as escaped, not normalised. */
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_PATH_AS_IS, 1L)) !=
-	    CURLE_OK ||
-	    /*
-	     * HTTP/1.1 also over TLS: a blocking query then holds a
-	     * connection of its own instead of a stream that shares one
-	     * TCP connection's fate with every short call.
-	     */
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_HTTP_VERSION,
-	    (long)CURL_HTTP_VERSION_1_1)) != CURLE_OK ||
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_USERAGENT,
-	    "tile38-cluster-manager")) != CURLE_OK)
-		goto fail;
-	if (r->headers != NULL &&
-	    (rc = curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER,
-	    r->headers)) != CURLE_OK)
-		goto fail;
-
-	if (strcmp(method, "GET") == 0)
-		rc = curl_easy_setopt(r->easy, CURLOPT_HTTPGET, 1L);
-	else if (strcmp(method, "HEAD") == 0)
-		rc = curl_easy_setopt(r->easy, CURLOPT_NOBODY, 1L);
-	else if (hasbody) {
-		/* Size first: COPYPOSTFIELDS copies that many bytes. */
-		if ((rc = curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE,
-		    (long)(body == NULL ? 0 : strlen(body)))) != CURLE_OK ||
-		    (rc = curl_easy_setopt(r->easy, CURLOPT_COPYPOSTFIELDS,
-		    body == NULL ? "" : body)) != CURLE_OK)
-			goto fail;
-		if (strcmp(method, "PUT") == 0)
-			rc = curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST,
-			    method);
-	} else
-		rc = curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
-	if (rc != CURLE_OK)
-		goto fail;
-
-	if (cf->ssl) {
-		/* CURL_BLOB_COPY: set_opts may free ours while this runs. */
-		blob.flags = CURL_BLOB_COPY;
-		if (cf->cacert != NULL) {
-			blob.data = cf->cacert;
-			blob.len = strlen(cf->cacert);
-			if ((rc = curl_easy_setopt(r->easy, CURLOPT_CAINFO_BLOB,
-			    &blob)) != CURLE_OK)
-				goto fail;
-		}
-		if (cf->cert != NULL) {
-			blob.data = cf->cert;
-			blob.len = strlen(cf->cert);
-			if ((rc = curl_easy_setopt(r->easy,
-			    CURLOPT_SSLCERT_BLOB, &blob)) != CURLE_OK ||
-			    (rc = curl_easy_setopt(r->easy,
-			    CURLOPT_SSLCERTTYPE, "PEM")) != CURLE_OK)
-				goto fail;
-		}
-		if (cf->key != NULL) {
-			blob.data = cf->key;
-			blob.len = strlen(cf->key);
-			if ((rc = curl_easy_setopt(r->easy,
-			    CURLOPT_SSLKEY_BLOB, &blob)) != CURLE_OK ||
-			    (rc = curl_easy_setopt(r->easy,
-			    CURLOPT_SSLKEYTYPE, "PEM")) != CURLE_OK)
-				goto fail;
-		}
-	}
-	free(url);
-	return 0;
-
- fail:
-	log_warnx("consul: %s %s: %s", method, path, curl_easy_strerror(rc));
-	free(url);
-	return -1;
-}
-
 void
 consul_cancel(struct consul *c, struct consul_req *r)
 {
@@ -852,17 +593,6 @@ consul_cancel(struct consul *c, struct consul_req *r)
 		TAILQ_REMOVE(&c->done, r, entry);
 	c->npending--;
 	consul_req_free(r);
-}
-
-/* The easy handle must be out of the multi handle already. */
-static void
-consul_req_free(struct consul_req *r)
-{
-	if (r->easy != NULL)
-		curl_easy_cleanup(r->easy);
-	curl_slist_free_all(r->headers);
-	free(r->buf);
-	free(r);
 }
 
 static int

@@ -2,8 +2,9 @@
  * The elector's state, shared by its modules:
  *
  *	elector.c	process frame, what the elector tells the supervisor
+ *	consul_watch.c	request slots: calls, blocking queries, their index
  *	session.c	the manager's own check and the Consul session
- *	election.c	lock, leadership, fencing, freshness, handover
+ *	election*.c	lock, leadership, fencing, freshness, handover
  *	catalog.c	service registration and health-filtered discovery
  *	connect_ca.c	leaf certificates, CA roots, authorization
  *	history.c	the leadership history in KV
@@ -18,26 +19,16 @@
 #include "config.h"
 #include "consul_api.h"
 #include "consul_http.h"
+#include "consul_watch.h"
 #include "event.h"
 #include "leadership.h"
 #include "proto.h"
 #include "srvctl.h"
+#include "svc.h"
 
 struct child;
 struct authz;
 
-/* The two Connect services of a node; index = service - SVC_WRITER. */
-enum { SVC_WRITER = 0, SVC_READER = 1, SVC_COUNT = 2 };
-
-/* A request slot with a retry timer and its own capped backoff. */
-struct watch {
-	struct elector		*e;
-	struct consul_req	*req;
-	struct ev_timer		 retry;
-	uint64_t		 index;		/* blocking query index */
-	uint64_t		 backoff;	/* ms, 0 after a success */
-	int			 which;		/* SVC_* where it applies */
-};
 
 /* The elector's Consul client's certificates and key, as PEM text. */
 struct consul_tls {
@@ -139,18 +130,18 @@ struct elector {
 	struct history		*history;	/* leadership history */
 
 	/* catalog.c */
-	struct watch		 reg[SVC_COUNT];	/* register, pass */
-	struct watch		 health[SVC_COUNT];	/* discovery */
-	int			 registered[SVC_COUNT];
+	struct watch		 reg[SVC_MAX];	/* register, pass */
+	struct watch		 health[SVC_MAX];	/* discovery */
+	int			 registered[SVC_MAX];
 	int			 deregistering;
 	void			(*deregistered)(struct elector *);
-	struct consul_instances	 found[SVC_COUNT];	/* passing peers */
-	int			 found_set[SVC_COUNT];
+	struct consul_instances	 found[SVC_MAX];	/* passing peers */
+	int			 found_set[SVC_MAX];
 	struct ev_timer		 catalog_tick;
 
 	/* connect_ca.c */
 	struct watch		 roots;
-	struct watch		 leaf[SVC_COUNT];
+	struct watch		 leaf[SVC_MAX];
 	struct watch		 intentions;	/* only its index */
 	int			 intentions_denied;
 	unsigned		 tls_sent;	/* TLS_SENT_*: handed to the proxies */
@@ -161,27 +152,13 @@ struct elector {
 };
 
 /* elector.c */
-void	elector_send(struct elector *, uint32_t type, uint32_t peerid,
-	    const void *data, int len);
 void	elector_publish_role(struct elector *);
 /* Answer control request req (MSG_CTL_RESP). */
 void	elector_ctl_answer(struct elector *, uint32_t req, int ok,
 	    const char *text);
-const char *elector_service(const struct elector *, int svc);
 /* Every stop step finished: leave. */
 void	elector_stopped(struct elector *);
 
-/* Request slots and their backoff (elector.c). */
-void	watch_init(struct watch *, struct elector *, int which,
-	    ev_timer_cb retry);
-void	watch_cancel(struct watch *);
-/* Schedule the retry timer with capped exponential backoff. */
-void	watch_retry(struct watch *, uint64_t min_ms, uint64_t max_ms);
-/* The blocking-query wait and the request timeout that goes with it. */
-#define WATCH_WAIT_S		30
-#define WATCH_TIMEOUT_MS	((WATCH_WAIT_S + 2 + 5) * 1000)
-/* A short call's timeout. */
-#define CALL_TIMEOUT_MS		3000
 /* Log a failed call once, with what Consul said. */
 void	elector_call_failed(const char *what, const struct consul_resp *);
 

@@ -24,17 +24,6 @@ static void	elector_srv_cb(struct srvctl *, const struct srv_state *,
 		    void *);
 
 void
-elector_send(struct elector *e, uint32_t type, uint32_t peerid,
-    const void *data, int len)
-{
-	if (len < 0)
-		log_warnx("%s message does not fit", msg_name(type));
-	else if (ichan_compose(e->child->chan, type, peerid, -1, data,
-	    (size_t)len) == -1)
-		log_warn("%s message", msg_name(type));
-}
-
-void
 elector_call_failed(const char *what, const struct consul_resp *r)
 {
 	if (r->status == 0)
@@ -69,13 +58,6 @@ watch_retry(struct watch *w, uint64_t min_ms, uint64_t max_ms)
 	if (w->backoff > max_ms)
 		w->backoff = max_ms;
 	ev_timer_start(w->e->loop, &w->retry, w->backoff);
-}
-
-const char *
-elector_service(const struct elector *e, int svc)
-{
-	return svc == SVC_WRITER ? e->cfg->service_name_leader :
-	    e->cfg->service_name_follower;
 }
 
 void
@@ -555,7 +537,7 @@ elector_stats(struct child *c, struct metric_set *set)
 	metric_put(set, "paused", NULL, NULL, METRIC_GAUGE, e->paused);
 	metric_put(set, "server_up", NULL, NULL, METRIC_GAUGE, e->srv.up);
 	metric_put(set, "caught_up", NULL, NULL, METRIC_GAUGE,
-	    !e->srv.leader && e->srv.caught_up);
+	    server_caught_up(e->srv.up, e->srv.leader, e->srv.caught_up));
 	/* Behind the leader's last published offset, on the same lineage. */
 	for (i = 0; i < e->npeers; i++) {
 		p = &e->peers[i];

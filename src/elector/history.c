@@ -114,13 +114,12 @@ resp_why(const struct consul_resp *r, char *buf, size_t len)
 static void
 history_write_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 	struct history	*h = e->history;
 	char		 why[200];
 	int		 ok;
 
-	w->req = NULL;
 	if (r->status != 200 || consul_parse_bool(r->body, r->len, &ok, why,
 	    sizeof(why)) == -1) {
 		history_fail(e, "write: %s", r->status != 200 ?
@@ -172,8 +171,8 @@ history_write(struct elector *e, const char *old, size_t len, uint64_t cas)
 	snprintf(query, sizeof(query), "cas=%llu", (unsigned long long)cas);
 	path = election_kv_path(e, "history", query);
 	h->step = HISTORY_WRITE;
-	h->w.req = consul_call(e->consul, "PUT", path, body, CALL_TIMEOUT_MS,
-	    history_write_cb, &h->w);
+	watch_call(&h->w, "PUT", path, body, CALL_TIMEOUT_MS,
+	    history_write_cb);
 	free(path);
 	free(body);
 	if (h->w.req == NULL)
@@ -183,12 +182,11 @@ history_write(struct elector *e, const char *old, size_t len, uint64_t cas)
 static void
 history_read_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch		*w = arg;
+	struct watch		*w = watch_done(arg);
 	struct elector		*e = w->e;
 	struct consul_kv	 kv;
 	char			 why[200];
 
-	w->req = NULL;
 	if (r->status == 404) {
 		/* cas=0: only if there is still none */
 		history_write(e, NULL, 0, 0);
@@ -213,8 +211,8 @@ history_read(struct elector *e)
 
 	h->step = HISTORY_READ;
 	path = election_kv_path(e, "history", NULL);
-	h->w.req = consul_call(e->consul, "GET", path, NULL, CALL_TIMEOUT_MS,
-	    history_read_cb, &h->w);
+	watch_call(&h->w, "GET", path, NULL, CALL_TIMEOUT_MS,
+	    history_read_cb);
 	free(path);
 	if (h->w.req == NULL)
 		history_fail(e, "read: no request");
@@ -224,14 +222,13 @@ history_read(struct elector *e)
 static void
 history_lock_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch		*w = arg;
+	struct watch		*w = watch_done(arg);
 	struct elector		*e = w->e;
 	struct history		*h = e->history;
 	struct consul_kv	 kv;
 	char			 why[200];
 	int			 ours;
 
-	w->req = NULL;
 	if (r->status == 404) {
 		log_debug("history: the lock is gone already; no entry");
 		history_idle(h);
@@ -263,8 +260,8 @@ history_lock_read(struct elector *e)
 
 	h->step = HISTORY_LOCK;
 	path = election_kv_path(e, "leader", "consistent");
-	h->w.req = consul_call(e->consul, "GET", path, NULL, CALL_TIMEOUT_MS,
-	    history_lock_cb, &h->w);
+	watch_call(&h->w, "GET", path, NULL, CALL_TIMEOUT_MS,
+	    history_lock_cb);
 	free(path);
 	if (h->w.req == NULL)
 		history_fail(e, "lock read: no request");

@@ -24,27 +24,20 @@ static void
 session_announce(struct elector *e)
 {
 	struct msg_session	m;
-	uint8_t			buf[512];
 
 	m.id = e->session != NULL ? e->session : "";
-	elector_send(e, MSG_SESSION, 0, buf, msg_session_encode(&m, buf,
-	    sizeof(buf)));
+	proto_send_session(e->child->chan, &m);
 }
 
 static void
 session_check_pass_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 
-	w->req = NULL;
-	if (r->status == 200) {
-		w->backoff = 0;
-		ev_timer_start(e->loop, &w->retry, e->cfg->election_check_ttl / 3);
-		return;
-	}
 	/* An agent that restarted without its state has forgotten the check. */
-	elector_call_failed("manager check refresh", r);
+	if (watch_check_passed(w, r, "manager check refresh"))
+		return;
 	if (r->status != 0) {
 		/* The agent lost the check; the session may be gone too. */
 		e->check_ok = 0;
@@ -57,10 +50,9 @@ session_check_pass_cb(const struct consul_resp *r, void *arg)
 static void
 session_check_register_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 
-	w->req = NULL;
 	if (r->status != 200) {
 		elector_call_failed("manager check registration", r);
 		watch_retry(w, 250, 2000);
@@ -93,8 +85,8 @@ session_check_tick(void *arg)
 		fatal("escape");
 	snprintf(path, sizeof(path), "/v1/agent/check/pass/%s", id);
 	free(id);
-	w->req = consul_call(e->consul, "PUT", path, NULL, CALL_TIMEOUT_MS,
-	    session_check_pass_cb, w);
+	watch_call(w, "PUT", path, NULL, CALL_TIMEOUT_MS,
+	    session_check_pass_cb);
 }
 
 static void
@@ -106,19 +98,17 @@ session_check_register(struct elector *e)
 	    e->cfg->election_check_ttl);
 	if (body == NULL)
 		fatal("check body");
-	e->check.req = consul_call(e->consul, "PUT",
-	    "/v1/agent/service/register", body, CALL_TIMEOUT_MS,
-	    session_check_register_cb, &e->check);
+	watch_call(&e->check, "PUT", "/v1/agent/service/register", body,
+	    CALL_TIMEOUT_MS, session_check_register_cb);
 	free(body);
 }
 
 static void
 session_renew_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 
-	w->req = NULL;
 	if (r->status == 404) {
 		session_lost(e);
 		return;
@@ -142,8 +132,8 @@ session_renew(void *arg)
 		return;
 	}
 	snprintf(path, sizeof(path), "/v1/session/renew/%s", e->session);
-	e->sess.req = consul_call(e->consul, "PUT", path, NULL,
-	    CALL_TIMEOUT_MS, session_renew_cb, &e->sess);
+	watch_call(&e->sess, "PUT", path, NULL, CALL_TIMEOUT_MS,
+	    session_renew_cb);
 }
 
 static void
@@ -161,11 +151,10 @@ session_have(struct elector *e, char *id)
 static void
 session_create_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 	char		 err[256], *id;
 
-	w->req = NULL;
 	if (r->status != 200) {
 		elector_call_failed("session creation", r);
 		watch_retry(w, 250, 2000);
@@ -185,12 +174,11 @@ session_create_cb(const struct consul_resp *r, void *arg)
 static void
 session_info_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 	char		 err[256], *id = e->replayed;
 	int		 found = 0;
 
-	w->req = NULL;
 	if (r->status != 200 || consul_parse_session_info(r->body, r->len,
 	    id, &found, err, sizeof(err)) == -1) {
 		if (r->status == 200)
@@ -221,8 +209,8 @@ session_create(struct elector *e)
 	if (e->replayed != NULL) {
 		snprintf(path, sizeof(path), "/v1/session/info/%s",
 		    e->replayed);
-		e->sess.req = consul_call(e->consul, "GET", path, NULL,
-		    CALL_TIMEOUT_MS, session_info_cb, &e->sess);
+		watch_call(&e->sess, "GET", path, NULL, CALL_TIMEOUT_MS,
+		    session_info_cb);
 		return;
 	}
 	if (!e->check_ok)
@@ -234,8 +222,8 @@ session_create(struct elector *e)
 	    e->cfg->election_lock_delay, checks);
 	if (body == NULL)
 		fatal("session body");
-	e->sess.req = consul_call(e->consul, "PUT", "/v1/session/create",
-	    body, CALL_TIMEOUT_MS, session_create_cb, &e->sess);
+	watch_call(&e->sess, "PUT", "/v1/session/create", body,
+	    CALL_TIMEOUT_MS, session_create_cb);
 	free(body);
 }
 
@@ -281,10 +269,9 @@ session_start(struct elector *e)
 static void
 session_closed_check_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 
-	w->req = NULL;
 	if (r->status != 200)
 		elector_call_failed("manager service deregistration", r);
 	e->closed(e);
@@ -293,11 +280,10 @@ session_closed_check_cb(const struct consul_resp *r, void *arg)
 static void
 session_destroy_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 	char		 path[512], *id;
 
-	w->req = NULL;
 	if (r->status != 200)
 		elector_call_failed("session destruction", r);
 	else if (e->session != NULL)
@@ -310,8 +296,8 @@ session_destroy_cb(const struct consul_resp *r, void *arg)
 		fatal("escape");
 	snprintf(path, sizeof(path), "/v1/agent/service/deregister/%s", id);
 	free(id);
-	e->check.req = consul_call(e->consul, "PUT", path, NULL,
-	    CALL_TIMEOUT_MS, session_closed_check_cb, &e->check);
+	watch_call(&e->check, "PUT", path, NULL, CALL_TIMEOUT_MS,
+	    session_closed_check_cb);
 }
 
 void
@@ -329,8 +315,8 @@ session_close(struct elector *e, void (*done)(struct elector *))
 		return;
 	}
 	snprintf(path, sizeof(path), "/v1/session/destroy/%s", e->session);
-	e->sess.req = consul_call(e->consul, "PUT", path, NULL,
-	    CALL_TIMEOUT_MS, session_destroy_cb, &e->sess);
+	watch_call(&e->sess, "PUT", path, NULL, CALL_TIMEOUT_MS,
+	    session_destroy_cb);
 }
 
 void

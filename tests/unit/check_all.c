@@ -43,6 +43,7 @@ main(void)
 	srunner_add_suite(sr, reply_scan_suite());
 	srunner_add_suite(sr, reload_suite());
 	srunner_add_suite(sr, resp_suite());
+	srunner_add_suite(sr, rfc3339_suite());
 	srunner_add_suite(sr, route_suite());
 	srunner_add_suite(sr, sandbox_suite());
 	srunner_add_suite(sr, sd_notify_suite());

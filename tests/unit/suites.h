@@ -35,6 +35,7 @@ Suite	*relay_suite(void);
 Suite	*reply_scan_suite(void);
 Suite	*reload_suite(void);
 Suite	*resp_suite(void);
+Suite	*rfc3339_suite(void);
 Suite	*route_suite(void);
 Suite	*sandbox_suite(void);
 Suite	*sd_notify_suite(void);
