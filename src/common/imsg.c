@@ -115,6 +115,8 @@ ichan_new(int fd)
 	c->fd_head = c->fd_count = c->fd_cap = 0;
 	TAILQ_INIT(&c->outq);
 	c->queued = 0;
+	c->wake = NULL;
+	c->wake_arg = NULL;
 	c->rbytes = 0;
 	c->rpos = c->wpos = 0;
 	return c;

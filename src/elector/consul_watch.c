@@ -14,6 +14,34 @@
 #include "log.h"
 
 void
+watch_init(struct watch *w, struct elector *e, int which, ev_timer_cb retry)
+{
+	memset(w, 0, sizeof(*w));
+	w->e = e;
+	w->which = which;
+	ev_timer_init(&w->retry, retry, w);
+}
+
+void
+watch_cancel(struct watch *w)
+{
+	if (w->e == NULL)
+		return;
+	consul_cancel(w->e->consul, w->req);
+	w->req = NULL;
+	ev_timer_stop(w->e->loop, &w->retry);
+}
+
+void
+watch_retry(struct watch *w, uint64_t min_ms, uint64_t max_ms)
+{
+	w->backoff = w->backoff == 0 ? min_ms : w->backoff * 2;
+	if (w->backoff > max_ms)
+		w->backoff = max_ms;
+	ev_timer_start(w->e->loop, &w->retry, w->backoff);
+}
+
+void
 watch_call(struct watch *w, const char *method, const char *path,
     const char *body, uint64_t timeout_ms, consul_cb cb)
 {

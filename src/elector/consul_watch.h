@@ -30,7 +30,7 @@ struct watch {
 /* A short call's timeout. */
 #define CALL_TIMEOUT_MS		3000
 
-/* Slots and their backoff (elector.c). */
+/* Slots and their backoff. */
 void	watch_init(struct watch *, struct elector *, int which,
 	    ev_timer_cb retry);
 void	watch_cancel(struct watch *);

@@ -33,34 +33,6 @@ elector_call_failed(const char *what, const struct consul_resp *r)
 }
 
 void
-watch_init(struct watch *w, struct elector *e, int which, ev_timer_cb retry)
-{
-	memset(w, 0, sizeof(*w));
-	w->e = e;
-	w->which = which;
-	ev_timer_init(&w->retry, retry, w);
-}
-
-void
-watch_cancel(struct watch *w)
-{
-	if (w->e == NULL)
-		return;
-	consul_cancel(w->e->consul, w->req);
-	w->req = NULL;
-	ev_timer_stop(w->e->loop, &w->retry);
-}
-
-void
-watch_retry(struct watch *w, uint64_t min_ms, uint64_t max_ms)
-{
-	w->backoff = w->backoff == 0 ? min_ms : w->backoff * 2;
-	if (w->backoff > max_ms)
-		w->backoff = max_ms;
-	ev_timer_start(w->e->loop, &w->retry, w->backoff);
-}
-
-void
 elector_publish_role(struct elector *e)
 {
 	struct msg_role	r;
@@ -324,11 +296,10 @@ elector_listener(struct child *c, int kind, int fd, const char *addr,
 static void
 elector_self_cb(const struct consul_resp *r, void *arg)
 {
-	struct watch	*w = arg;
+	struct watch	*w = watch_done(arg);
 	struct elector	*e = w->e;
 	char		 err[256], *node = NULL;
 
-	w->req = NULL;
 	if (r->status != 200 || consul_parse_self(r->body, r->len,
 	    &e->datacenter, &node, err, sizeof(err)) == -1) {
 		if (r->status == 200)
@@ -348,10 +319,8 @@ elector_self_cb(const struct consul_resp *r, void *arg)
 static void
 elector_self_retry(void *arg)
 {
-	struct watch	*w = arg;
-
-	w->req = consul_call(w->e->consul, "GET", "/v1/agent/self", NULL,
-	    CALL_TIMEOUT_MS, elector_self_cb, w);
+	watch_call(arg, "GET", "/v1/agent/self", NULL, CALL_TIMEOUT_MS,
+	    elector_self_cb);
 }
 
 static void

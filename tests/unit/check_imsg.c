@@ -683,6 +683,110 @@ START_TEST(test_ctrunc_corrupt)
 }
 END_TEST
 
+/* The owner's wake: counted, and (when asked) the channel freed in it. */
+static int		 woken;
+static struct ichan	*free_on_wake;
+
+static void
+count_wake(void *arg)
+{
+	woken++;
+	ck_assert_ptr_eq(arg, &woken);
+	if (free_on_wake != NULL) {
+		ichan_free(free_on_wake);
+		free_on_wake = NULL;
+	}
+}
+
+START_TEST(test_wake)
+{
+	struct pair	p;
+	struct imsg	m;
+
+	pair_open(&p);
+	woken = 0;
+	/* None set: composing calls nothing. */
+	ck_assert_int_eq(ichan_compose(p.a, 1, 0, -1, "x", 1), 0);
+	ichan_set_wake(p.a, count_wake, &woken);
+	ck_assert_int_eq(ichan_compose(p.a, 2, 0, -1, "y", 1), 0);
+	ck_assert_int_eq(ichan_compose(p.a, 3, 0, -1, NULL, 0), 0);
+	ck_assert_int_eq(woken, 2);
+	/* A refused message is not news. */
+	ck_assert_int_eq(ichan_compose(p.a, 4, 0, -1, NULL,
+	    IMSG_MAX_PAYLOAD + 1), -1);
+	ck_assert_int_eq(woken, 2);
+	pair_recv(&p, &m);
+	ck_assert_uint_eq(m.hdr.type, 1);
+	imsg_free(&m);
+	ichan_set_wake(p.a, NULL, NULL);
+	ck_assert_int_eq(ichan_compose(p.a, 5, 0, -1, NULL, 0), 0);
+	ck_assert_int_eq(woken, 2);
+	/* The owner may free the channel in its wake (a dead child). */
+	ichan_set_wake(p.a, count_wake, &woken);
+	free_on_wake = p.a;
+	ck_assert_int_eq(ichan_compose(p.a, 6, 0, -1, "z", 1), 0);
+	ck_assert_int_eq(woken, 3);
+	p.a = NULL;
+	ichan_free(p.b);
+}
+END_TEST
+
+/* What ichan_dispatch() hands on, and what it says of the stream. */
+static int	 seen[8], nseen, stop_after;
+
+static int
+collect(struct imsg *m, void *arg)
+{
+	(void)arg;
+	seen[nseen++] = (int)m->hdr.type;
+	return nseen == stop_after ? -1 : 0;
+}
+
+START_TEST(test_dispatch)
+{
+	struct pair	p;
+	int		sp[2];
+
+	pair_open(&p);
+	nseen = 0;
+	stop_after = 0;
+	/* Nothing there yet. */
+	ck_assert_int_eq(ichan_dispatch(p.b, collect, NULL), 1);
+	ck_assert_int_eq(nseen, 0);
+	ck_assert_int_eq(ichan_compose(p.a, 7, 0, -1, NULL, 0), 0);
+	ck_assert_int_eq(ichan_compose(p.a, 8, 0, -1, "a", 1), 0);
+	ck_assert_int_eq(ichan_compose(p.a, 9, 0, -1, NULL, 0), 0);
+	ck_assert_int_eq(ichan_flush(p.a), 0);
+	wait_readable(ichan_fd(p.b));
+	/* The callback's -1 stops it after that message. */
+	stop_after = 2;
+	ck_assert_int_eq(ichan_dispatch(p.b, collect, NULL), 1);
+	ck_assert_int_eq(nseen, 2);
+	ck_assert_int_eq(seen[0], 7);
+	ck_assert_int_eq(seen[1], 8);
+	/* The peer gone: end of file. */
+	ichan_free(p.a);
+	stop_after = 0;
+	ck_assert_int_eq(ichan_dispatch(p.b, collect, NULL), 0);
+	ichan_free(p.b);
+
+	/* A corrupt stream: a header shorter than a header. */
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	ck_assert_ptr_nonnull(p.b = ichan_new(sp[1]));
+	{
+		struct imsg_hdr	h = { 1, 4, 0, 0, 0 };
+
+		ck_assert_int_eq(write(sp[0], &h, sizeof(h)), (int)sizeof(h));
+	}
+	wait_readable(sp[1]);
+	errno = 0;
+	ck_assert_int_eq(ichan_dispatch(p.b, collect, NULL), -1);
+	ck_assert_int_eq(errno, EBADMSG);
+	ichan_free(p.b);
+	close(sp[0]);
+}
+END_TEST
+
 Suite *
 imsg_suite(void)
 {
@@ -714,6 +818,11 @@ imsg_suite(void)
 	tcase_add_test(tc, test_fd_interleaved);
 	tcase_add_test(tc, test_free_closes_unclaimed);
 	tcase_add_test(tc, test_free_closes_queued);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("owner");
+	tcase_add_test(tc, test_wake);
+	tcase_add_test(tc, test_dispatch);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("flow");
