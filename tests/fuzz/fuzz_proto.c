@@ -61,8 +61,37 @@ ROUND_TRIP(authz_req, struct msg_authz_req, msg_authz_req_clear)
 ROUND_TRIP(authz_resp, struct msg_authz_resp, msg_authz_resp_clear)
 ROUND_TRIP(ctl_req, struct msg_ctl_req, msg_ctl_req_clear)
 ROUND_TRIP(ctl_resp, struct msg_ctl_resp, msg_ctl_resp_clear)
+ROUND_TRIP(ctl_progress, struct msg_ctl_progress, msg_ctl_progress_clear)
+ROUND_TRIP(consul_file, struct msg_consul_file, msg_consul_file_clear)
 ROUND_TRIP(log_level, struct msg_log_level, nothing_to_clear)
 ROUND_TRIP(stats, struct metric_set, nothing_to_clear)
+
+/*
+ * proto_valid(), which the supervisor runs on everything a child sends,
+ * on every type: it agrees with the type's own decoder where it has one,
+ * and leaves nothing behind either way.
+ */
+static void
+valid_all(const uint8_t *data, size_t size)
+{
+	static const uint32_t	types[] = { MSG_HELLO, MSG_READY,
+	    MSG_CONFIG_ACK, MSG_STOP_REFUSED, MSG_CONFIG, MSG_LISTENER,
+	    MSG_START, MSG_SHUTDOWN, MSG_LOG_LEVEL, MSG_PING, MSG_CONSUL_FILE,
+	    MSG_SESSION, MSG_ROLE, MSG_PEERS, MSG_TLS_LEAF, MSG_TLS_ROOTS,
+	    MSG_SERVER_STATE, MSG_LEASE, MSG_AUTHZ_REQ, MSG_AUTHZ_RESP,
+	    MSG_STATS, MSG_CTL_REQ, MSG_CTL_RESP, MSG_CTL_PROGRESS,
+	    MSG_INTENTIONS, MSG_WRITER_QUIET, 0, UINT32_MAX };
+	struct msg_role		r;
+	size_t			i;
+	int			rv;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		(void)proto_valid(types[i], data, size);
+	rv = msg_role_decode(&r, data, size);
+	msg_role_clear(&r);
+	FUZZ_CHECK(proto_valid(MSG_ROLE, data, size) == rv);
+	FUZZ_CHECK(proto_valid(MSG_READY, data, size) == (size == 0 ? 0 : -1));
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -83,7 +112,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rt_authz_resp(data, size);
 	rt_ctl_req(data, size);
 	rt_ctl_resp(data, size);
+	rt_ctl_progress(data, size);
+	rt_consul_file(data, size);
 	rt_log_level(data, size);
 	rt_stats(data, size);
+	valid_all(data, size);
 	return 0;
 }
