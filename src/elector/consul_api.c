@@ -132,6 +132,32 @@ want_type(struct json_object *v, enum json_type type, const char *ctx,
 	return -1;
 }
 
+int
+json_parse_array(const char *body, size_t len, const char *what,
+    struct json_object **root, size_t *n, void **v, size_t elemsize,
+    char *err, size_t errlen)
+{
+	*n = 0;
+	if (v != NULL)
+		*v = NULL;
+	if (json_parse(body, len, what, root, err, errlen) == -1)
+		return -1;
+	if (want_type(*root, json_type_array, what, "body", err,
+	    errlen) == -1)
+		goto fail;
+	*n = json_object_array_length(*root);
+	if (v != NULL && *n > 0 && (*v = calloc(*n, elemsize)) == NULL) {
+		seterr(err, errlen, "%s: out of memory", what);
+		goto fail;
+	}
+	return 0;
+ fail:
+	json_object_put(*root);
+	*root = NULL;
+	*n = 0;
+	return -1;
+}
+
 /*
  * Look up key in obj.  A missing key and a JSON null are the same to
  * Go's encoder (omitempty vs nil), so both are "absent": *val is NULL
@@ -360,16 +386,15 @@ consul_parse_kv(const char *body, size_t len, struct consul_kv *kv,
     char *err, size_t errlen)
 {
 	struct json_object	*root;
+	size_t			 n;
 
 	memset(kv, 0, sizeof(*kv));
-	if (json_parse(body, len, "kv", &root, err, errlen) == -1)
+	if (json_parse_array(body, len, "kv", &root, &n, NULL, 0, err,
+	    errlen) == -1)
 		return -1;
-	if (want_type(root, json_type_array, "kv", "body", err, errlen) == -1)
-		goto fail;
 	/* A key read without ?recurse is exactly one entry. */
-	if (json_object_array_length(root) != 1) {
-		seterr(err, errlen, "kv: %zu entries, want 1",
-		    json_object_array_length(root));
+	if (n != 1) {
+		seterr(err, errlen, "kv: %zu entries, want 1", n);
 		goto fail;
 	}
 	if (kv_entry(json_object_array_get_idx(root, 0), "kv[0]", kv, err,
@@ -404,16 +429,9 @@ consul_parse_kv_list(const char *body, size_t len, struct consul_kv_list *l,
 	size_t			 i, n;
 
 	memset(l, 0, sizeof(*l));
-	if (json_parse(body, len, "kv list", &root, err, errlen) == -1)
+	if (json_parse_array(body, len, "kv list", &root, &n, (void **)&l->v,
+	    sizeof(*l->v), err, errlen) == -1)
 		return -1;
-	if (want_type(root, json_type_array, "kv list", "body", err,
-	    errlen) == -1)
-		goto fail;
-	n = json_object_array_length(root);
-	if (n > 0 && (l->v = calloc(n, sizeof(*l->v))) == NULL) {
-		seterr(err, errlen, "kv list: out of memory");
-		goto fail;
-	}
 	for (i = 0; i < n; i++) {
 		snprintf(ctx, sizeof(ctx), "kv list[%zu]", i);
 		/* Counted first so that clear() frees a half-filled one. */

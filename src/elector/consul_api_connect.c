@@ -132,16 +132,9 @@ consul_parse_health(const char *body, size_t len,
 	int			 skip;
 
 	memset(is, 0, sizeof(*is));
-	if (json_parse(body, len, "health", &root, err, errlen) == -1)
+	if (json_parse_array(body, len, "health", &root, &n, (void **)&is->v,
+	    sizeof(*is->v), err, errlen) == -1)
 		return -1;
-	if (want_type(root, json_type_array, "health", "body", err,
-	    errlen) == -1)
-		goto fail;
-	n = json_object_array_length(root);
-	if (n > 0 && (is->v = calloc(n, sizeof(*is->v))) == NULL) {
-		seterr(err, errlen, "health: out of memory");
-		goto fail;
-	}
 	for (i = 0; i < n; i++) {
 		in = &is->v[is->n];
 		/* Counted first so that clear() frees a half-filled one. */

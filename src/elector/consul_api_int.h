@@ -20,6 +20,14 @@
 void	seterr(char *, size_t, const char *, ...) LOG_FMT(3, 4);
 int	json_parse(const char *body, size_t len, const char *what,
 	    struct json_object **out, char *err, size_t errlen);
+/*
+ * A body that must be a JSON array: parsed into *root, its length in *n
+ * and, when v is given, a zeroed vector of *n elements of elemsize in *v.
+ * On failure nothing is left allocated.
+ */
+int	json_parse_array(const char *body, size_t len, const char *what,
+	    struct json_object **root, size_t *n, void **v, size_t elemsize,
+	    char *err, size_t errlen);
 int	want_type(struct json_object *v, enum json_type type, const char *ctx,
 	    const char *what, char *err, size_t errlen);
 int	get_field(struct json_object *obj, const char *ctx, const char *key,
