@@ -142,14 +142,19 @@ void	sv_child_hello(struct sv_child *, struct imsg *);
 /* Once, when every child has been ready: tell the init system. */
 void	sv_child_all_ready(struct supervisor *);
 
-/* dispatch.c: what a child sends */
-void	sv_child_chan_cb(int fd, uint32_t events, void *arg);
+/*
+ * Pass a payload that is already checked (a relay, a replay) to the
+ * child as it is; what the supervisor says itself goes by proto_send_*().
+ */
 int	sv_child_send(struct sv_child *, uint32_t type, uint32_t peerid,
 	    int fd, const void *data, size_t len);
 void	sv_child_send_config(struct sv_child *);
 void	sv_child_send_listeners(struct sv_child *, const int *which);
 void	sv_child_flush(struct sv_child *);
 int	sv_child_running(const struct sv_child *);
+
+/* dispatch.c: what a child sends */
+void	sv_child_chan_cb(int fd, uint32_t events, void *arg);
 
 /* trust.c: what a child may send */
 enum sv_msg_verdict {
