@@ -4,6 +4,8 @@
  * to Consul and to the local server.  What it learns goes to the
  * supervisor, which keeps it and hands it to the proxies.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -161,13 +163,16 @@ elector_srvctl_opts(const struct config *cfg, struct srvctl_opts *o)
  * What the supervisor opened for a file the configuration names ("" for
  * none); the descriptor is read once, by the configuration after it.
  */
+#define PEM_FILE_MAX	(1024 * 1024)
+
 static char *
 elector_read_pem(struct elector *e, int which, const char *path, char *err,
     size_t errlen)
 {
 	struct consul_fd	*f = &e->consul_fds[which];
-	char			*buf = NULL, *nb;
-	size_t			 len = 0, cap = 0;
+	struct stat		 st;
+	char			*buf = NULL;
+	size_t			 len = 0, size;
 	ssize_t			 n;
 
 	if (path == NULL || *path == '\0')
@@ -178,16 +183,23 @@ elector_read_pem(struct elector *e, int which, const char *path, char *err,
 		    "not opened by the supervisor");
 		return NULL;
 	}
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			if (cap > 1024 * 1024 || (nb = realloc(buf, cap)) == NULL) {
-				snprintf(err, errlen, "%s: too large", path);
-				goto fail;
-			}
-			buf = nb;
-		}
-		if ((n = read(f->fd, buf + len, 4096)) == -1) {
+	/* Sized once: a key is never left behind in a buffer outgrown. */
+	if (fstat(f->fd, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size > PEM_FILE_MAX) {
+		snprintf(err, errlen, "%s: %s", path, S_ISREG(st.st_mode) ?
+		    "too large" : "not a regular file");
+		goto fail;
+	}
+	size = (size_t)st.st_size;
+	if ((buf = malloc(size + 1)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail;
+	}
+	while (len < size) {
+		if ((n = read(f->fd, buf + len, size - len)) == -1) {
 			if (errno == EINTR)
 				continue;
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -203,7 +215,7 @@ elector_read_pem(struct elector *e, int which, const char *path, char *err,
 fail:
 	consul_fd_clear(f);
 	if (buf != NULL)
-		explicit_bzero(buf, cap);
+		explicit_bzero(buf, len);
 	free(buf);
 	return NULL;
 }

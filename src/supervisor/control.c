@@ -210,12 +210,12 @@ sv_ctl_answer(struct supervisor *sv, uint32_t req, int ok, const char *text)
 
 /* tile38-clusterctl log verbose|brief: every process, until a reload. */
 static int
-sv_ctl_log(struct supervisor *sv, const char *arg)
+sv_ctl_log(struct supervisor *sv, const struct ctl_cmd *c, const char *arg)
 {
 	struct msg_log_level	ml;
 	int			k;
 
-	if (!ctl_cmd_word_ok(ctl_cmd_lookup("log"), arg))
+	if (!ctl_cmd_word_ok(c, arg))
 		return -1;
 	ml.level = strcmp(arg, "verbose") == 0 ? LOG_LEVEL_DEBUG :
 	    LOG_LEVEL_INFO;
@@ -258,7 +258,7 @@ sv_ctl_request(struct sv_child *from, const struct imsg *m)
 			sv_ctl_answer(sv, m->hdr.peerid, ok, msg);
 		}
 	} else if (c->id == CTL_LOG) {
-		ok = sv_ctl_log(sv, q.arg) == 0;
+		ok = sv_ctl_log(sv, c, q.arg) == 0;
 		sv_ctl_answer(sv, m->hdr.peerid, ok, ok ? "log level set" :
 		    "log takes verbose or brief");
 	}

@@ -15,21 +15,15 @@
 
 #include "log.h"
 #include "supervisor.h"
+#include "svc.h"
 
-/*
- * Whether a child of that kind gets a message of that rule and peerid.
- * A proxy gets only the leaf it presents, and with it the private key:
- * the writer and the reader their own service's, the bridge the
- * writer's, with which it dials the leader's writer.
- */
+/* Whether a child of that kind gets a message of that rule and peerid. */
 static int
 state_wants(const struct sv_msg_rule *r, int kind, uint32_t peerid)
 {
 	if (!(r->to & PROCS(kind)))
 		return 0;
-	if (r->type != MSG_TLS_LEAF)
-		return 1;
-	return peerid == (kind == PROC_READER ? PROC_READER : PROC_WRITER);
+	return !r->own_service || svc_of_proc(kind) == svc_of_proc((int)peerid);
 }
 
 static struct sv_blob *

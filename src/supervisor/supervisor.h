@@ -75,6 +75,8 @@ struct sv_msg_rule {
 	unsigned	from;		/* PROCS() of who may send it */
 	unsigned	to;		/* PROCS() of who it is passed to */
 	enum sv_keep	keep;
+	int		own_service;	/* only to the processes of the
+					   service in peerid (svc_of_proc()) */
 };
 
 struct sv_child {

@@ -20,35 +20,36 @@
 /*
  * The relay table: who may send each message to the supervisor, who it
  * passes it on to, and what it keeps of it to replay to a child that
- * restarts.  None carries a descriptor: the supervisor hands descriptors
+ * restarts.  A leaf carries its private key, so a proxy gets only the
+ * leaf of the service it serves or dials (the bridge the writer's).  None carries a descriptor: the supervisor hands descriptors
  * out and takes none back, so one from a child could only pile up here.
  * A message of the supervisor's own (MSG_CONFIG, MSG_START, ...) is no
  * child's to send, so it is not here.
  */
 static const struct sv_msg_rule sv_msg_rules[SV_MSG_RULES] = {
 	/* consumed by the supervisor */
-	{ MSG_HELLO, ANY, 0, KEEP_NONE },
-	{ MSG_READY, ANY, 0, KEEP_NONE },
-	{ MSG_CONFIG_ACK, ANY, 0, KEEP_NONE },
-	{ MSG_STOP_REFUSED, EL, 0, KEEP_NONE },
-	{ MSG_PING, EL, 0, KEEP_NONE },
+	{ MSG_HELLO, ANY, 0, KEEP_NONE, 0 },
+	{ MSG_READY, ANY, 0, KEEP_NONE, 0 },
+	{ MSG_CONFIG_ACK, ANY, 0, KEEP_NONE, 0 },
+	{ MSG_STOP_REFUSED, EL, 0, KEEP_NONE, 0 },
+	{ MSG_PING, EL, 0, KEEP_NONE, 0 },
 	/* the cluster state: the newest of each is kept and replayed */
-	{ MSG_SESSION, EL, EL, KEEP_LATEST },
-	{ MSG_ROLE, EL, PROCS_PROXIES | ADMIN, KEEP_LATEST },
-	{ MSG_PEERS, EL, PROCS_PROXIES | ADMIN, KEEP_PER_SERVICE },
-	{ MSG_TLS_LEAF, EL, PROCS_PROXIES, KEEP_PER_SERVICE },
-	{ MSG_TLS_ROOTS, EL, PROCS_PROXIES, KEEP_LATEST },
-	{ MSG_SERVER_STATE, EL, PROCS_PROXIES | ADMIN, KEEP_LATEST },
-	{ MSG_LEASE, EL, WRITER, KEEP_LATEST },
+	{ MSG_SESSION, EL, EL, KEEP_LATEST, 0 },
+	{ MSG_ROLE, EL, PROCS_PROXIES | ADMIN, KEEP_LATEST, 0 },
+	{ MSG_PEERS, EL, PROCS_PROXIES | ADMIN, KEEP_PER_SERVICE, 0 },
+	{ MSG_TLS_LEAF, EL, PROCS_PROXIES, KEEP_PER_SERVICE, 1 },
+	{ MSG_TLS_ROOTS, EL, PROCS_PROXIES, KEEP_LATEST, 0 },
+	{ MSG_SERVER_STATE, EL, PROCS_PROXIES | ADMIN, KEEP_LATEST, 0 },
+	{ MSG_LEASE, EL, WRITER, KEEP_LATEST, 0 },
 	/* passed on as they come */
-	{ MSG_AUTHZ_REQ, PROCS_PROXIES, EL, KEEP_NONE },
-	{ MSG_AUTHZ_RESP, EL, PROCS_PROXIES, KEEP_NONE },
-	{ MSG_STATS, ANY, ADMIN, KEEP_NONE },
-	{ MSG_CTL_REQ, ADMIN, EL, KEEP_NONE },
-	{ MSG_CTL_RESP, EL, ADMIN, KEEP_NONE },
-	{ MSG_CTL_PROGRESS, EL, ADMIN, KEEP_NONE },
-	{ MSG_INTENTIONS, EL, WR, KEEP_NONE },
-	{ MSG_WRITER_QUIET, WRITER, EL, KEEP_NONE },
+	{ MSG_AUTHZ_REQ, PROCS_PROXIES, EL, KEEP_NONE, 0 },
+	{ MSG_AUTHZ_RESP, EL, PROCS_PROXIES, KEEP_NONE, 0 },
+	{ MSG_STATS, ANY, ADMIN, KEEP_NONE, 0 },
+	{ MSG_CTL_REQ, ADMIN, EL, KEEP_NONE, 0 },
+	{ MSG_CTL_RESP, EL, ADMIN, KEEP_NONE, 0 },
+	{ MSG_CTL_PROGRESS, EL, ADMIN, KEEP_NONE, 0 },
+	{ MSG_INTENTIONS, EL, WR, KEEP_NONE, 0 },
+	{ MSG_WRITER_QUIET, WRITER, EL, KEEP_NONE, 0 },
 };
 
 const struct sv_msg_rule *

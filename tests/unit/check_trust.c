@@ -26,27 +26,28 @@ static const struct {
 	unsigned	from;
 	unsigned	to;
 	enum sv_keep	keep;
+	int		own;
 } senders[] = {
-	{ MSG_HELLO, ANY, 0, KEEP_NONE },
-	{ MSG_READY, ANY, 0, KEEP_NONE },
-	{ MSG_CONFIG_ACK, ANY, 0, KEEP_NONE },
-	{ MSG_STOP_REFUSED, E, 0, KEEP_NONE },
-	{ MSG_PING, E, 0, KEEP_NONE },
-	{ MSG_SESSION, E, E, KEEP_LATEST },
-	{ MSG_ROLE, E, P | A, KEEP_LATEST },
-	{ MSG_PEERS, E, P | A, KEEP_PER_SERVICE },
-	{ MSG_TLS_LEAF, E, P, KEEP_PER_SERVICE },
-	{ MSG_TLS_ROOTS, E, P, KEEP_LATEST },
-	{ MSG_SERVER_STATE, E, P | A, KEEP_LATEST },
-	{ MSG_LEASE, E, W, KEEP_LATEST },
-	{ MSG_AUTHZ_REQ, P, E, KEEP_NONE },
-	{ MSG_AUTHZ_RESP, E, P, KEEP_NONE },
-	{ MSG_STATS, ANY, A, KEEP_NONE },
-	{ MSG_CTL_REQ, A, E, KEEP_NONE },
-	{ MSG_CTL_RESP, E, A, KEEP_NONE },
-	{ MSG_CTL_PROGRESS, E, A, KEEP_NONE },
-	{ MSG_INTENTIONS, E, W | R, KEEP_NONE },
-	{ MSG_WRITER_QUIET, W, E, KEEP_NONE },
+	{ MSG_HELLO, ANY, 0, KEEP_NONE, 0 },
+	{ MSG_READY, ANY, 0, KEEP_NONE, 0 },
+	{ MSG_CONFIG_ACK, ANY, 0, KEEP_NONE, 0 },
+	{ MSG_STOP_REFUSED, E, 0, KEEP_NONE, 0 },
+	{ MSG_PING, E, 0, KEEP_NONE, 0 },
+	{ MSG_SESSION, E, E, KEEP_LATEST, 0 },
+	{ MSG_ROLE, E, P | A, KEEP_LATEST, 0 },
+	{ MSG_PEERS, E, P | A, KEEP_PER_SERVICE, 0 },
+	{ MSG_TLS_LEAF, E, P, KEEP_PER_SERVICE, 1 },
+	{ MSG_TLS_ROOTS, E, P, KEEP_LATEST, 0 },
+	{ MSG_SERVER_STATE, E, P | A, KEEP_LATEST, 0 },
+	{ MSG_LEASE, E, W, KEEP_LATEST, 0 },
+	{ MSG_AUTHZ_REQ, P, E, KEEP_NONE, 0 },
+	{ MSG_AUTHZ_RESP, E, P, KEEP_NONE, 0 },
+	{ MSG_STATS, ANY, A, KEEP_NONE, 0 },
+	{ MSG_CTL_REQ, A, E, KEEP_NONE, 0 },
+	{ MSG_CTL_RESP, E, A, KEEP_NONE, 0 },
+	{ MSG_CTL_PROGRESS, E, A, KEEP_NONE, 0 },
+	{ MSG_INTENTIONS, E, W | R, KEEP_NONE, 0 },
+	{ MSG_WRITER_QUIET, W, E, KEEP_NONE, 0 },
 };
 
 #define NSENDERS	(sizeof(senders) / sizeof(senders[0]))
@@ -116,9 +117,10 @@ START_TEST(test_relay_table)
 	for (i = 0; i < NSENDERS; i++) {
 		ck_assert_ptr_nonnull(r = sv_msg_rule(senders[i].type));
 		ck_assert_msg(r->to == senders[i].to && r->keep ==
-		    senders[i].keep, "%s: to %x keep %d, want %x %d",
-		    msg_name(r->type), r->to, (int)r->keep, senders[i].to,
-		    (int)senders[i].keep);
+		    senders[i].keep && r->own_service == senders[i].own,
+		    "%s: to %x keep %d own %d, want %x %d %d",
+		    msg_name(r->type), r->to, (int)r->keep, r->own_service,
+		    senders[i].to, (int)senders[i].keep, senders[i].own);
 		ck_assert_ptr_eq(sv_msg_rule_at(sv_msg_rule_index(r)), r);
 	}
 	/* Every rule is a row above: none more. */
