@@ -55,7 +55,7 @@ replica_ok(const struct admin *ad, const char *query, int *bad)
 
 	*bad = 0;
 	if (!ad->role_set || ad->role.role != ROLE_FOLLOWER || !ad->srv_set ||
-	    !ad->srv.up || !ad->srv.caught_up)
+	    !server_caught_up(ad->srv.up, ad->srv.leader, ad->srv.caught_up))
 		return 0;
 	switch (http_query_get(query, "lag", v, sizeof(v))) {
 	case 0:

@@ -37,7 +37,8 @@ catalog_fit(const struct elector *e, int svc)
 		return 0;
 	if (e->lead.mode == MODE_STOP)
 		return svc == SVC_WRITER && lead_holds(&e->lead);
-	return svc == SVC_WRITER || lead_holds(&e->lead) || e->srv.caught_up;
+	return svc == SVC_WRITER || lead_holds(&e->lead) ||
+	    server_caught_up(e->srv.up, e->srv.leader, e->srv.caught_up);
 }
 
 static void
