@@ -13,9 +13,15 @@
 # probe_first_after US		the first acknowledgement of either probe
 #				after US ("" when none yet)
 # probe_acked			the keys of every acknowledged write
+# probe_acked_at		"<µs> <key>" of every acknowledged write
 # probe_failed I		how many writes through node I's writer
 #				failed (refused, or not answered in 2 s)
 # probe_missing I		acknowledged writes that server I lacks
+# probe_missing_at I		the same as "<µs> <key>"
+# probe_missing_near I US MS	split what server I lacks around a crash
+#				at US: PROBE_NEAR, the keys acknowledged
+#				within MS ms of it (a stream may not have
+#				carried them), PROBE_FAR, any other
 # probe_acquired NODE US	when NODE first took the lock after US, from
 #				its log ("" when it did not)
 # probe_log_us NODE REGEX	when the last line of NODE.log matching REGEX
@@ -127,21 +133,44 @@ probe_first_after() {
 	} | awk -v t="$1" '$1 > t && (f == "" || $1 < f) { f = $1 } END { print f }'
 }
 
-probe_acked() {
-	awk -v c="${PROBE_DIR##*/}" '$2 == "+OK" { print c "-ll" NR }' \
+probe_acked_at() {
+	awk -v c="${PROBE_DIR##*/}" '$2 == "+OK" { print $1, c "-ll" NR }' \
 	    "$PROBE_DIR/ll.log"
-	cat "$PROBE_DIR"/nc*.log | awk '{ print $2 }'
+	cat "$PROBE_DIR"/nc*.log
+}
+
+probe_acked() {
+	probe_acked_at | awk '{ print $2 }'
 }
 
 probe_failed() {
 	cat "$PROBE_DIR/failed$1" 2>/dev/null | wc -l
 }
 
-probe_missing() {
-	local key
-	probe_acked | while read -r key; do
-		cl_stored "$1" "$key" || printf '%s\n' "$key"
+probe_missing_at() {
+	local us key
+	probe_acked_at | while read -r us key; do
+		cl_stored "$1" "$key" || printf '%s %s\n' "$us" "$key"
 	done
+}
+
+probe_missing() {
+	probe_missing_at "$1" | awk '{ print $2 }'
+}
+
+# Replication is asynchronous: a server answers a write and sends it down
+# its followers' streams independently, and both pass through the
+# leader's proxies.  A crash of those between the answer and the stream's
+# bytes leaves the followers without a write its client saw acknowledged,
+# and nothing carries it once another node leads: DESIGN 5.5 promises no
+# loss on a planned stop, not on a crash.
+probe_missing_near() {
+	local missing a=$(($2 - $3 * 1000)) b=$(($2 + $3 * 1000))
+	missing=$(probe_missing_at "$1")
+	PROBE_NEAR=$(awk -v a=$a -v b=$b '$1 >= a && $1 <= b { print $2 }' \
+	    <<<"$missing")
+	PROBE_FAR=$(awk -v a=$a -v b=$b '$1 < a || $1 > b { print $2 }' \
+	    <<<"$missing")
 }
 
 probe_log_us() {
