@@ -4,7 +4,7 @@
 # manager stops (SIGTERM), nor, with election.min_followers 1, when it is
 # killed (kill -9) as soon as writes are acknowledged, but for those
 # acknowledged within 100 ms of the kill that its streams had not carried
-# yet (replication is asynchronous: probe_missing_near).  Then what a stop
+# yet (replication is asynchronous: probe_all_on).  Then what a stop
 # does when no follower can catch up: election.handover.lagging keep
 # calls it off and leads on; release lets go and says what is lost.
 # Probes (probe.sh): one long-lived mTLS connection to the leader's
@@ -24,23 +24,10 @@ cl_client
 
 # Every acknowledged write of the case's probes is on server I; with
 # CRASH_US (a kill -9 of the leader's manager) but those acknowledged
-# within 100 ms of it (probe_missing_near), reported.
+# within 100 ms of it (probe_all_on).
 all_on() {
-	local total on lost=""
-	total=$(probe_acked | wc -l)
-	on="all $total"
-	if [ -n "${3:-}" ]; then
-		probe_missing_near "$1" "$3" 100
-		if [ -n "$PROBE_NEAR" ]; then
-			on="$((total - $(wc -l <<<"$PROBE_NEAR"))) of $total"
-			lost="; not replicated, acknowledged within 100 ms of the kill: $(tr '\n' ' ' <<<"$PROBE_NEAR")"
-		fi
-	else
-		PROBE_FAR=$(probe_missing "$1")
-	fi
-	[ -z "$PROBE_FAR" ] ||
-		t_fail "$(wc -l <<<"$PROBE_FAR") of $total acknowledged writes are not on n$1: $(head -n 5 <<<"$PROBE_FAR" | tr '\n' ' ')"
-	t_ok "$2: $on acknowledged writes are on n$1${lost% }"
+	probe_all_on "$1" "${3:-}" "the kill"
+	t_ok "$2: $PROBE_ON"
 }
 
 # Writes acknowledged again, after the new leader took the lock.

@@ -16,12 +16,14 @@
 # probe_acked_at		"<µs> <key>" of every acknowledged write
 # probe_failed I		how many writes through node I's writer
 #				failed (refused, or not answered in 2 s)
-# probe_missing I		acknowledged writes that server I lacks
-# probe_missing_at I		the same as "<µs> <key>"
-# probe_missing_near I US MS	split what server I lacks around a crash
-#				at US: PROBE_NEAR, the keys acknowledged
-#				within MS ms of it (a stream may not have
-#				carried them), PROBE_FAR, any other
+# probe_missing_at I		"<µs> <key>" of the acknowledged writes that
+#				server I lacks
+# probe_all_on I [US WHAT]	fail unless server I has every acknowledged
+#				write; with US (when WHAT, a crash of the
+#				leader's proxies, was) but for those
+#				acknowledged within 100 ms of it, which a
+#				stream may not have carried.  PROBE_ON says
+#				what it found, for the ok line.
 # probe_acquired NODE US	when NODE first took the lock after US, from
 #				its log ("" when it did not)
 # probe_log_us NODE REGEX	when the last line of NODE.log matching REGEX
@@ -154,23 +156,28 @@ probe_missing_at() {
 	done
 }
 
-probe_missing() {
-	probe_missing_at "$1" | awk '{ print $2 }'
-}
-
 # Replication is asynchronous: a server answers a write and sends it down
 # its followers' streams independently, and both pass through the
 # leader's proxies.  A crash of those between the answer and the stream's
 # bytes leaves the followers without a write its client saw acknowledged,
 # and nothing carries it once another node leads: DESIGN 5.5 promises no
 # loss on a planned stop, not on a crash.
-probe_missing_near() {
-	local missing a=$(($2 - $3 * 1000)) b=$(($2 + $3 * 1000))
+probe_all_on() {
+	local total missing near="" far a b
+	total=$(probe_acked | wc -l)
 	missing=$(probe_missing_at "$1")
-	PROBE_NEAR=$(awk -v a=$a -v b=$b '$1 >= a && $1 <= b { print $2 }' \
-	    <<<"$missing")
-	PROBE_FAR=$(awk -v a=$a -v b=$b '$1 < a || $1 > b { print $2 }' \
-	    <<<"$missing")
+	far=$missing
+	if [ -n "${2:-}" ] && [ -n "$missing" ]; then
+		a=$(($2 - 100000)) b=$(($2 + 100000))
+		near=$(awk -v a=$a -v b=$b '$1 >= a && $1 <= b' <<<"$missing")
+		far=$(awk -v a=$a -v b=$b '$1 < a || $1 > b' <<<"$missing")
+	fi
+	[ -z "$far" ] ||
+		t_fail "$(wc -l <<<"$far") of $total acknowledged writes are not on n$1: $(awk '{ print $2 }' <<<"$far" | head -n 5 | tr '\n' ' ')"
+	PROBE_ON="all $total acknowledged writes are on n$1"
+	[ -z "$near" ] ||
+		PROBE_ON="$((total - $(wc -l <<<"$near"))) of $total acknowledged writes are on n$1; not replicated, acknowledged within 100 ms of $3: $(awk '{ print $2 }' <<<"$near" | tr '\n' ' ')"
+	PROBE_ON=${PROBE_ON% }
 }
 
 probe_log_us() {
